@@ -1,0 +1,25 @@
+# The two commands a new user needs: `make demo` and `make test`. Both set up first.
+PY := .venv/bin/python
+ASTRONAUT = $$($(PY) -c 'import skimage.data, os; print(os.path.join(os.path.dirname(skimage.data.__file__), "astronaut.png"))')
+
+.PHONY: setup test demo lint bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+test: setup
+	$(PY) -m pytest
+
+demo: setup
+	$(PY) -m glance generate --audio glance/assets/sample.wav --image "$(ASTRONAUT)" -o demo.mp4
+	@echo "demo video: $(CURDIR)/demo.mp4"
+
+lint: setup
+	$(PY) -m ruff check glance tests benchmarks
+	$(PY) -m mypy
+
+bench: setup
+	$(PY) benchmarks/bench_presets.py
+
+clean:
+	rm -rf .venv demo.mp4 .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from glance.cli import main
+
+sys.exit(main())

@@ -1,0 +1,41 @@
+"""The `glance` command line: one sub-command per module, errors as one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from glance import __version__, generate, info
+from glance.checkpoint import CheckpointError
+from glance.config import ConfigError
+from glance.errors import UserError
+
+COMMANDS = (info, generate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glance",
+        description="Lip movements generation at a glance: speech + one lip/face image -> talking lips.",
+    )
+    parser.add_argument("--version", action="version", version=f"glance {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args))
+    except (UserError, ConfigError, CheckpointError) as e:
+        print(f"glance {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"glance {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,75 @@
+"""Faces and mouths with dlib: HOG detector, 68-point predictor, and the SPEC crop rule.
+
+The crop rule (authors' rule): a square centred on the box of mouth points 48-67, side
+1.3 x max(w, h), resized to 64x64.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+MOUTH = slice(48, 68)
+CROP_SCALE = 1.3
+
+
+@functools.cache
+def _dlib_models() -> tuple[object, object]:
+    import dlib  # imported lazily: it takes a while and not every command needs it
+
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("face-recognition-models is not installed: run `make setup`")
+    dat = Path(spec.origin).parent / "models" / "shape_predictor_68_face_landmarks.dat"
+    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(dat))
+
+
+@dataclass(frozen=True)
+class Box:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def area(self) -> float:
+        return (self.right - self.left) * (self.bottom - self.top)
+
+
+def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Box]:
+    """Face boxes in an RGB uint8 image, largest first."""
+    detector, _ = _dlib_models()
+    rects = detector(np.ascontiguousarray(rgb), upsample)  # type: ignore[operator]
+    boxes = [Box(r.left(), r.top(), r.right(), r.bottom()) for r in rects]
+    return sorted(boxes, key=lambda b: -b.area)
+
+
+def landmarks(rgb: np.ndarray, box: Box) -> np.ndarray:
+    """68 (x, y) landmarks [68, 2] float32 inside `box`."""
+    import dlib
+
+    _, predictor = _dlib_models()
+    rect = dlib.rectangle(int(box.left), int(box.top), int(box.right), int(box.bottom))
+    shape = predictor(np.ascontiguousarray(rgb), rect)  # type: ignore[operator]
+    return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
+def mouth_square(points: np.ndarray) -> tuple[float, float, float]:
+    """(cx, cy, side) of the crop square for mouth points [20, 2] (or all 68 points)."""
+    mouth = points[MOUTH] if len(points) == 68 else points
+    lo, hi = mouth.min(axis=0), mouth.max(axis=0)
+    cx, cy = (lo + hi) / 2
+    return float(cx), float(cy), float(CROP_SCALE * max(hi - lo))
+
+
+def crop_square(rgb: np.ndarray, cx: float, cy: float, side: float, size: int = 64) -> np.ndarray:
+    """Resample the square (cx, cy, side) to size x size (edges replicated outside the image)."""
+    scale = size / side
+    m = np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]], np.float32)
+    return cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)

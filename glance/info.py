@@ -1,0 +1,50 @@
+"""`glance info`: versions, device, and every preset with parameter counts and GMAC."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from importlib import metadata
+
+import torch
+
+from glance import __version__
+from glance.config import PRESETS, ablation_names
+from glance.flops import preset_cost
+
+PACKAGES = ("torch", "numpy", "av", "opencv-python-headless", "scikit-image", "dlib-bin", "safetensors")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="versions, device, presets with parameter counts and GMAC")
+    p.set_defaults(func=run)
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def run(args: argparse.Namespace) -> int:
+    print(f"glance {__version__}  python {platform.python_version()}  ({sys.executable})")
+    print("  " + "  ".join(f"{p} {_version(p)}" for p in PACKAGES))
+    cuda = torch.cuda.is_available()
+    device = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
+    print(f"device: {device}, torch threads: {torch.get_num_threads()}")
+    print()
+    print("presets (parameters in millions; GMAC per 16-frame clip, forward):")
+    head = ("preset", "G", "D", "flow", "phi_s+phi_v", "autoenc", "G GMAC", "D GMAC")
+    print("  " + "".join(f"{h:>12}" for h in head))
+    for name, cfg in PRESETS.items():
+        cost = preset_cost(cfg)
+        p = cost.params
+        row = [name] + [f"{p[k] / 1e6:.3f}" for k in ("generator", "discriminator", "flow", "correlation",
+                                                      "autoencoder")]
+        row += [f"{cost.generator_gmac:.2f}", f"{cost.discriminator_gmac:.2f}"]
+        print("  " + "".join(f"{c:>12}" for c in row))
+    print()
+    print("ablation / option configs (combine as PRESET+NAME, e.g. tiny+b):", ", ".join(ablation_names()))
+    return 0

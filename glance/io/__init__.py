@@ -1,0 +1,1 @@
+"""File input/output: audio decoding, video writing."""

@@ -1,0 +1,43 @@
+"""Loss functions of SPEC section 2. Networks return tensors; every loss lives here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch.nn import functional as F
+
+
+def correlation_loss(a: torch.Tensor, b: torch.Tensor, form: Literal["cosine", "pearson"] = "pearson",
+                     eps: float = 1e-8) -> torch.Tensor:
+    """1 - cos(a, b) per sample, averaged; a, b: [B, T, K], pooled over K to [B, T] first.
+
+    "cosine" is the paper's form. "pearson" mean-centres both vectors over time first, so a
+    constant output has zero correlation (loss 1) and earns no reward.
+    """
+    if a.shape != b.shape or a.dim() != 3:
+        raise ValueError(f"correlation_loss wants two [B, T, K] tensors, got {list(a.shape)}, {list(b.shape)}")
+    x, y = a.mean(dim=2), b.mean(dim=2)
+    if form == "pearson":
+        x = x - x.mean(dim=1, keepdim=True)
+        y = y - y.mean(dim=1, keepdim=True)
+    elif form != "cosine":
+        raise ValueError(f"unknown correlation form {form!r}")
+    cos = (x * y).sum(1) / torch.sqrt((x.square().sum(1) + eps) * (y.square().sum(1) + eps))
+    return (1.0 - cos).mean()
+
+
+def pixel_loss(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error between generated and real video."""
+    return F.l1_loss(fake, real)
+
+
+def perceptual_loss(fake_feat: torch.Tensor, real_feat: torch.Tensor) -> torch.Tensor:
+    """MSE between perceptual-encoder features of generated and real frames."""
+    return F.mse_loss(fake_feat, real_feat)
+
+
+def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    """BCE-with-logits against an all-real or all-fake target (non-saturating for G)."""
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    return F.binary_cross_entropy_with_logits(logits, target)

@@ -1,0 +1,88 @@
+"""Generator G(s, p): audio encoder E_s, identity encoder E_p, 3D fusion and decoder (SPEC 1)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from glance.config import AudioConfig, GeneratorConfig
+from glance.nn.blocks import ResBlock3d, check_shape, conv2d, conv3d, kaiming_init, up3d
+
+# (time, frequency) strides of the five audio layers: T/4 x F/8 overall.
+AUDIO_STRIDES: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (1, 1), (2, 2), (1, 2))
+
+
+class AudioEncoder(nn.Module):
+    """E_s: log-mel [B, 1, T_mel, n_mels] -> features [B, C, T_mel/4, n_mels/8]."""
+
+    def __init__(self, cfg: GeneratorConfig, audio: AudioConfig) -> None:
+        super().__init__()
+        self.mel_frames = cfg.frames * audio.mels_per_frame
+        self.n_mels = audio.n_mels
+        chans = (1, *cfg.audio_channels)
+        self.net = nn.Sequential(
+            *(conv2d(chans[i], chans[i + 1], 3, AUDIO_STRIDES[i], 1) for i in range(len(AUDIO_STRIDES)))
+        )
+        self.out_channels = chans[-1]
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        check_shape(mel, (None, 1, self.mel_frames, self.n_mels), "AudioEncoder input")
+        return self.net(mel)
+
+
+class IdentityEncoder(nn.Module):
+    """E_p: identity image [B, 3, H, W] -> features [B, C, H/4, W/4]."""
+
+    def __init__(self, cfg: GeneratorConfig) -> None:
+        super().__init__()
+        c0, c1, c2 = cfg.identity_channels
+        self.size = cfg.image_size
+        self.net = nn.Sequential(
+            nn.ReflectionPad2d(3),
+            conv2d(3, c0, 7, 1, 0),
+            conv2d(c0, c1, 3, 2, 1),
+            conv2d(c1, c2, 3, 2, 1),
+        )
+        self.out_channels = c2
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        check_shape(image, (None, 3, self.size, self.size), "IdentityEncoder input")
+        return self.net(image)
+
+
+class Generator(nn.Module):
+    """G: (log-mel [B, 1, 4T, n_mels], identity [B, 3, H, W]) -> video [B, 3, T, H, W] in [-1, 1]."""
+
+    def __init__(self, cfg: GeneratorConfig, audio: AudioConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.audio_encoder = AudioEncoder(cfg, audio or AudioConfig())
+        self.identity_encoder = IdentityEncoder(cfg)
+        cin = self.audio_encoder.out_channels + self.identity_encoder.out_channels
+        self.fusion = conv3d(cin, cfg.fusion_channels, 3, 1, 1)
+        u0, u1 = cfg.up_channels
+        self.decoder = nn.Sequential(
+            *(ResBlock3d(cfg.fusion_channels) for _ in range(cfg.res_blocks)),
+            up3d(cfg.fusion_channels, u0),
+            up3d(u0, u1),
+            nn.Conv3d(u1, 3, cfg.out_kernel, 1, cfg.out_kernel // 2),
+            nn.Tanh(),
+        )
+        kaiming_init(self)
+
+    def fuse(self, audio_feat: torch.Tensor, identity_feat: torch.Tensor) -> torch.Tensor:
+        """Tile audio [B, Ca, T, F] over a new last axis and identity [B, Cp, H, W] over T; concat."""
+        b, _, t, f = audio_feat.shape
+        h, w = identity_feat.shape[-2:]
+        if (f, f) != (h, w):
+            raise ValueError(f"fusion grid mismatch: audio F={f}, identity {h}x{w}")
+        a = audio_feat.unsqueeze(-1).expand(-1, -1, t, f, f)
+        p = identity_feat.unsqueeze(2).expand(-1, -1, t, h, w)
+        return self.fusion(torch.cat([a, p], dim=1))
+
+    def forward(self, mel: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.audio_encoder(mel), identity)
+
+    def decode(self, audio_feat: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
+        """Video from precomputed E_s features (lets the objective reuse them for phi_s)."""
+        return self.decoder(self.fuse(audio_feat, self.identity_encoder(identity)))

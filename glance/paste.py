@@ -1,0 +1,86 @@
+"""Full-face mode: find the mouth in a photo, crop it by the SPEC rule, paste generated lips back.
+
+The generated 64x64 crop is warped back into the photo inside a feathered ellipse around
+the mouth, after shifting its colour to the photo's (measured on a skin ring around the
+lips), so that no box edge is visible and pixels outside the mask are untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from glance.errors import UserError
+from glance.face import crop_square, detect_faces, landmarks, mouth_square
+
+
+@dataclass
+class FaceTarget:
+    photo: np.ndarray  # [H, W, 3] uint8, even H and W
+    cx: float
+    cy: float
+    side: float
+    crop: np.ndarray  # [64, 64, 3] uint8 identity crop
+    roi: tuple[int, int, int, int]  # x0, y0, x1, y1 of the pasted region
+    mask: np.ndarray  # [y1-y0, x1-x0, 1] float32 in [0, 1]
+    ring: np.ndarray  # [64, 64] bool, skin ring in crop coordinates (colour matching)
+
+
+def _even(photo: np.ndarray) -> np.ndarray:
+    h, w = photo.shape[:2]
+    return np.ascontiguousarray(photo[: h - h % 2, : w - w % 2])
+
+
+def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64) -> FaceTarget:
+    """Detect faces (largest first), pick one, and build the crop and paste mask for its mouth."""
+    photo = _even(photo)
+    faces = detect_faces(photo) or detect_faces(photo, upsample=1)
+    if not faces:
+        raise UserError("no face found in the image: give a photo with a visible frontal face, "
+                        "or a lip crop (a square image of the mouth)")
+    if face_index >= len(faces):
+        raise UserError(f"--face-index {face_index} asked, but the image has {len(faces)} face(s) "
+                        f"(0 = largest)")
+    points = landmarks(photo, faces[face_index])
+    cx, cy, side = mouth_square(points)
+    if side < 12:
+        raise UserError(f"the mouth is only {side:.0f} px wide: use a larger photo (mouth >= 12 px)")
+    h, w = photo.shape[:2]
+    x0, y0 = max(0, int(cx - side / 2)), max(0, int(cy - side / 2))
+    x1, y1 = min(w, int(np.ceil(cx + side / 2))), min(h, int(np.ceil(cy + side / 2)))
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    # Ellipse around the lips, fading to 0 well inside the crop square.
+    r = np.sqrt(((xx - cx) / (0.40 * side)) ** 2 + ((yy - cy) / (0.32 * side)) ** 2)
+    mask = np.clip((1.0 - r) / 0.35, 0.0, 1.0)
+    mask = (mask * mask * (3 - 2 * mask))[..., None]
+    g = np.mgrid[0:size, 0:size].astype(np.float32)
+    rc = np.sqrt(((g[1] + 0.5 - size / 2) / (0.40 * size / 1.0)) ** 2 + ((g[0] + 0.5 - size / 2) /
+                                                                          (0.32 * size)) ** 2)
+    ring = (rc > 0.75) & (rc < 1.0)
+    crop = crop_square(photo, cx, cy, side, size)
+    return FaceTarget(photo, cx, cy, side, crop, (x0, y0, x1, y1), mask.astype(np.float32), ring)
+
+
+def paste(target: FaceTarget, lips: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:
+    """Composite one generated crop [64, 64, 3] into the photo; `offset` is an RGB colour shift."""
+    size = lips.shape[0]
+    x0, y0, x1, y1 = target.roi
+    scale = target.side / size
+    # crop pixel (u, v) -> photo (cx + (u - size/2) * scale, ...), shifted into the ROI.
+    m = np.array([[scale, 0, target.cx - size / 2 * scale - x0],
+                  [0, scale, target.cy - size / 2 * scale - y0]], np.float32)
+    lips_f = lips.astype(np.float32) + (0 if offset is None else offset)
+    warped = cv2.warpAffine(lips_f, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+    out = target.photo.copy()
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.clip(region + target.mask * (warped - region), 0, 255).round().astype(np.uint8)
+    return out
+
+
+def colour_offset(target: FaceTarget, lips: np.ndarray) -> np.ndarray:
+    """RGB shift that makes the generated skin ring match the photo's."""
+    ring = target.ring
+    return target.crop[ring].astype(np.float32).mean(0) - lips[ring].astype(np.float32).mean(0)
