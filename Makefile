@@ -8,6 +8,8 @@ setup:
 	@bash scripts/setup.sh
 
 test: setup
+	$(PY) -m ruff check glance tests benchmarks
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 demo: setup

@@ -31,7 +31,8 @@ def mel_to_hz(m: np.ndarray) -> np.ndarray:
     return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
 
 
-def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
+                   fmax: float | None = None) -> np.ndarray:
     """[n_mels, n_fft // 2 + 1] triangular filters with Slaney area normalisation."""
     fmax = sr / 2 if fmax is None else fmax
     fft_freqs = np.linspace(0, sr / 2, n_fft // 2 + 1)

@@ -228,7 +228,7 @@ def _apply(obj: Any, overrides: dict[str, Any], where: str) -> Any:
                 raise ConfigError(f"'{where}{key}' is a section; give a table, not {value!r}")
             changes[key] = _apply(current, value, f"{where}{key}.")
         elif isinstance(current, tuple):
-            if not isinstance(value, list):
+            if not isinstance(value, (list, tuple)):
                 raise ConfigError(f"'{where}{key}' takes a list, not {value!r}")
             changes[key] = tuple(value)
         else:

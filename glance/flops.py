@@ -19,7 +19,7 @@ class PresetCost:
     discriminator_gmac: float
 
 
-def gmac(fn: object, *args: torch.Tensor) -> float:
+def gmac(fn: object, *args: torch.Tensor | None) -> float:
     """Giga multiply-accumulates of one call (FLOP counter / 2)."""
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():

@@ -54,7 +54,8 @@ class LipSync:
         """A randomly initialised model (for smoke tests and demos before training)."""
         cfg = load_config(preset)
         torch.manual_seed(seed)
-        return cls(Generator(cfg.generator, cfg.audio).eval(), cfg, AudioStats.identity(cfg.audio.n_mels), False)
+        gen = Generator(cfg.generator, cfg.audio).eval()
+        return cls(gen, cfg, AudioStats.identity(cfg.audio.n_mels), trained=False)
 
     def frame_count(self, n_samples: int) -> int:
         """Video frames for `n_samples` of audio: ceil(duration * fps), at least 1."""

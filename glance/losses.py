@@ -16,7 +16,7 @@ def correlation_loss(a: torch.Tensor, b: torch.Tensor, form: Literal["cosine", "
     constant output has zero correlation (loss 1) and earns no reward.
     """
     if a.shape != b.shape or a.dim() != 3:
-        raise ValueError(f"correlation_loss wants two [B, T, K] tensors, got {list(a.shape)}, {list(b.shape)}")
+        raise ValueError(f"correlation_loss: want [B, T, K] pairs, got {list(a.shape)}, {list(b.shape)}")
     x, y = a.mean(dim=2), b.mean(dim=2)
     if form == "pearson":
         x = x - x.mean(dim=1, keepdim=True)

@@ -10,13 +10,14 @@ from glance.config import CorrelationConfig
 from glance.nn.blocks import check_shape
 
 
-def _stack(dims: int, chans: tuple[int, ...], stride: tuple[int, ...], signed: bool) -> nn.Sequential:
+def _stack(dims: int, chans: tuple[int, ...], stride: tuple[int, int] | tuple[int, int, int],
+           signed: bool) -> nn.Sequential:
     """Conv (bias) + BN + ReLU per layer; with `signed` the last layer keeps its sign (no BN/ReLU)."""
     conv = nn.Conv2d if dims == 2 else nn.Conv3d
     bn = nn.BatchNorm2d if dims == 2 else nn.BatchNorm3d
     layers: list[nn.Module] = []
     for i in range(len(chans) - 1):
-        layers.append(conv(chans[i], chans[i + 1], 3, stride, 1, bias=True))
+        layers.append(conv(chans[i], chans[i + 1], 3, stride, 1, bias=True))  # type: ignore[arg-type]
         if not (signed and i == len(chans) - 2):
             layers += [bn(chans[i + 1]), nn.ReLU(inplace=True)]
     return nn.Sequential(*layers)

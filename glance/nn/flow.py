@@ -83,7 +83,7 @@ def multiscale_epe(flows: list[torch.Tensor], target: torch.Tensor,
     check_shape(target, (None, 2, None, None), "flow target")
     loss = target.new_zeros(())
     for flow, weight in zip(flows, weights, strict=True):
-        tgt = F.adaptive_avg_pool2d(target, flow.shape[-2:])
+        tgt = F.adaptive_avg_pool2d(target, (flow.shape[-2], flow.shape[-1]))
         loss = loss + weight * torch.linalg.vector_norm(flow - tgt, dim=1).mean()
     return loss
 
@@ -96,7 +96,7 @@ def farneback_flow(frames: np.ndarray, cfg: FlowConfig) -> np.ndarray:
     pyr, levels, win, iters, poly_n, poly_sigma = cfg.farneback
     out = np.empty((len(grey) - 1, 2, *grey[0].shape), np.float32)
     for i in range(len(grey) - 1):
-        flow = cv2.calcOpticalFlowFarneback(grey[i], grey[i + 1], None, pyr, int(levels), int(win),
+        flow = cv2.calcOpticalFlowFarneback(grey[i], grey[i + 1], None, pyr, int(levels), int(win),  # type: ignore[call-overload]
                                             int(iters), int(poly_n), poly_sigma, 0)
         out[i] = flow.transpose(2, 0, 1) / cfg.div_flow
     return out

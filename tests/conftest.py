@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def sample_wav() -> Path:
+    return ROOT / "glance" / "assets" / "sample.wav"
+
+
+@pytest.fixture(scope="session")
+def astronaut_png() -> Path:
+    import skimage.data
+
+    return Path(skimage.data.__file__).parent / "astronaut.png"
