@@ -73,3 +73,15 @@ def crop_square(rgb: np.ndarray, cx: float, cy: float, side: float, size: int = 
     m = np.array([[scale, 0, size / 2 - scale * cx], [0, scale, size / 2 - scale * cy]], np.float32)
     return cv2.warpAffine(rgb, m, (size, size), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
+
+
+def smooth_squares(squares: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    """Temporal Gaussian smoothing of per-frame crop squares [T, 3] (cx, cy, side), edges held."""
+    squares = np.asarray(squares, np.float64)
+    if sigma <= 0 or len(squares) < 2:
+        return squares.copy()
+    radius = int(3 * sigma + 0.5)
+    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    k /= k.sum()
+    padded = np.pad(squares, ((radius, radius), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, j], k, mode="valid") for j in range(squares.shape[1])], axis=1)
