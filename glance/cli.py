@@ -6,11 +6,12 @@ import argparse
 import sys
 
 from glance import __version__, generate, info
+from glance.synth import cli as synth
 from glance.checkpoint import CheckpointError
 from glance.config import ConfigError
 from glance.errors import UserError
 
-COMMANDS = (info, generate)
+COMMANDS = (info, synth, generate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,19 +10,38 @@ import av
 import numpy as np
 
 
+# container -> (video codec, audio codec, encoder options)
+FORMATS = {
+    "mp4": ("libx264", "aac", {"crf": "18", "preset": "veryfast"}),
+    "mpeg": ("mpeg1video", "mp2", {"qscale": "3"}),  # GRID's .mpg
+    "avi": ("mpeg4", "mp3", {"qscale": "3"}),
+    "mov": ("libx264", "aac", {"crf": "18", "preset": "veryfast"}),
+}
+
+
 def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
-              audio: np.ndarray | None = None, sample_rate: int = 16000, crf: int = 18) -> int:
-    """Encode uint8 RGB frames [H, W, 3] (even H, W) and optional mono float audio; returns frame count."""
+              audio: np.ndarray | None = None, sample_rate: int = 16000) -> int:
+    """Encode uint8 RGB frames [H, W, 3] (even H, W) as H.264 + AAC mono mp4; returns frame count."""
+    return write_video(path, frames, fps, audio, sample_rate, "mp4")
+
+
+def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, audio: np.ndarray | None = None,
+                sample_rate: int = 16000, container: str = "mp4") -> int:
+    """Encode frames (+ mono audio) in `container` (mp4, mpeg, avi, mov); returns the frame count."""
     path = Path(path)
+    vcodec, acodec, options = FORMATS[container]
     n = 0
-    with av.open(str(path), mode="w", format="mp4") as out:
-        vstream = out.add_stream("libx264", rate=fps)
+    with av.open(str(path), mode="w", format=container) as out:
+        vstream = out.add_stream(vcodec, rate=fps)
         vstream.pix_fmt = "yuv420p"
-        vstream.options = {"crf": str(crf), "preset": "veryfast"}
+        vstream.options = dict(options)
         astream = None
         if audio is not None:
-            astream = out.add_stream("aac", rate=sample_rate)
+            astream = out.add_stream(acodec, rate=sample_rate if acodec != "mp2" else 32000)
             astream.layout = "mono"
+            if acodec == "mp2":
+                audio = _resample(audio, sample_rate, 32000)
+                sample_rate = 32000
         for frame in frames:
             if n == 0:
                 vstream.height, vstream.width = frame.shape[:2]
@@ -39,12 +58,18 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
     return n
 
 
+def _resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
+    """Linear-interpolation resampling (for codecs that cannot take the source rate)."""
+    n = int(round(len(audio) * new_rate / rate))
+    return np.interp(np.arange(n) * rate / new_rate, np.arange(len(audio)), audio).astype(np.float32)
+
+
 def _encode_audio(out: av.container.OutputContainer, stream: av.AudioStream, audio: np.ndarray,
                   sample_rate: int) -> None:
-    block = 1024
+    block = 1024  # PyAV re-chunks and converts to the codec's frame size and sample format
     for start in range(0, len(audio), block):
         chunk = audio[start:start + block]
-        af = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk[None, :]), format="flt", layout="mono")
         af.sample_rate = sample_rate
         af.pts = start
         af.time_base = Fraction(1, sample_rate)

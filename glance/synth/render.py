@@ -74,7 +74,7 @@ def _spline(pts: np.ndarray, closed: bool, n: int = 6) -> np.ndarray:
     return np.vstack(out)
 
 
-def _fill(shape: tuple[int, int], poly: np.ndarray) -> np.ndarray:
+def _fill(shape: tuple[int, ...], poly: np.ndarray) -> np.ndarray:
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(poly * (1 << SHIFT)).astype(np.int32)], 255, cv2.LINE_AA, SHIFT)
     return mask.astype(np.float32) / 255.0
@@ -106,38 +106,46 @@ class LipRenderer:
         shade = cv2.warpAffine(self.shade, (m @ self.tex_to_mouth)[:2], (n, n), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REFLECT)
         pts = mouth_points(art, shape)
+        # Draw the mouth only inside its bounding box (+ margin): a view into the frame.
+        box = _apply(m, pts)
+        margin = 4 * SS
+        x0, y0 = (np.floor(box.min(0)).astype(int) - margin).clip(0, n)
+        x1, y1 = (np.ceil(box.max(0)).astype(int) + margin).clip(0, n)
+        sub = img[y0:y1, x0:x1]
+        hw = (y1 - y0, x1 - x0)
+        m = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ m
         p = _apply(m, pts)
         outer, inner = p[:12], p[12:]
         upper = np.vstack([_spline(outer[0:7], False), _spline(inner[[4, 3, 2, 1, 0]], False)])
         lower = np.vstack([_spline(outer[[6, 7, 8, 9, 10, 11, 0]], False), _spline(inner[[0, 7, 6, 5, 4]], False)])
         lip = np.array(ident.lip, np.float32)
         blur = 0.35 * SS
-        upper_m = cv2.GaussianBlur(_fill((n, n), upper), (0, 0), blur)
-        lower_m = cv2.GaussianBlur(_fill((n, n), lower), (0, 0), blur)
-        _blend(img, upper_m, lip * 0.86)
-        _blend(img, lower_m, lip * 1.02)
+        upper_m = cv2.GaussianBlur(_fill(hw, upper), (0, 0), blur)
+        lower_m = cv2.GaussianBlur(_fill(hw, lower), (0, 0), blur)
+        _blend(sub, upper_m, lip * 0.86)
+        _blend(sub, lower_m, lip * 1.02)
         # Gloss on the lower lip.
         gap = min(1.0, float(art[_I["open"]]) * shape.articulation) * shape.max_open
         gy = 0.68 * gap + 0.45 * shape.lower
-        gloss = np.zeros((n, n), np.float32)
+        gloss = np.zeros(hw, np.float32)
         c = _apply(m, np.array([[0.0, gy]]))[0]
         axes = (max(1, int(0.35 * shape.width * m[0, 0])), max(1, int(0.07 * m[0, 0])))
         cv2.ellipse(gloss, (int(c[0]), int(c[1])), axes, float(np.degrees(np.arctan2(m[1, 0], m[0, 0]))),
                     0, 360, 1.0, -1, cv2.LINE_AA)
         gloss = cv2.GaussianBlur(gloss, (0, 0), 1.5 * SS) * lower_m * ident.gloss
-        _blend(img, gloss, (1.0, 0.95, 0.95))
-        self._cavity(img, art, m, _spline(inner, True), gap)
+        _blend(sub, gloss, (1.0, 0.95, 0.95))
+        self._cavity(sub, art, m, _spline(inner, True), gap)
         # The lip seam: a dark line along the inner upper contour.
-        seam = np.zeros((n, n), np.float32)
+        seam = np.zeros(hw, np.float32)
         cv2.polylines(seam, [np.round(_spline(inner[0:5], False) * (1 << SHIFT)).astype(np.int32)], False, 1.0,
                       max(1, SS // 2), cv2.LINE_AA, SHIFT)
-        _blend(img, 0.55 * cv2.GaussianBlur(seam, (0, 0), 0.5 * SS), lip * 0.35)
+        _blend(sub, 0.55 * cv2.GaussianBlur(seam, (0, 0), 0.5 * SS), lip * 0.35)
         img *= shade[..., None]
         return cv2.resize(np.clip(img, 0, 1), (self.size, self.size), interpolation=cv2.INTER_AREA)
 
     def _cavity(self, img: np.ndarray, art: np.ndarray, m: np.ndarray, inner: np.ndarray, gap: float) -> None:
-        n = img.shape[0]
-        cav = _fill((n, n), inner)
+        hw = img.shape[:2]
+        cav = _fill(hw, inner)
         if cav.max() == 0:
             return
         ident = self.ident
@@ -153,11 +161,11 @@ class LipRenderer:
             edge_l = 0.68 * gap - 0.02 - 0.05 * xs**2
             poly_l = np.vstack([np.c_[xs, edge_l + 0.1 * (1 - teeth)], [[0.9, 2.0], [-0.9, 2.0]]])
             tcol = np.array(ident.teeth, np.float32)
-            _blend(layer, _fill((n, n), _apply(m, poly_u)) * min(1.0, 1.3 * teeth), tcol)
-            _blend(layer, _fill((n, n), _apply(m, poly_l)) * 0.8 * teeth, tcol * 0.9)
+            _blend(layer, _fill(hw, _apply(m, poly_u)) * min(1.0, 1.3 * teeth), tcol)
+            _blend(layer, _fill(hw, _apply(m, poly_l)) * 0.8 * teeth, tcol * 0.9)
         if tongue > 0.05 and gap > 0.05:
             c = _apply(m, np.array([[0.0, 0.68 * gap - 0.05 * tongue]]))[0]
-            t_mask = np.zeros((n, n), np.float32)
+            t_mask = np.zeros(hw, np.float32)
             axes = (max(1, int(0.45 * m[0, 0])), max(1, int((0.1 + 0.2 * tongue) * m[0, 0])))
             cv2.ellipse(t_mask, (int(c[0]), int(c[1])), axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA)
             _blend(layer, t_mask * 0.85 * tongue, np.array(ident.lip, np.float32) * 0.75)

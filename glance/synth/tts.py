@@ -22,6 +22,9 @@ MBROLA_DIR = Path("/usr/share/mbrola")
 SAMPLE_RATE = 16000
 TRAIN_VOICES = ("mbrola-us1", "mbrola-us2", "mbrola-us3", "mbrola-en1", "flite-kal16", "flite-awb", "flite-rms")
 HELDOUT_VOICES = ("flite-slt",)
+# Measured acoustic-onset lag of a voice's phone boundaries (its diphone labels sit early);
+# tests/test_synth_speech.py checks the corrected timing against the audio.
+TIMING_OFFSET = {"mbrola-us3": 0.022}
 # flite's mean pitch per voice (Hz), scaled by the pitch factor.
 FLITE_F0 = {"kal16": 105.0, "awb": 110.0, "rms": 100.0, "slt": 170.0}
 
@@ -82,7 +85,8 @@ def _run(cmd: list[str]) -> str:
 
 def _mbrola(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech:
     pho = _run(["espeak-ng", "-v", f"mb-{name}", "-q", "--pho", text])
-    lines, phones, t = [], [], 0.0
+    # Start from silence so the first diphone is _-X, as after a pause in running speech.
+    lines, phones, t = ["_ 50"], [Phone("_", "sil", 0.0, 0.05)], 0.05
     for raw in pho.splitlines():
         parts = raw.split()
         if len(parts) < 2:
@@ -121,6 +125,12 @@ def synthesize(text: str, voice: str, rate: float = 1.0, pitch: float = 1.0) -> 
             speech = _flite(text, name, rate, pitch, Path(d))
         else:
             raise UserError(f"unknown voice {voice!r}")
+    shift = TIMING_OFFSET.get(voice, 0.0)
+    if shift:
+        phones = [Phone(p.symbol, p.canon, p.start + shift if i else p.start, p.end + shift)
+                  for i, p in enumerate(speech.phones)]
+        phones[-1] = Phone(phones[-1].symbol, phones[-1].canon, phones[-1].start, speech.phones[-1].end)
+        speech = Speech(speech.wave, phones)
     # Diphone voices (kal16) stop rendering halfway into the final pause: pad that silence back.
     end = speech.phones[-1].end if speech.phones else 0.0
     last = speech.phones[-1] if speech.phones else None

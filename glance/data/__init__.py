@@ -1,0 +1,1 @@
+"""Data: the lip-crop + log-mel cache, preprocessing of real videos, the training dataset."""

@@ -1,0 +1,86 @@
+"""`glance synth`: write the offline talking-lips corpus (cache or video form) or a preview sheet."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from glance.config import AudioConfig
+from glance.data.cache import cache_params, finalize, finished_shards, init_cache
+from glance.data.jobs import parse_shard, run_jobs
+from glance.errors import UserError
+from glance.synth.corpus import ShardJob, plan, run_cache_job
+from glance.synth.tts import HELDOUT_VOICES, TRAIN_VOICES, check_voices
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synth", help="make the offline synthetic talking-lips corpus")
+    p.add_argument("out", nargs="?", help="output folder")
+    p.add_argument("--identities", type=int, default=20)
+    p.add_argument("--sentences-per-identity", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--form", choices=("cache", "video"), default="cache",
+                   help="cache: the training cache; video: mp4/mpg files with audio in a dataset layout")
+    p.add_argument("--layout", choices=("grid", "lrw"), default="grid")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--shard", help="i/n: do only this machine's share of the shards")
+    p.add_argument("--preview", metavar="PNG", help="write a contact sheet of identities and frames")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out is None and args.preview is None:
+        raise UserError("give an output folder, or --preview OUT.png")
+    if args.identities < 1 or args.sentences_per_identity < 1:
+        raise UserError("--identities and --sentences-per-identity must be >= 1")
+    check_voices(TRAIN_VOICES + HELDOUT_VOICES)
+    if args.preview:
+        from glance.synth.preview import contact_sheet
+
+        sheet = contact_sheet(args.seed, min(args.identities, 12))
+        cv2.imwrite(args.preview, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+        print(f"wrote {args.preview}")
+        if args.out is None:
+            return 0
+    out = Path(args.out)
+    jobs = plan(args.seed, args.identities, args.sentences_per_identity, args.layout)
+    i, n = parse_shard(args.shard)
+    mine = [j for j in jobs if j.index % n == i]
+    t0 = time.perf_counter()
+    if args.form == "cache":
+        audio = AudioConfig()
+        init_cache(out, cache_params(audio), "glance synth")
+        done = finished_shards(out)
+        todo = [j for j in mine if j.index not in done]
+        clips = run_jobs(todo, run_cache_job, (out, audio), args.workers, lambda j: len(j.clips), "synth", "clip")
+        if len(finished_shards(out)) == len(jobs):
+            videos, _ = finalize(out)
+            print(f"cache complete: {videos} clips in {out}")
+        else:
+            print(f"{len(finished_shards(out))}/{len(jobs)} shards done; run the other --shard parts, "
+                  "then this command again to finish the manifest")
+    else:
+        from glance.synth.video import run_video_job
+
+        out.mkdir(parents=True, exist_ok=True)
+        todo = [j for j in mine if not _video_job_done(out, j, args.layout)]
+        clips = run_jobs(todo, run_video_job, (out, args.layout), args.workers, lambda j: len(j.clips),
+                         "synth", "clip")
+    dt = time.perf_counter() - t0
+    if clips:
+        print(f"{clips} clips in {dt:.1f} s ({clips / dt:.2f} clips/s, {args.workers} workers)", file=sys.stderr)
+    return 0
+
+
+def _video_job_done(out: Path, job: ShardJob, layout: str) -> bool:
+    from glance.synth.video import video_path
+
+    return all(video_path(out, job, c, layout).is_file() for c in job.clips)
+
+
