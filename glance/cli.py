@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from glance import __version__, generate, info
-from glance.synth import cli as synth
 from glance.checkpoint import CheckpointError
 from glance.config import ConfigError
 from glance.errors import UserError
+from glance.synth import cli as synth
 
 COMMANDS = (info, synth, generate)
 

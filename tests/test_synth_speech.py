@@ -9,7 +9,7 @@ from glance.synth.articulation import trajectory
 from glance.synth.corpus import plan
 from glance.synth.phonemes import CANON
 from glance.synth.text import GRID_WORDS, spoken
-from glance.synth.tts import HELDOUT_VOICES, SAMPLE_RATE, TRAIN_VOICES, synthesize
+from glance.synth.tts import HELDOUT_VOICES, TRAIN_VOICES, synthesize
 
 VOICES = TRAIN_VOICES + HELDOUT_VOICES
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import av
 import numpy as np
 
-
 # container -> (video codec, audio codec, encoder options)
 FORMATS = {
     "mp4": ("libx264", "aac", {"crf": "18", "preset": "veryfast"}),
@@ -32,13 +31,14 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
     vcodec, acodec, options = FORMATS[container]
     n = 0
     with av.open(str(path), mode="w", format=container) as out:
-        vstream = out.add_stream(vcodec, rate=fps)
+        vstream: av.VideoStream = out.add_stream(vcodec, rate=fps)  # type: ignore[assignment]
         vstream.pix_fmt = "yuv420p"
         vstream.options = dict(options)
-        astream = None
+        astream: av.AudioStream | None = None
         if audio is not None:
-            astream = out.add_stream(acodec, rate=sample_rate if acodec != "mp2" else 32000)
-            astream.layout = "mono"
+            a: av.AudioStream = out.add_stream(acodec, rate=sample_rate if acodec != "mp2" else 32000)  # type: ignore[assignment]
+            a.layout = "mono"
+            astream = a
             if acodec == "mp2":
                 audio = _resample(audio, sample_rate, 32000)
                 sample_rate = 32000

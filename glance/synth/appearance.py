@@ -18,10 +18,11 @@ TEX_EXTENT = 4.5  # the texture covers [-TEX_EXTENT, TEX_EXTENT] mouth units in 
 TEX_SIZE = int(2 * TEX_EXTENT * TEX_PX_PER_UNIT)
 
 
-def lab_to_rgb(lab: tuple[float, float, float]) -> np.ndarray:
+def lab_to_rgb(lab: tuple[float, float, float]) -> tuple[float, float, float]:
     """CIE L*a*b* -> RGB in [0, 1]."""
     px = np.array([[lab]], np.float32)
-    return np.clip(cv2.cvtColor(px, cv2.COLOR_Lab2RGB)[0, 0], 0, 1)
+    r, g, b = np.clip(cv2.cvtColor(px, cv2.COLOR_Lab2RGB)[0, 0], 0, 1)
+    return float(r), float(g), float(b)
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,11 @@ class Identity:
         hair_l = float(rng.uniform(8, 35)) if rng.random() < 0.85 else float(rng.uniform(55, 80))
         return cls(
             seed=seed,
-            skin=tuple(lab_to_rgb(skin_lab)),  # type: ignore[arg-type]
-            lip=tuple(lab_to_rgb(lip_lab)),  # type: ignore[arg-type]
-            teeth=tuple(lab_to_rgb((float(rng.uniform(78, 92)), 0.0, float(rng.uniform(4, 16))))),  # type: ignore[arg-type]
-            cavity=tuple(lab_to_rgb((float(rng.uniform(6, 14)), float(rng.uniform(8, 18)), 6.0))),  # type: ignore[arg-type]
-            hair=tuple(lab_to_rgb((hair_l, 3.0, float(rng.uniform(5, 18))))),  # type: ignore[arg-type]
+            skin=(lab_to_rgb(skin_lab)),
+            lip=(lab_to_rgb(lip_lab)),
+            teeth=(lab_to_rgb((float(rng.uniform(78, 92)), 0.0, float(rng.uniform(4, 16))))),
+            cavity=(lab_to_rgb((float(rng.uniform(6, 14)), float(rng.uniform(8, 18)), 6.0))),
+            hair=(lab_to_rgb((hair_l, 3.0, float(rng.uniform(5, 18))))),
             beard=beard,
             beard_density=float(rng.uniform(0.3, 0.9)),
             light_angle=float(rng.uniform(0, 2 * np.pi)),
@@ -81,10 +82,10 @@ def skin_texture(ident: Identity) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng([ident.seed, 11])
     x, y = _grid()
     base = np.array(ident.skin, np.float32)
-    low = cv2.GaussianBlur(rng.standard_normal((TEX_SIZE, TEX_SIZE)).astype(np.float32), (0, 0), 24)
-    low /= np.abs(low).max() + 1e-6
-    fine = cv2.GaussianBlur(rng.standard_normal((TEX_SIZE, TEX_SIZE)).astype(np.float32), (0, 0), 0.8)
-    fine /= np.abs(fine).max() + 1e-6
+    low = np.asarray(cv2.GaussianBlur(rng.standard_normal((TEX_SIZE, TEX_SIZE)).astype(np.float32), (0, 0), 24))
+    low = low / (np.abs(low).max() + 1e-6)
+    fine = np.asarray(cv2.GaussianBlur(rng.standard_normal((TEX_SIZE, TEX_SIZE)).astype(np.float32), (0, 0), 0.8))
+    fine = fine / (np.abs(fine).max() + 1e-6)
     tone = 1.0 + 0.06 * low + 0.035 * fine
     # Anatomy as shading: nostrils, shadow under the nose, philtrum, nasolabial folds, chin.
     shade = np.ones_like(x, dtype=np.float32)
@@ -95,7 +96,7 @@ def skin_texture(ident: Identity) -> tuple[np.ndarray, np.ndarray]:
         shade -= 0.07 * (fold & (y > -1.3) & (y < 0.4))
     shade -= 0.12 * _soft_ellipse(x, y, 0.0, -1.5, 0.9, 0.2)
     shade -= 0.10 * _soft_ellipse(x, y, 0.0, 1.55, 0.7, 0.18)
-    shade = cv2.GaussianBlur(shade.astype(np.float32), (0, 0), 2.0)
+    shade = np.asarray(cv2.GaussianBlur(shade.astype(np.float32), (0, 0), 2.0), np.float32)
     tex = base[None, None, :] * tone[..., None]
     if ident.beard != "none":
         hairs = (rng.random((TEX_SIZE, TEX_SIZE)) < 0.3 * ident.beard_density).astype(np.float32)
@@ -111,7 +112,7 @@ def skin_texture(ident: Identity) -> tuple[np.ndarray, np.ndarray]:
             zone = y > -1.25
             strength = 0.35
         amount = np.clip(dots * 2.5, 0, 1) * strength * (zone & ~lips_zone)
-        amount = cv2.GaussianBlur(amount.astype(np.float32), (0, 0), 0.5)
+        amount = 0.8 * cv2.GaussianBlur(amount.astype(np.float32), (0, 0), 0.8)
         tex = tex * (1 - amount[..., None]) + np.array(ident.hair, np.float32) * amount[..., None]
     light = 1.0 + ident.light_strength * (np.cos(ident.light_angle) * x + np.sin(ident.light_angle) * y) / TEX_EXTENT
     return np.clip(tex, 0, 1).astype(np.float32), (shade * light).astype(np.float32)

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from glance.config import AudioConfig
 from glance.data.cache import cache_params, finalize, finished_shards, init_cache

@@ -140,7 +140,7 @@ class LipRenderer:
         cv2.polylines(seam, [np.round(_spline(inner[0:5], False) * (1 << SHIFT)).astype(np.int32)], False, 1.0,
                       max(1, SS // 2), cv2.LINE_AA, SHIFT)
         _blend(sub, 0.55 * cv2.GaussianBlur(seam, (0, 0), 0.5 * SS), lip * 0.35)
-        img *= shade[..., None]
+        img = img * shade[..., None]
         return cv2.resize(np.clip(img, 0, 1), (self.size, self.size), interpolation=cv2.INTER_AREA)
 
     def _cavity(self, img: np.ndarray, art: np.ndarray, m: np.ndarray, inner: np.ndarray, gap: float) -> None:

@@ -44,7 +44,10 @@ def _talking_photo(index: int, layout: str) -> TalkingPhoto:
     import cv2
 
     path = photo_sources()[index % len(photo_sources())]
-    rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    bgr = cv2.imread(str(path))
+    if bgr is None:
+        raise FileNotFoundError(f"cannot read the photo {path}")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
     return TalkingPhoto(fit_frame(rgb, SIZES[layout], 0.3 if layout == "grid" else 0.45))
 
 
