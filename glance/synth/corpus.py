@@ -68,7 +68,7 @@ def plan(seed: int, identities: int, sentences: int, layout: str = "grid") -> li
         for m in range(sentences):
             if layout == "lrw":
                 word = lrw_word(rng)
-                text, utt = word, f"{word.upper()}_{m + 1:05d}"
+                text, utt = word, f"{word.upper()}_{k * sentences + m + 1:05d}"  # unique across speakers
             else:
                 for _ in range(100):
                     text, utt = grid_sentence(rng)
