@@ -8,10 +8,12 @@ import sys
 from glance import __version__, generate, info
 from glance.checkpoint import CheckpointError
 from glance.config import ConfigError
+from glance.data import av_offset
+from glance.data import cli_preprocess as preprocess
 from glance.errors import UserError
 from glance.synth import cli as synth
 
-COMMANDS = (info, synth, generate)
+COMMANDS = (info, synth, preprocess, av_offset, generate)
 
 
 def build_parser() -> argparse.ArgumentParser:

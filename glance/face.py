@@ -42,7 +42,7 @@ class Box:
 
 
 def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Box]:
-    """Face boxes in an RGB uint8 image, largest first."""
+    """Face boxes in an RGB (or grey) uint8 image, largest first."""
     detector, _ = _dlib_models()
     rects = detector(np.ascontiguousarray(rgb), upsample)  # type: ignore[operator]
     boxes = [Box(r.left(), r.top(), r.right(), r.bottom()) for r in rects]
@@ -50,7 +50,7 @@ def detect_faces(rgb: np.ndarray, upsample: int = 0) -> list[Box]:
 
 
 def landmarks(rgb: np.ndarray, box: Box) -> np.ndarray:
-    """68 (x, y) landmarks [68, 2] float32 inside `box`."""
+    """68 (x, y) landmarks [68, 2] float32 inside `box` of an RGB or grey uint8 image."""
     import dlib
 
     _, predictor = _dlib_models()

@@ -172,6 +172,10 @@ class Cache:
         self.items = [json.loads(line) for line in (self.root / "manifest.jsonl").read_text().splitlines()]
         self._arrays: dict[tuple[str, str], np.ndarray] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (for DataLoader workers) without the memory maps; each process opens its own."""
+        return {**self.__dict__, "_arrays": {}}
+
     def stats(self) -> AudioStats:
         path = self.root / "stats.json"
         if not path.is_file():

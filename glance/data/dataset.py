@@ -1,0 +1,100 @@
+"""`LipClipDataset`: 16-frame windows (hop 8) of a cache, with identity frame and mismatched audio.
+
+Per window: the real video, its log-mel (normalised), an identity frame of the same video
+drawn from OUTSIDE the window (random in training, fixed by seed at test time), and the
+log-mel of a window of another video (the mismatch term of the discriminator). Training
+randomness is a pure function of (seed, epoch, index), so a resumed run sees the same data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from glance.audio import AudioStats
+from glance.batch import Batch
+from glance.data.cache import Cache
+
+
+def augment_log_mel(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Training-time audio augmentation in the log-mel power domain: gain, noise (20-40 dB SNR), reverb."""
+    power = np.exp(mel.astype(np.float64))
+    if rng.random() < 0.5:  # reverberation: exponential decay over 10 ms frames
+        rt60 = rng.uniform(0.1, 0.4)
+        k = np.arange(int(rt60 * 100) + 1)
+        tail = np.exp(-6.9 * k * 0.01 / rt60)
+        tail[0] = 0.0
+        wet = rng.uniform(0.05, 0.3) / max(tail.sum(), 1e-9)
+        reverb = np.apply_along_axis(lambda b: np.convolve(b, tail)[: len(b)], 0, power)
+        power = power + wet * reverb
+    if rng.random() < 0.5:
+        snr = rng.uniform(20, 40)
+        power = power + power.mean() / 10 ** (snr / 10) * rng.uniform(0.5, 1.5, power.shape)
+    gain = rng.uniform(-1.4, 1.4) if rng.random() < 0.8 else 0.0  # +-6 dB
+    return (np.log(power) + gain).astype(np.float32)
+
+
+class LipClipDataset(Dataset):
+    """Windows of one split of a cache; items are dicts of tensors, `collate` makes a `Batch`."""
+
+    def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
+                 seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None) -> None:
+        self.cache = cache if isinstance(cache, Cache) else Cache(cache)
+        self.items = self.cache.split(split)
+        self.frames, self.hop, self.train, self.seed = frames, hop, train, seed
+        self.augment = train if augment is None else augment
+        self.stats = stats or self.cache.stats()
+        self.mpf = self.cache.info["params"]["audio"]["mels_per_frame"]
+        self.windows = [(i, s) for i, it in enumerate(self.items) for s in range(0, it["frames"] - frames + 1, hop)
+                        if it["frames"] > frames]
+        self.epoch = 0
+        self._mean = np.array(self.stats.mean, np.float32)
+        self._std = np.array(self.stats.std, np.float32)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def _rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, self.epoch if self.train else 0, index])
+
+    def _mel(self, item: dict[str, Any], start: int, rng: np.random.Generator) -> torch.Tensor:
+        m = np.asarray(self.cache.mel(item)[start * self.mpf:(start + self.frames) * self.mpf], np.float32)
+        if self.augment:
+            m = augment_log_mel(m, rng)
+        return torch.from_numpy((m - self._mean) / self._std)[None]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        rng = self._rng(index)
+        i, start = self.windows[index]
+        item = self.items[i]
+        crops = self.cache.crops(item)
+        clip = torch.from_numpy(np.array(crops[start:start + self.frames]))
+        outside = [f for f in range(item["frames"]) if not start <= f < start + self.frames]
+        ident = torch.from_numpy(np.array(crops[outside[int(rng.integers(len(outside)))]]))
+        wi, ws = self._mismatch(i, start, rng)
+        return {
+            "video": clip.permute(3, 0, 1, 2).float().div(127.5).sub(1),
+            "mel": self._mel(item, start, rng),
+            "identity": ident.permute(2, 0, 1).float().div(127.5).sub(1),
+            "wrong_mel": self._mel(self.items[wi], ws, rng),
+        }
+
+
+    def _mismatch(self, i: int, start: int, rng: np.random.Generator) -> tuple[int, int]:
+        """A window of another video (or a non-overlapping one of this video if it is the only one)."""
+        for _ in range(64):
+            wi, ws = self.windows[int(rng.integers(len(self.windows)))]
+            if wi != i if len(self.items) > 1 else abs(ws - start) >= self.frames:
+                return wi, ws
+        return i, start
+
+
+def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
+    return Batch(**{k: torch.stack([s[k] for s in samples]) for k in samples[0]})
