@@ -18,8 +18,8 @@ import torch
 
 from glance.batch import Batch
 from glance.config import load_config
-from glance.model import GlanceNetworks
-from glance.objective import discriminator_terms, generate, generator_terms, weighted_total
+from glance.model import GeneratorSide, GlanceNetworks
+from glance.objective import discriminator_terms, generator_terms, weighted_total
 
 
 def median_ms(fn: Callable[[], object], warmup: int = 3, runs: int = 10) -> float:
@@ -58,14 +58,17 @@ def train_step_ms(spec: str, batch_size: int) -> float:
     batch = Batch(torch.rand(b, 3, 16, 64, 64) * 2 - 1, torch.randn(b, 1, 64, 128),
                   torch.rand(b, 3, 64, 64) * 2 - 1, torch.randn(b, 1, 64, 128))
 
+    gside = GeneratorSide(nets)
+    d, ae = nets.discriminator, nets.autoencoder
+
     def step() -> None:
-        fake, feat = generate(nets, batch)
-        if opt_d is not None:
-            d_loss = weighted_total(discriminator_terms(nets, batch, fake), cfg.losses)
+        out = gside(batch.mel, batch.identity, batch.video)
+        if opt_d is not None and d is not None:
+            d_loss = weighted_total(discriminator_terms(d, batch, out), cfg.losses)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
-        g_loss = weighted_total(generator_terms(nets, batch, fake, feat), cfg.losses)
+        g_loss = weighted_total(generator_terms(cfg, batch, out, d, ae.video_features if ae else None), cfg.losses)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()

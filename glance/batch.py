@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import torch
 
@@ -15,9 +15,11 @@ class Batch:
     mel: torch.Tensor
     identity: torch.Tensor
     wrong_mel: torch.Tensor
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)  # stage-specific targets (e.g. "flow")
 
     def to(self, device: torch.device | str) -> Batch:
-        return Batch(**{f.name: getattr(self, f.name).to(device, non_blocking=True) for f in fields(self)})
+        moved = {f.name: getattr(self, f.name).to(device, non_blocking=True) for f in fields(self) if f.name != "extra"}
+        return Batch(**moved, extra={k: v.to(device, non_blocking=True) for k, v in self.extra.items()})
 
     def __len__(self) -> int:
         return int(self.video.shape[0])

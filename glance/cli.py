@@ -11,9 +11,11 @@ from glance.config import ConfigError
 from glance.data import av_offset
 from glance.data import cli_preprocess as preprocess
 from glance.errors import UserError
+from glance.eval import evaluate
 from glance.synth import cli as synth
+from glance.train import cli as train
 
-COMMANDS = (info, synth, preprocess, av_offset, generate)
+COMMANDS = (info, synth, preprocess, av_offset, train, evaluate, generate)
 
 
 def build_parser() -> argparse.ArgumentParser:

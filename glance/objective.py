@@ -1,17 +1,20 @@
-"""The paper's objective as named, weighted terms over one set of networks (SPEC section 2).
+"""The paper's objective as named, weighted terms (SPEC section 2).
 
-`discriminator_terms` is Eq. 4 (with the mismatch strategy), `generator_terms` is Eq. 2.
-Terms whose weight is 0 are not computed; `weighted_total` applies the weights of the config.
+`discriminator_terms` is Eq. 4 with the mismatch strategy (one D forward over real, fake and
+mismatched pairs), `generator_terms` is Eq. 2. Terms whose weight is 0 are not computed;
+`weighted_total` applies the weights of the config.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from glance.batch import Batch
-from glance.config import LossWeights
+from glance.config import GlanceConfig, LossWeights
 from glance.losses import correlation_loss, gan_loss, perceptual_loss, pixel_loss
-from glance.model import GlanceNetworks
+from glance.model import GeneratorOutput, GeneratorSide, GlanceNetworks
 
 TERM_WEIGHTS: dict[str, str] = {
     "g/corr_real": "corr_real",
@@ -23,6 +26,8 @@ TERM_WEIGHTS: dict[str, str] = {
     "d/fake": "d_fake",
     "d/mismatch": "d_mismatch",
 }
+
+DiscriminatorFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
 def weight_of(term: str, weights: LossWeights) -> float:
@@ -37,59 +42,49 @@ def weighted_total(terms: dict[str, torch.Tensor], weights: LossWeights) -> torc
     return total
 
 
-def generate(nets: GlanceNetworks, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fake video [B, 3, T, H, W] and the E_s audio features it was made from."""
-    audio_feat = nets.generator.audio_encoder(batch.mel)
-    return nets.generator.decode(audio_feat, batch.identity), audio_feat
-
-
-def discriminator_terms(nets: GlanceNetworks, batch: Batch, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-    """D(v, s) -> real; D(v_hat, s) -> fake; D(v, s_wrong) -> fake. `fake` is detached here."""
-    d = nets.discriminator
-    if d is None:
-        return {}
-    fake = fake.detach()
-    real_motion = fake_motion = None
-    if d.uses_motion:
-        with torch.no_grad():
-            real_motion, fake_motion = nets.motion(batch.video), nets.motion(fake)
+def discriminator_terms(d: DiscriminatorFn, batch: Batch, out: GeneratorOutput) -> dict[str, torch.Tensor]:
+    """D(v, s) -> real; D(v_hat, s) -> fake; D(v, s_wrong) -> fake, in one forward (fake detached)."""
+    b = len(batch)
+    video = torch.cat([batch.video, out.fake.detach(), batch.video])
+    mel = torch.cat([batch.mel, batch.mel, batch.wrong_mel])
+    motion = None
+    if out.motion_real is not None and out.motion_fake is not None:
+        motion = torch.cat([out.motion_real, out.motion_fake.detach(), out.motion_real])
+    logits = d(video, mel, motion)
     return {
-        "d/real": gan_loss(d(batch.video, batch.mel, real_motion), True),
-        "d/fake": gan_loss(d(fake, batch.mel, fake_motion), False),
-        "d/mismatch": gan_loss(d(batch.video, batch.wrong_mel, real_motion), False),
+        "d/real": gan_loss(logits[:b], True),
+        "d/fake": gan_loss(logits[b:2 * b], False),
+        "d/mismatch": gan_loss(logits[2 * b:], False),
     }
 
 
-def generator_terms(nets: GlanceNetworks, batch: Batch, fake: torch.Tensor,
-                    audio_feat: torch.Tensor) -> dict[str, torch.Tensor]:
+def generator_terms(cfg: GlanceConfig, batch: Batch, out: GeneratorOutput, d: DiscriminatorFn | None,
+                    perceptual: Callable[[torch.Tensor], torch.Tensor] | None) -> dict[str, torch.Tensor]:
     """Eq. 2 terms for the generator (and phi_s, phi_v through the correlation terms)."""
-    cfg = nets.cfg
     w = cfg.losses
     terms: dict[str, torch.Tensor] = {}
     if w.pix > 0:
-        terms["g/pix"] = pixel_loss(fake, batch.video)
-    if w.perc > 0 and nets.autoencoder is not None:
+        terms["g/pix"] = pixel_loss(out.fake, batch.video)
+    if w.perc > 0 and perceptual is not None:
         with torch.no_grad():
-            real_feat = nets.autoencoder.video_features(batch.video)
-        terms["g/perc"] = perceptual_loss(nets.autoencoder.video_features(fake), real_feat)
-    fake_motion: torch.Tensor | None = None
-    if nets.phi_s is not None and nets.phi_v is not None:
-        a = nets.phi_s(audio_feat)
-        if cfg.correlation.derivative:
-            with torch.no_grad():
-                real_motion = nets.motion(batch.video)
-            fake_motion = nets.motion(fake)
-            real_in, fake_in = real_motion, fake_motion
-        else:  # ablation (f): raw audio features vs raw frames
-            real_in, fake_in = batch.video, fake
-        form, eps = cfg.correlation.form, cfg.correlation.eps
-        if w.corr_real > 0:
-            terms["g/corr_real"] = correlation_loss(a, nets.phi_v(real_in), form, eps)
-        if w.corr_fake > 0:
-            terms["g/corr_fake"] = correlation_loss(a, nets.phi_v(fake_in), form, eps)
-    d = nets.discriminator
+            real_feat = perceptual(batch.video)
+        terms["g/perc"] = perceptual_loss(perceptual(out.fake), real_feat)
+    form, eps = cfg.correlation.form, cfg.correlation.eps
+    if out.corr_audio is not None and out.corr_real is not None and w.corr_real > 0:
+        terms["g/corr_real"] = correlation_loss(out.corr_audio, out.corr_real, form, eps)
+    if out.corr_audio is not None and out.corr_fake is not None and w.corr_fake > 0:
+        terms["g/corr_fake"] = correlation_loss(out.corr_audio, out.corr_fake, form, eps)
     if w.gen > 0 and d is not None:
-        if d.uses_motion and fake_motion is None:
-            fake_motion = nets.motion(fake)
-        terms["g/adv"] = gan_loss(d(fake, batch.mel, fake_motion if d.uses_motion else None), True)
+        terms["g/adv"] = gan_loss(d(out.fake, batch.mel, out.motion_fake), True)
     return terms
+
+
+def step_terms(nets: GlanceNetworks, batch: Batch) -> tuple[GeneratorOutput, dict[str, torch.Tensor],
+                                                              dict[str, torch.Tensor]]:
+    """Convenience for tests and benchmarks: one forward, D terms and G terms (no DDP)."""
+    out = GeneratorSide(nets)(batch.mel, batch.identity, batch.video)
+    d = nets.discriminator
+    d_terms = discriminator_terms(d, batch, out) if d is not None else {}
+    ae = nets.autoencoder
+    g_terms = generator_terms(nets.cfg, batch, out, d, ae.video_features if ae is not None else None)
+    return out, d_terms, g_terms

@@ -97,4 +97,6 @@ class LipClipDataset(Dataset):
 
 
 def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:
-    return Batch(**{k: torch.stack([s[k] for s in samples]) for k in samples[0]})
+    stacked = {k: torch.stack([s[k] for s in samples]) for k in samples[0]}
+    main = {k: stacked.pop(k) for k in ("video", "mel", "identity", "wrong_mel")}
+    return Batch(**main, extra=stacked)

@@ -1,0 +1,1 @@
+"""Evaluation: LMD, SSIM, PSNR, CPBD (SPEC section 5) and `glance evaluate`."""

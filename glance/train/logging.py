@@ -1,0 +1,88 @@
+"""Run logging on rank 0: TensorBoard scalars and images, stats.jsonl, metrics.jsonl, sample PNGs."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from glance.data.dataset import LipClipDataset, collate
+from glance.model import GlanceNetworks
+
+
+def sample_grid(real: torch.Tensor, fake: torch.Tensor, frames: tuple[int, ...] = (0, 4, 8, 12, 15)) -> np.ndarray:
+    """uint8 RGB grid: per clip, a row of real frames above a row of generated frames."""
+    def to_img(v: torch.Tensor) -> np.ndarray:
+        return v.float().clamp(-1, 1).add(1).mul(127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    rows = []
+    for r, f in zip(real, fake, strict=True):
+        rows.append(np.hstack([to_img(r[:, t]) for t in frames]))
+        rows.append(np.hstack([to_img(f[:, t]) for t in frames]))
+    return np.vstack(rows)
+
+
+class RunLogger:
+    def __init__(self, folder: Path, main: bool, resume: bool) -> None:
+        self.folder, self.main = folder, main
+        self.writer: Any = None
+        if main:
+            folder.mkdir(parents=True, exist_ok=True)
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(folder / "tb"))
+            self.stats = (folder / "stats.jsonl").open("a" if resume else "w")
+            self.metrics_file = (folder / "metrics.jsonl").open("a" if resume else "w")
+        self.t0 = time.time()
+
+    def scalars(self, step: int, values: dict[str, float]) -> None:
+        if not self.main:
+            return
+        for k, v in values.items():
+            self.writer.add_scalar(k, v, step)
+        self.stats.write(json.dumps({"step": step, "time": round(time.time() - self.t0, 2), **values}) + "\n")
+        self.stats.flush()
+
+    def metrics(self, step: int, split: str, values: dict[str, float]) -> None:
+        if not self.main:
+            return
+        for k, v in values.items():
+            self.writer.add_scalar(f"{split}/{k}", v, step)
+        self.metrics_file.write(json.dumps({"step": step, "split": split, **values}) + "\n")
+        self.metrics_file.flush()
+
+    def text(self, tag: str, text: str, step: int) -> None:
+        if self.main:
+            self.writer.add_text(tag, text, step)
+
+    @torch.no_grad()
+    def samples(self, step: int, nets: GlanceNetworks, ds: LipClipDataset, stage: str, device: torch.device) -> None:
+        if not self.main or len(ds) == 0:
+            return
+        picks = [ds[i] for i in np.linspace(0, len(ds) - 1, min(4, len(ds))).astype(int)]
+        batch = collate(picks).to(device)
+        module = nets.generator if stage == "gan" else nets.autoencoder
+        assert module is not None
+        was = module.training
+        module.eval()
+        if stage == "gan":
+            fake = nets.generator(batch.mel, batch.identity)
+        else:
+            b, c, t, h, w = batch.video.shape
+            frames = batch.video.transpose(1, 2).reshape(b * t, c, h, w)
+            fake = module(frames).reshape(b, t, c, h, w).transpose(1, 2)
+        module.train(was)
+        grid = sample_grid(batch.video, fake)
+        self.writer.add_image("samples/real_over_generated", grid, step, dataformats="HWC")
+        (self.folder / "samples").mkdir(exist_ok=True)
+        cv2.imwrite(str(self.folder / "samples" / f"step-{step:07d}.png"), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        if self.main:
+            self.writer.close()
+            self.stats.close()
+            self.metrics_file.close()

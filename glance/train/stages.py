@@ -1,0 +1,100 @@
+"""What differs between the three training stages: networks, optimisers, data, and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from glance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from glance.config import FlowConfig, GlanceConfig
+from glance.data.dataset import LipClipDataset
+from glance.errors import UserError
+from glance.model import GlanceNetworks
+from glance.nn.flow import farneback_flow, multiscale_epe
+
+STAGES = ("flow", "autoencoder", "gan")
+EXPORTS = {"flow": "flow.safetensors", "autoencoder": "autoencoder.safetensors", "gan": "generator.safetensors"}
+
+
+class FlowWindows(LipClipDataset):
+    """Windows plus Farneback pseudo ground truth for the 15 consecutive pairs: [15, 2, H, W]."""
+
+    def __init__(self, *args: object, flow: FlowConfig, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.flow_cfg = flow
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        sample = super().__getitem__(index)
+        frames = sample["video"].permute(1, 2, 3, 0).add(1).mul(127.5).round().byte().numpy()
+        sample["flow"] = torch.from_numpy(farneback_flow(np.ascontiguousarray(frames), self.flow_cfg))
+        return sample
+
+
+def flow_loss(flow_net: nn.Module, video: torch.Tensor, target: torch.Tensor,
+              weights: tuple[float, ...]) -> torch.Tensor:
+    """Multiscale EPE of the flow net on all consecutive pairs of a batch of windows."""
+    b, c, t, h, w = video.shape
+    pairs = torch.cat([video[:, :, :-1], video[:, :, 1:]], dim=1).transpose(1, 2).reshape(b * (t - 1), 2 * c, h, w)
+    return multiscale_epe(flow_net(pairs), target.reshape(b * (t - 1), 2, h, w), weights)
+
+
+def autoencoder_frames(video: torch.Tensor, every: int = 5) -> torch.Tensor:
+    """Every `every`-th frame of a batch of windows [B, 3, T, H, W] -> [N, 3, H, W]."""
+    return video[:, :, ::every].transpose(1, 2).reshape(-1, *video.shape[1:2], *video.shape[3:])
+
+
+@dataclass
+class StageSetup:
+    modules: dict[str, nn.Module]  # trained here, saved in the training state
+    optimizers: dict[str, torch.optim.Optimizer]
+    frozen: dict[str, nn.Module] = field(default_factory=dict)
+
+
+def build_stage(stage: str, cfg: GlanceConfig, nets: GlanceNetworks, run: Path, device: torch.device) -> StageSetup:
+    t = cfg.train
+    if stage == "flow":
+        if nets.flow is None:
+            raise UserError(f"config {cfg.name} uses no flow network (motion = {cfg.motion}, no correlation/"
+                            "three-stream D): skip the flow stage")
+        return StageSetup({"flow": nets.flow}, {"flow": torch.optim.Adam(
+            nets.flow.parameters(), lr=t.flow_lr, weight_decay=t.flow_weight_decay)})
+    if stage == "autoencoder":
+        if nets.autoencoder is None:
+            raise UserError(f"config {cfg.name} has no perceptual loss: skip the autoencoder stage")
+        return StageSetup({"autoencoder": nets.autoencoder}, {"autoencoder": torch.optim.Adam(
+            nets.autoencoder.parameters(), lr=t.autoencoder_lr, betas=t.betas)})
+    frozen: dict[str, nn.Module] = {}
+    for name, module in (("flow", nets.flow), ("autoencoder", nets.autoencoder)):
+        if module is None:
+            continue
+        path = run / EXPORTS[name]
+        if not path.is_file():
+            raise UserError(f"the GAN stage needs {path}: run `glance train {name} --config {cfg.name} "
+                            f"--data DATA --out {run}` first (or `glance train all`)")
+        try:
+            module.load_state_dict(load_checkpoint(path, kind=name).tensors)
+        except RuntimeError as e:
+            raise CheckpointError(f"{path} does not fit config {cfg.name}: {str(e).splitlines()[0]}") from None
+        module.requires_grad_(False).eval()
+        frozen[name] = module
+    modules: dict[str, nn.Module] = {"generator": nets.generator}
+    optimizers: dict[str, torch.optim.Optimizer] = {
+        "generator": torch.optim.Adam(nets.generator.parameters(), lr=t.lr, betas=t.betas)}
+    if nets.discriminator is not None:
+        modules["discriminator"] = nets.discriminator
+        optimizers["discriminator"] = torch.optim.Adam(nets.discriminator.parameters(), lr=t.lr, betas=t.betas)
+    if nets.phi_s is not None and nets.phi_v is not None:
+        modules["phi_s"], modules["phi_v"] = nets.phi_s, nets.phi_v
+        optimizers["correlation"] = torch.optim.Adam(
+            [*nets.phi_s.parameters(), *nets.phi_v.parameters()], lr=t.corr_lr, weight_decay=t.corr_weight_decay)
+    return StageSetup(modules, optimizers, frozen)
+
+
+def export(stage: str, run: Path, cfg: GlanceConfig, module: nn.Module, step: int, extra: dict[str, object]) -> Path:
+    """Write the stage's exported network (generator: with the audio statistics)."""
+    kind = "generator" if stage == "gan" else stage
+    return save_checkpoint(run / EXPORTS[stage], module.state_dict(), cfg, kind, {"step": step, **extra})
