@@ -4,3 +4,7 @@ An implementation of "Lip Movements Generation at a Glance" (Chen et al., ECCV 2
 """
 
 __version__ = "0.1.0"
+
+from glance.inference import LipSync  # noqa: E402
+
+__all__ = ["LipSync", "__version__"]

@@ -6,6 +6,7 @@ NumPy so that no numba compilation happens on first use; tests compare it with l
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -49,27 +50,38 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
 def log_mel(wave: np.ndarray | torch.Tensor, cfg: AudioConfig, n_frames: int | None = None) -> torch.Tensor:
     """Mono waveform [N] at cfg.sample_rate -> log-mel [T_mel, n_mels], float32.
 
-    Mel frame j is centred on sample j * hop, so video frame i owns mel frames
-    4i .. 4i+3. With `n_frames`, the result is cut or zero-padded (in the wave) to exactly
+    Mel frame j is centred on sample j * hop (the signal is zero outside [0, N)), so video
+    frame i owns mel frames 4i .. 4i+3. With `n_frames` the result has exactly
     `mels_per_frame * n_frames` frames; otherwise T_mel = N // hop.
     """
     x = torch.as_tensor(wave, dtype=torch.float32)
     if x.dim() != 1:
         raise ValueError(f"log_mel wants a mono [N] waveform, got shape {list(x.shape)}")
-    hop = cfg.hop_length
-    t_mel = x.numel() // hop if n_frames is None else n_frames * cfg.mels_per_frame
-    need = t_mel * hop
-    if x.numel() < need:
-        x = torch.nn.functional.pad(x, (0, need - x.numel()))
-    x = x[:need]
-    if need == 0:
+    t_mel = x.numel() // cfg.hop_length if n_frames is None else n_frames * cfg.mels_per_frame
+    return log_mel_range(x, cfg, 0, t_mel)
+
+
+def log_mel_range(wave: np.ndarray | torch.Tensor, cfg: AudioConfig, start: int, count: int) -> torch.Tensor:
+    """Mel frames [start, start + count) of `log_mel(wave)`, computed from only the samples they need
+    (so long audio can be processed in chunks with results identical to the whole)."""
+    x = torch.as_tensor(wave, dtype=torch.float32)
+    hop, half = cfg.hop_length, cfg.n_fft // 2
+    if count <= 0:
         return torch.zeros(0, cfg.n_mels)
-    pad_mode = "reflect" if x.numel() > cfg.n_fft // 2 else "constant"
-    spec = torch.stft(x, cfg.n_fft, hop, window=torch.hann_window(cfg.n_fft), center=True,
-                      pad_mode=pad_mode, return_complex=True).abs().square()  # [F, t_mel + 1]
-    fb = torch.from_numpy(mel_filterbank(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax))
-    mel = fb @ spec[:, :t_mel]
-    return torch.log(mel + cfg.log_floor).T.contiguous()
+    a, b = start * hop - half, (start + count - 1) * hop + half  # sample span of the frames
+    seg = torch.zeros(b - a)
+    lo, hi = max(a, 0), min(b, x.numel())
+    if hi > lo:
+        seg[lo - a:hi - a] = x[lo:hi]
+    spec = torch.stft(seg, cfg.n_fft, hop, window=torch.hann_window(cfg.n_fft), center=False,
+                      return_complex=True).abs().square()  # [F, count]
+    fb = torch.from_numpy(_filterbank(cfg.sample_rate, cfg.n_fft, cfg.n_mels, cfg.fmin, cfg.fmax))
+    return torch.log(fb @ spec + cfg.log_floor).T.contiguous()
+
+
+@functools.cache
+def _filterbank(sr: int, n_fft: int, n_mels: int, fmin: float, fmax: float | None) -> np.ndarray:
+    return mel_filterbank(sr, n_fft, n_mels, fmin, fmax)
 
 
 @dataclass(frozen=True)

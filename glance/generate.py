@@ -16,10 +16,6 @@ from tqdm import tqdm
 from glance.errors import UserError
 from glance.inference import DEFAULT_WEIGHTS, LipSync
 from glance.io.audio import AudioReadError, load_audio
-from glance.io.video import write_mp4
-from glance.paste import colour_offset, find_face, paste
-
-LIP_CROP_MAX_SIDE = 160  # a square image at most this large is taken as a lip crop
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,7 +51,7 @@ def load_image(path: str) -> np.ndarray:
 def check_output(path: Path) -> None:
     if path.suffix.lower() != ".mp4":
         raise UserError(f"{path}: the output must be an .mp4 file")
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise UserError(f"{path}: cannot write there (folder missing or not writable)")
 
@@ -70,46 +66,26 @@ def run(args: argparse.Namespace) -> int:
     check_output(out)
     image = load_image(args.image)
     model = load_model(args.weights, args.device)
-    size = model.config.generator.image_size
     try:
-        audio = load_audio(args.audio, model.config.audio.sample_rate)
+        audio = load_audio(args.audio, model.sample_rate)
     except AudioReadError as e:
-        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a)") from None
-    if len(audio) < model.config.audio.sample_rate // model.config.audio.fps:
+        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
+    if len(audio) < model.sample_rate // model.fps:
         raise UserError(f"{args.audio}: the audio is shorter than one video frame (40 ms)")
-    h, w = image.shape[:2]
-    lip_crop = abs(h - w) <= 0.1 * max(h, w) and max(h, w) <= LIP_CROP_MAX_SIDE
-    if lip_crop:
-        if min(h, w) < 16:
-            raise UserError(f"{args.image}: {w}x{h} px is too small to hold a mouth (need >= 16 px)")
-        identity, target = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA), None
-    else:
-        target = find_face(image, args.face_index, size)
-        identity = target.crop
     n = model.frame_count(len(audio))
-    frames: Iterator[np.ndarray] = model.stream(audio, identity)
+    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only)
     frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50)
-    if target is not None and not args.lips_only:
-        frames = _pasted(target, frames)
     if args.frames:
         frames = _saved(Path(args.frames), frames)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent or ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
     os.close(fd)
     try:
-        write_mp4(tmp, frames, model.config.audio.fps, audio, model.config.audio.sample_rate)
+        LipSync.save(tmp, frames, audio, model.sample_rate, model.fps)
         os.replace(tmp, out)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    print(f"wrote {out} ({n} frames, {n / model.config.audio.fps:.2f} s)")
+    print(f"wrote {out.resolve()} ({n} frames, {n / model.fps:.2f} s)")
     return 0
-
-
-def _pasted(target: object, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    offset = None
-    for lips in frames:
-        shift = colour_offset(target, lips)  # type: ignore[arg-type]
-        offset = shift if offset is None else 0.8 * offset + 0.2 * shift
-        yield paste(target, lips, offset)  # type: ignore[arg-type]
 
 
 def _saved(folder: Path, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:

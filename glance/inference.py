@@ -1,25 +1,35 @@
-"""`LipSync`: the Python API. Speech + one lip crop -> 64x64 lip frames of any length.
+"""`LipSync`: the Python API. Speech + one lip or face image -> frames, of any length.
 
-No file I/O happens here: pass samples and pixels, get frames. Long audio is generated in
-overlapping 16-frame windows (hop 8) that are cross-faded, and frames are yielded as soon
-as they are final, so memory does not grow with the audio length.
+    from glance import LipSync
+    model = LipSync.from_pretrained()              # the bundled default model
+    frames = model.generate(audio, image)          # audio: mono float32 at model.sample_rate
+    LipSync.save("out.mp4", frames, audio, model.sample_rate)
+
+The model code does no file I/O (`save` is a helper around glance.io). Long audio is
+generated in overlapping 16-frame windows (hop 8) that are cross-faded; the log-mel is
+computed per window and frames are yielded as soon as they are final, so memory does not
+grow with the audio length.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
-from glance.audio import AudioStats, log_mel
+from glance.audio import AudioStats, log_mel_range
 from glance.checkpoint import load_checkpoint
 from glance.config import GlanceConfig, load_config
+from glance.errors import UserError
 from glance.nn import Generator
+from glance.paste import FaceTarget, colour_offset, find_face, paste
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "default.safetensors"
+LIP_CROP_MAX_SIDE = 160  # a roughly square image at most this large is taken as a lip crop
 
 
 def blend_weights(frames: int, hop: int) -> np.ndarray:
@@ -30,6 +40,11 @@ def blend_weights(frames: int, hop: int) -> np.ndarray:
     w[:overlap] = ramp
     w[-overlap:] = ramp[::-1]
     return w
+
+
+def is_lip_crop(image: np.ndarray) -> bool:
+    h, w = image.shape[:2]
+    return abs(h - w) <= 0.1 * max(h, w) and max(h, w) <= LIP_CROP_MAX_SIDE
 
 
 @dataclass
@@ -57,14 +72,34 @@ class LipSync:
         gen = Generator(cfg.generator, cfg.audio).eval()
         return cls(gen, cfg, AudioStats.identity(cfg.audio.n_mels), trained=False)
 
+    @property
+    def sample_rate(self) -> int:
+        return self.config.audio.sample_rate
+
+    @property
+    def fps(self) -> int:
+        return self.config.audio.fps
+
     def frame_count(self, n_samples: int) -> int:
         """Video frames for `n_samples` of audio: ceil(duration * fps), at least 1."""
-        per_frame = self.config.audio.sample_rate // self.config.audio.fps
-        return max(1, -(-n_samples // per_frame))
+        return max(1, -(-n_samples // (self.sample_rate // self.fps)))
+
+    def prepare(self, image: np.ndarray, face_index: int = 0) -> tuple[np.ndarray, FaceTarget | None]:
+        """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo."""
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+        size = self.config.generator.image_size
+        if is_lip_crop(image):
+            if min(image.shape[:2]) < 16:
+                raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth "
+                                "(need >= 16 px)")
+            return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA), None
+        target = find_face(image, face_index, size)
+        return target.crop, target
 
     @torch.inference_mode()
-    def stream(self, audio: np.ndarray, identity: np.ndarray, batch: int = 4) -> Iterator[np.ndarray]:
-        """Yield uint8 RGB lip frames [64, 64, 3] for mono `audio` at config sample rate."""
+    def stream_lips(self, audio: np.ndarray, identity: np.ndarray, batch: int = 4) -> Iterator[np.ndarray]:
+        """Yield uint8 RGB lip frames [64, 64, 3] for mono `audio` at the model's sample rate."""
         cfg, g = self.config, self.config.generator
         if identity.shape != (g.image_size, g.image_size, 3) or identity.dtype != np.uint8:
             raise ValueError(f"identity must be uint8 [{g.image_size}, {g.image_size}, 3], got "
@@ -72,7 +107,7 @@ class LipSync:
         n = self.frame_count(len(audio))
         t, hop, mpf = g.frames, g.frames // 2, cfg.audio.mels_per_frame
         n_windows = max(1, -(-(n - t) // hop) + 1)
-        mel = self.audio_stats.normalize(log_mel(audio, cfg.audio, (n_windows - 1) * hop + t))
+        wave = torch.as_tensor(audio, dtype=torch.float32)
         ident = torch.from_numpy(identity).permute(2, 0, 1).float().div(127.5).sub(1)[None].to(self.device)
         weights = blend_weights(t, hop)
         acc = np.zeros((t + hop, g.image_size, g.image_size, 3), np.float32)
@@ -80,7 +115,8 @@ class LipSync:
         done = 0
         for first in range(0, n_windows, batch):
             idx = range(first, min(first + batch, n_windows))
-            mels = torch.stack([mel[i * hop * mpf:(i * hop + t) * mpf] for i in idx])[:, None].to(self.device)
+            mels = torch.stack([self.audio_stats.normalize(log_mel_range(wave, cfg.audio, i * hop * mpf, t * mpf))
+                                for i in idx])[:, None].to(self.device)
             video = self.generator(mels, ident.expand(len(idx), -1, -1, -1))
             clips = video.permute(0, 2, 3, 4, 1).add(1).mul(127.5).float().cpu().numpy()
             for i, clip in zip(idx, clips, strict=True):
@@ -100,6 +136,32 @@ class LipSync:
                 acc[-hop:] = 0
                 wsum[-hop:] = 0
 
-    def generate(self, audio: np.ndarray, identity: np.ndarray) -> np.ndarray:
-        """All lip frames at once: uint8 [N, 64, 64, 3]."""
-        return np.stack(list(self.stream(audio, identity)))
+    def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0,
+               lips_only: bool = False) -> Iterator[np.ndarray]:
+        """Yield output frames: the photo with generated lips pasted back (or 64x64 lips)."""
+        identity, target = self.prepare(image, face_index)
+        lips = self.stream_lips(audio, identity)
+        if target is None or lips_only:
+            return lips
+        return _pasted(target, lips)
+
+    def generate(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0,
+                 lips_only: bool = False) -> np.ndarray:
+        """All output frames at once: uint8 [N, H, W, 3]."""
+        return np.stack(list(self.stream(audio, image, face_index, lips_only)))
+
+    @staticmethod
+    def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray, sample_rate: int,
+             fps: int = 25) -> int:
+        """Write frames + audio as H.264/AAC mp4 (a helper; the model itself does no I/O)."""
+        from glance.io.video import write_mp4
+
+        return write_mp4(path, frames, fps, audio, sample_rate)
+
+
+def _pasted(target: FaceTarget, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    offset = None
+    for lips in frames:
+        shift = colour_offset(target, lips)
+        offset = shift if offset is None else 0.8 * offset + 0.2 * shift
+        yield paste(target, lips, offset)

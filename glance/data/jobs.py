@@ -40,10 +40,16 @@ def run_jobs(jobs: Sequence[J], fn: Callable[..., int], args: tuple[Any, ...], w
     done = 0
     with tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, smoothing=0.05, dynamic_ncols=True) as bar:
         if workers <= 1:
+            import torch
+
+            threads = torch.get_num_threads()
             _init_worker()
-            for job in jobs:
-                done += fn(job, *args)
-                bar.update(weight(job))
+            try:
+                for job in jobs:
+                    done += fn(job, *args)
+                    bar.update(weight(job))
+            finally:
+                torch.set_num_threads(threads)
             return done
         ctx = mp.get_context("spawn")
         with ctx.Pool(workers, initializer=_init_worker) as pool:

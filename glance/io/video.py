@@ -42,6 +42,7 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
             if acodec == "mp2":
                 audio = _resample(audio, sample_rate, 32000)
                 sample_rate = 32000
+        audio_done = 0
         for frame in frames:
             if n == 0:
                 vstream.height, vstream.width = frame.shape[:2]
@@ -51,10 +52,16 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
             for packet in vstream.encode(vf):
                 out.mux(packet)
             n += 1
+            if astream is not None and audio is not None:  # interleave: audio up to the end of this frame
+                upto = min(len(audio), n * sample_rate // fps)
+                _encode_audio(out, astream, audio[audio_done:upto], sample_rate, audio_done)
+                audio_done = upto
         for packet in vstream.encode():
             out.mux(packet)
         if astream is not None and audio is not None:
-            _encode_audio(out, astream, audio.astype(np.float32), sample_rate)
+            _encode_audio(out, astream, audio[audio_done:], sample_rate, audio_done)
+            for packet in astream.encode():
+                out.mux(packet)
     return n
 
 
@@ -65,15 +72,14 @@ def _resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
 
 
 def _encode_audio(out: av.container.OutputContainer, stream: av.AudioStream, audio: np.ndarray,
-                  sample_rate: int) -> None:
-    block = 1024  # PyAV re-chunks and converts to the codec's frame size and sample format
+                  sample_rate: int, offset: int) -> None:
+    """Encode mono float samples starting at sample `offset` (PyAV re-chunks them to the codec's frames)."""
+    block = 1024
     for start in range(0, len(audio), block):
-        chunk = audio[start:start + block]
+        chunk = audio[start:start + block].astype(np.float32)
         af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk[None, :]), format="flt", layout="mono")
         af.sample_rate = sample_rate
-        af.pts = start
+        af.pts = offset + start
         af.time_base = Fraction(1, sample_rate)
         for packet in stream.encode(af):
             out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)

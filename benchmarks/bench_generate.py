@@ -1,0 +1,68 @@
+"""End-to-end generation speed per preset (CPU) and peak memory for a long audio.
+
+    .venv/bin/python benchmarks/bench_generate.py [--seconds 20] [--long-minutes 10]
+
+Speed: `glance generate`'s path (audio in memory -> windows -> frames -> H.264/AAC mp4) on the
+astronaut photo with paste-back and lips-only, untrained weights of each preset (speed does
+not depend on the weights). Memory: a child process generates a long audio to mp4 and reports
+its peak RSS (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import skimage.data
+import torch
+
+from glance.inference import LipSync
+
+LONG = """
+import sys, resource, numpy as np, skimage.data
+from glance.inference import LipSync
+m = LipSync.untrained("tiny")
+audio = (0.05 * np.random.default_rng(0).standard_normal(int(float(sys.argv[1]) * 60 * 16000))).astype(np.float32)
+LipSync.save(sys.argv[2], m.stream(audio, skimage.data.astronaut()), audio, 16000)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=20.0)
+    p.add_argument("--long-minutes", type=float, default=10.0)
+    p.add_argument("--presets", nargs="+", default=["tiny", "small", "paper"])
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    photo = skimage.data.astronaut()
+    audio = (0.05 * np.random.default_rng(0).standard_normal(int(args.seconds * 16000))).astype(np.float32)
+    print(f"| preset | output | frames/s (2 threads, {args.seconds:.0f} s audio, incl. mp4 encoding) | x real time |")
+    print("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as d:
+        for preset in args.presets:
+            model = LipSync.untrained(preset)
+            for lips_only in (True, False):
+                out = Path(d) / "o.mp4"
+                t0 = time.perf_counter()
+                n = LipSync.save(out, model.stream(audio, photo, lips_only=lips_only), audio, 16000)
+                fps = n / (time.perf_counter() - t0)
+                kind = "64x64 lips" if lips_only else "512x512 photo, pasted"
+                print(f"| {preset} | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
+        if args.long_minutes > 0:
+            out = Path(d) / "long.mp4"
+            t0 = time.perf_counter()
+            r = subprocess.run([sys.executable, "-c", LONG, str(args.long_minutes), str(out)], capture_output=True,
+                               text=True, check=True)
+            kb = int(r.stdout.strip().splitlines()[-1])
+            print(f"\n{args.long_minutes:.0f}-minute audio, tiny, photo paste-back: peak RSS {kb / 1024:.0f} MB, "
+                  f"{time.perf_counter() - t0:.0f} s, output {out.stat().st_size / 1e6:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
