@@ -81,6 +81,7 @@ def main() -> None:
     p.add_argument("--presets", nargs="+", default=["tiny", "small", "paper"])
     p.add_argument("--train-presets", nargs="+", default=["tiny", "small"])
     p.add_argument("--train-batch", type=int, default=8)
+    p.add_argument("--skip-forward", action="store_true", help="only the training table")
     p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -88,7 +89,7 @@ def main() -> None:
           f"{args.threads} threads, torch {torch.__version__}\n")
     print("| preset | G forward, 16-frame clip (ms) | frames/s (no overlap) |")
     print("|---|---|---|")
-    for preset in args.presets:
+    for preset in [] if args.skip_forward else args.presets:
         ms = forward_ms(preset)
         print(f"| {preset} | {ms:.1f} | {16 / ms * 1000:.0f} |", flush=True)
     print(f"\n| config | train step D+G, batch {args.train_batch} (ms) | clips/s | iterations in 2 h |")

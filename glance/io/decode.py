@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from glance.io.audio import AudioReadError
+from glance.io.audio import decode_audio
 
 
 class VideoReadError(ValueError):
@@ -84,26 +84,7 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
 
 def aligned_audio(path: str | Path, sample_rate: int, start: float, n_samples: int) -> np.ndarray:
     """Mono float32 audio of `path` from time `start` (the first video frame), exactly n_samples long."""
-    chunks: list[np.ndarray] = []
-    first: float | None = None
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioReadError("has no audio stream")
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
-            for aframe in container.decode(stream):
-                if first is None:
-                    first = float(aframe.time) if aframe.time is not None else 0.0
-                for piece in resampler.resample(aframe):
-                    chunks.append(piece.to_ndarray().reshape(-1))
-            for piece in resampler.resample(None):
-                chunks.append(piece.to_ndarray().reshape(-1))
-    except av.error.FFmpegError as e:
-        raise AudioReadError(f"audio unreadable ({e.strerror or e})") from None
-    if not chunks or first is None:
-        raise AudioReadError("has no audio samples")
-    audio = np.concatenate(chunks).astype(np.float32)
+    audio, first = decode_audio(path, sample_rate)
     shift = int(round((first - start) * sample_rate))  # > 0: audio starts after the first frame
     audio = np.concatenate([np.zeros(shift, np.float32), audio]) if shift > 0 else audio[-shift:]
     out = np.zeros(n_samples, np.float32)
