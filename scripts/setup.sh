@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PYTHON:-python3}
-APT_PACKAGES=(espeak-ng flite mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1)
+APT_PACKAGES=(espeak-ng flite mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 chromium)
 
 apt_setup() {
   local missing=()
@@ -39,7 +39,7 @@ venv_setup() {
   .venv/bin/python -m pip install -q --upgrade pip
   # The CPU build of torch that lies on this disk; an unpinned torch would pull a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,demo]"
   echo "$want" > "$stamp"
 }
 

@@ -1,0 +1,143 @@
+"""`glance demo`: a local Gradio page to try glance (upload or record speech, upload or pick a face).
+
+The page calls the same `LipSync` API as `glance generate`; bad input shows the same one-line
+message as the CLI. It listens on 127.0.0.1 by default, sends no analytics, makes no share
+link, and uses system fonts so that nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glance.errors import UserError
+from glance.inference import LipSync
+
+MAX_AUDIO_SECONDS = 60.0
+MAX_UPLOAD = "20mb"
+ASSETS = Path(__file__).parent / "assets"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="a local web page to try glance (Gradio)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
+    p.set_defaults(func=run)
+
+
+def example_images() -> list[Path]:
+    import skimage.data
+
+    paths = [Path(skimage.data.__file__).parent / "astronaut.png"]
+    try:
+        import matplotlib
+
+        paths.append(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")
+    except ImportError:
+        pass
+    return [p for p in paths if p.is_file()]
+
+
+def lip_strip(frames: list[np.ndarray], count: int = 8) -> np.ndarray:
+    """A row of `count` evenly spaced 64x64 lip frames."""
+    idx = np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int)
+    return np.hstack([frames[i] for i in idx])
+
+
+def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None, progress: Any = None,
+               out_dir: str | None = None) -> tuple[str, np.ndarray]:
+    """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages."""
+    from glance.io.audio import AudioReadError, load_audio
+
+    if not audio_path:
+        raise UserError("give a speech recording (upload a file or record with the microphone)")
+    if image is None:
+        raise UserError("give a face photo or a lip image (upload one or pick an example)")
+    try:
+        audio = load_audio(audio_path, model.sample_rate)
+    except AudioReadError as e:
+        raise UserError(f"{Path(str(e).split(':')[0]).name}: not a readable audio file") from None
+    seconds = len(audio) / model.sample_rate
+    if seconds < 1 / model.fps:
+        raise UserError("the audio is shorter than one video frame (40 ms)")
+    if seconds > MAX_AUDIO_SECONDS:
+        raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {MAX_AUDIO_SECONDS:.0f} s "
+                        "(use `glance generate` for longer audio)")
+    rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+    identity, target = model.prepare(rgb)
+    n = model.frame_count(len(audio))
+    lips: list[np.ndarray] = []
+    frames = []
+    from glance.inference import _pasted
+
+    for k, frame in enumerate(model.stream_lips(audio, identity)):
+        lips.append(frame)
+        if progress is not None and k % 10 == 0:
+            progress(k / n, desc=f"frame {k}/{n}")
+    frames = lips if target is None else list(_pasted(target, iter(lips)))
+    fd, path = tempfile.mkstemp(prefix="glance-", suffix=".mp4", dir=out_dir)
+    os.close(fd)
+    LipSync.save(path, frames, audio, model.sample_rate, model.fps)
+    return path, lip_strip(lips)
+
+
+def build_app(model: LipSync) -> Any:
+    import gradio as gr
+
+    def handler(audio_path: str | None, image: np.ndarray | None,
+                progress: gr.Progress = gr.Progress()) -> tuple[str, np.ndarray, str]:  # noqa: B008
+        try:
+            video, strip = synthesize(model, audio_path, image, progress)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+        note = "" if model.trained else "Untrained model: the lips do not follow the speech yet."
+        return video, strip, note
+
+    examples = [[str(ASSETS / "sample.wav"), str(p)] for p in example_images()]
+    with gr.Blocks(title="glance", analytics_enabled=False) as app:
+        gr.Markdown("# glance\nSpeech + one face or lip image -> a video of those lips saying the speech.")
+        with gr.Row():
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech", elem_id="audio")
+            image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGB", elem_id="image")
+        button = gr.Button("Generate", variant="primary", elem_id="generate")
+        with gr.Row():
+            video = gr.Video(label="Result (with sound)", elem_id="result")
+            strip = gr.Image(label="64x64 lip frames", elem_id="strip")
+        note = gr.Markdown()
+        button.click(handler, inputs=[audio, image], outputs=[video, strip, note], api_name="generate")
+        gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
+    return app
+
+
+def launch(model: LipSync, host: str, port: int, block: bool = True) -> Any:
+    import gradio as gr
+
+    theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"])
+    app = build_app(model)
+    app.queue(default_concurrency_limit=1)
+    app.launch(server_name=host, server_port=port, share=False, max_file_size=MAX_UPLOAD, theme=theme,
+               prevent_thread_lock=not block, quiet=not block, footer_links=[], ssr_mode=False)
+    return app
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from glance.generate import load_model
+
+    model = load_model(args.weights, "cpu")
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise UserError("the demo needs Gradio: run `make setup` (or `pip install gradio`)") from None
+    print(f"glance demo on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    launch(model, args.host, args.port)
+    return 0
+
+
