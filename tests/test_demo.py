@@ -72,6 +72,8 @@ def test_browser_upload_generate_and_play(server: str, sample_wav: Path, astrona
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
         page.goto(server)
         page.locator("#audio input[type=file]").set_input_files(str(sample_wav), timeout=30000)
         page.locator("#image input[type=file]").set_input_files(str(astronaut_png), timeout=30000)
@@ -91,5 +93,7 @@ def test_browser_upload_generate_and_play(server: str, sample_wav: Path, astrona
         shot = Path(os.environ.get("GLANCE_DEMO_SCREENSHOT", tmp_path / "demo.png"))
         page.screenshot(path=str(shot), full_page=True)
         browser.close()
+    external = [u for u in requested if not u.startswith((server, "data:", "blob:"))]
+    assert not external, f"the page fetched from outside: {external[:5]}"
     assert shot.stat().st_size > 10000
     assert np.isfinite(duration)

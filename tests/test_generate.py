@@ -50,7 +50,8 @@ def test_photo_and_speech_give_a_real_mp4(tmp_path: Path, sample_wav: Path, astr
 
 
 @pytest.mark.parametrize("case", ["missing_audio", "image_as_audio", "audio_as_image", "no_face",
-                                  "tiny_image", "bad_output_dir", "empty_audio"])
+                                  "tiny_image", "bad_output_dir", "empty_audio", "corrupt_image",
+                                  "corrupt_audio"])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, sample_wav: Path, astronaut_png: Path,
                                              case: str, capsys: pytest.CaptureFixture[str]) -> None:
     import cv2
@@ -73,6 +74,12 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, sample_wav: Path, a
     elif case == "empty_audio":
         audio = str(tmp_path / "empty.wav")
         Path(audio).write_bytes(b"")
+    elif case == "corrupt_image":
+        image = str(tmp_path / "broken.png")
+        Path(image).write_bytes(astronaut_png.read_bytes()[:2000])
+    elif case == "corrupt_audio":
+        audio = str(tmp_path / "broken.wav")
+        Path(audio).write_bytes(b"RIFF" + bytes(range(256)) * 8)
     code = main(["generate", "--audio", audio, "--image", image, "-o", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2

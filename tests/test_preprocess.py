@@ -125,6 +125,18 @@ def test_lrw_layout_uses_the_official_splits(tmp_path: Path) -> None:
         assert item["speaker"] == item["meta"]["source"].split("/")[0]
 
 
+def test_ldc_layout_holds_out_f02_and_m01(grid_videos: Path, tmp_path: Path) -> None:
+    src = tmp_path / "ldc"
+    videos = sorted(grid_videos.glob("s*/*.mpg"))
+    for speaker, video in zip(("F01", "F02", "M01", "M03"), videos, strict=False):
+        (src / speaker / "session1").mkdir(parents=True)
+        shutil.copy(video, src / speaker / "session1" / "take.mpg")
+    out = tmp_path / "cache"
+    assert main(["preprocess", str(src), str(out), "--layout", "ldc", "--workers", "1"]) == 0
+    splits = {i["speaker"]: i["split"] for i in Cache(out)}
+    assert splits == {"F01": "train", "F02": "test", "M01": "test", "M03": "train"}
+
+
 def _digest(root: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):

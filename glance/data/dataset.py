@@ -44,6 +44,7 @@ class LipClipDataset(Dataset):
     def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
                  seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
+        self.split = split
         self.items = self.cache.split(split)
         self.frames, self.hop, self.train, self.seed = frames, hop, train, seed
         self.augment = train if augment is None else augment

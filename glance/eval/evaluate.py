@@ -58,7 +58,7 @@ def _to_u8(video: torch.Tensor) -> np.ndarray:
 
 @torch.no_grad()
 def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit: int = 0, seed: int = 0,
-             device: str = "cpu") -> tuple[list[dict[str, Any]], dict[str, tuple[float, float]]]:
+             device: str = "cpu", progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, tuple[float, float]]]:
     ds = LipClipDataset(cache, split, train=False, seed=seed, stats=model.audio_stats)
     n = len(ds) if not limit else min(limit, len(ds))
     if n == 0:
@@ -66,7 +66,7 @@ def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit
     gen = model.generator.eval().to(device)
     rows: list[dict[str, Any]] = []
     silent_lmd: list[float] = []
-    for start in tqdm(range(0, n, 8), desc="evaluate", unit="batch", file=sys.stderr):
+    for start in tqdm(range(0, n, 8), desc="evaluate", unit="batch", file=sys.stderr, disable=not progress):
         idx = list(range(start, min(n, start + 8)))
         b = collate([ds[i] for i in idx]).to(device)
         fake = gen(b.mel, b.identity).float().clamp(-1, 1)

@@ -15,10 +15,21 @@ from glance.nn.flow import farneback_flow
 @torch.no_grad()
 def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int, device: torch.device,
              batch: int = 8) -> dict[str, float]:
-    """flow: EPE (pixels) vs Farneback; autoencoder: L1, PSNR; gan: PSNR, SSIM, L1 (eval mode, fixed data)."""
+    """flow: EPE (pixels) vs Farneback; autoencoder: L1, PSNR; gan: `glance evaluate`'s LMD, SSIM, PSNR,
+    CPBD on the first N windows (eval mode, fixed data)."""
     n = min(windows, len(ds))
     if n == 0:
         return {}
+    if stage == "gan":
+        from glance.eval.evaluate import evaluate
+        from glance.inference import LipSync
+
+        was = nets.generator.training
+        model = LipSync(nets.generator, nets.cfg, ds.stats, True, str(device))
+        _, summary = evaluate(model, ds.cache, ds.split, ["lmd", "ssim", "psnr", "cpbd"], n, ds.seed, str(device),
+                              progress=False)
+        nets.generator.train(was)
+        return {k: m for k, (m, _) in summary.items()}
     module = {"flow": nets.flow, "autoencoder": nets.autoencoder, "gan": nets.generator}[stage]
     assert module is not None
     was = module.training
