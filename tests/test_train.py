@@ -118,13 +118,14 @@ def test_sigterm_checkpoints_and_exits(cache_dir: Path, tmp_path: Path) -> None:
     run = tmp_path / "term"
     proc = subprocess.Popen([sys.executable, "-m", "glance", "train", "gan", "--config", "tiny+b", "--data",
                              str(cache_dir), "--out", str(run), "--batch-size", "4", "--steps", "100000",
-                             "--ckpt-every", "100000", "--eval-every", "0", "--sample-every", "100000"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--ckpt-every", "100000", "--eval-every", "0", "--sample-every", "100000",
+                             "--workers", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     stats = run / "gan" / "stats.jsonl"
     deadline = time.time() + 300
     while time.time() < deadline and (not stats.exists() or len(stats.read_text().splitlines()) < 1):
         time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)  # the whole process group, DataLoader workers included
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + signal.SIGTERM
     assert "resume with --resume" in err

@@ -66,9 +66,17 @@ class _Stop:
         self.signal = signum
 
 
+def _ignore_signals(_: int) -> None:
+    """DataLoader workers leave SIGINT/SIGTERM to the main process, which checkpoints and stops them
+    (Ctrl+C or `kill` of the whole process group would otherwise kill workers mid-batch)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def _loader(ds: LipClipDataset, sampler: EpochSampler, batch: int, workers: int) -> DataLoader:
     return DataLoader(ds, batch_size=batch, sampler=sampler, num_workers=workers, collate_fn=collate,
-                      drop_last=True, pin_memory=torch.cuda.is_available())
+                      drop_last=True, pin_memory=torch.cuda.is_available(),
+                      worker_init_fn=_ignore_signals if workers else None)
 
 
 def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
