@@ -17,6 +17,7 @@ import numpy as np
 
 from glance.errors import UserError
 from glance.inference import LipSync
+from glance.samples import sample_photos
 
 MAX_AUDIO_SECONDS = 60.0
 MAX_UPLOAD = "20mb"
@@ -29,19 +30,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.set_defaults(func=run)
-
-
-def example_images() -> list[Path]:
-    import skimage.data
-
-    paths = [Path(skimage.data.__file__).parent / "astronaut.png"]
-    try:
-        import matplotlib
-
-        paths.append(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")
-    except ImportError:
-        pass
-    return [p for p in paths if p.is_file()]
 
 
 def lip_strip(frames: list[np.ndarray], count: int = 8) -> np.ndarray:
@@ -99,7 +87,7 @@ def build_app(model: LipSync) -> Any:
         note = "" if model.trained else "Untrained model: the lips do not follow the speech yet."
         return video, strip, note
 
-    examples = [[str(ASSETS / "sample.wav"), str(p)] for p in example_images()]
+    examples = [[str(ASSETS / "sample.wav"), str(p)] for p in sample_photos()]
     with gr.Blocks(title="glance", analytics_enabled=False) as app:
         gr.Markdown("# glance\nSpeech + one face or lip image -> a video of those lips saying the speech.")
         with gr.Row():

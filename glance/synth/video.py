@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from glance.io.video import write_video
+from glance.samples import sample_photos
 from glance.synth.articulation import trajectory
 from glance.synth.clip import FPS, pad_speech
 from glance.synth.corpus import ClipJob, ShardJob
@@ -25,25 +26,12 @@ GROUND_TRUTH = "_groundtruth"
 SIZES = {"grid": (360, 288), "lrw": (256, 256)}
 
 
-def photo_sources() -> list[Path]:
-    """Real face photos shipped in installed packages (held-out identities; never for training)."""
-    import skimage.data
-
-    paths = [Path(skimage.data.__file__).parent / "astronaut.png"]
-    try:
-        import matplotlib
-
-        paths.append(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")
-    except ImportError:
-        pass
-    return [p for p in paths if p.is_file()]
-
-
 @functools.cache
 def _talking_photo(index: int, layout: str) -> TalkingPhoto:
     import cv2
 
-    path = photo_sources()[index % len(photo_sources())]
+    photos = sample_photos()
+    path = photos[index % len(photos)]
     bgr = cv2.imread(str(path))
     if bgr is None:
         raise FileNotFoundError(f"cannot read the photo {path}")
