@@ -21,3 +21,14 @@ def astronaut_png() -> Path:
     import skimage.data
 
     return Path(skimage.data.__file__).parent / "astronaut.png"
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic training cache (5 identities x 4 sentences, train/val/test), made once."""
+    from glance.cli import main
+
+    root = tmp_path_factory.mktemp("cache")
+    assert main(["synth", str(root), "--identities", "5", "--sentences-per-identity", "4", "--seed", "1",
+                 "--workers", "2"]) == 0
+    return root

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from torch.utils.data import DataLoader
 
@@ -15,14 +14,6 @@ from glance.cli import main
 from glance.data.av_offset import lag_correlations
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("cache")
-    assert main(["synth", str(root), "--identities", "5", "--sentences-per-identity", "4", "--seed", "1",
-                 "--workers", "2"]) == 0
-    return root
 
 
 def _to_uint8(x: torch.Tensor) -> np.ndarray:

@@ -17,14 +17,6 @@ from glance.checkpoint import load_checkpoint
 from glance.cli import main
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("cache")
-    assert main(["synth", str(root), "--identities", "5", "--sentences-per-identity", "4", "--seed", "2",
-                 "--workers", "2"]) == 0
-    return root
-
-
 def _glance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "glance", *args], capture_output=True, text=True, check=False,
                           timeout=900, env=env)

@@ -7,7 +7,6 @@ exported networks (generator, flow, autoencoder) are separate checkpoints (glanc
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +82,3 @@ def load_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
         torch.cuda.set_rng_state(ckpt.tensors["rng/cuda"])
     e = ckpt.extra
     return LoopPosition(e["step"], e["epoch"], e["batch_in_epoch"], e.get("loop", {}))
-
-
-def json_safe(d: dict[str, Any]) -> str:
-    return json.dumps(d, sort_keys=True)
