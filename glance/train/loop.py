@@ -93,10 +93,9 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     per_rank = cfg.train.batch_size // d.world
     if per_rank < 1:
         raise UserError(f"batch size {cfg.train.batch_size} is smaller than the {d.world} processes")
-    flow_target = opts.stage == "flow"
-    ds_cls: Any = FlowWindows if flow_target else LipClipDataset
-    kwargs: dict[str, Any] = {"flow": cfg.flow} if flow_target else {}
-    train_ds = ds_cls(cache, "train", train=True, seed=cfg.train.seed, stats=stats, **kwargs)
+    seed = cfg.train.seed
+    train_ds = (FlowWindows(cache, "train", train=True, seed=seed, stats=stats, flow=cfg.flow) if opts.stage == "flow"
+                else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats))
     val_split = "val" if cache.split("val") else "test"
     val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats)
     if len(train_ds) < per_rank * d.world:
