@@ -63,6 +63,7 @@ class GeneratorConfig:
     res_blocks: int = 9
     up_channels: tuple[int, ...] = (128, 64)
     out_kernel: int = 7
+    upsample: Literal["transpose", "resize"] = "transpose"  # "resize": nearest + conv, no checkerboard
 
 
 @dataclass(frozen=True)
@@ -289,6 +290,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("frames * mels_per_frame must be divisible by 4")
     if cfg.correlation.form not in ("cosine", "pearson"):
         raise ConfigError(f"correlation.form must be cosine or pearson, not {cfg.correlation.form!r}")
+    if g.upsample not in ("transpose", "resize"):
+        raise ConfigError(f"generator.upsample must be transpose or resize, not {g.upsample!r}")
     if cfg.motion not in ("flow", "diff"):
         raise ConfigError(f"motion must be flow or diff, not {cfg.motion!r}")
     if cfg.discriminator.kind not in ("three_stream", "two_stream", "none"):

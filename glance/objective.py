@@ -42,15 +42,23 @@ def weighted_total(terms: dict[str, torch.Tensor], weights: LossWeights) -> torc
     return total
 
 
-def discriminator_terms(d: DiscriminatorFn, batch: Batch, out: GeneratorOutput) -> dict[str, torch.Tensor]:
-    """D(v, s) -> real; D(v_hat, s) -> fake; D(v, s_wrong) -> fake, in one forward (fake detached)."""
-    b = len(batch)
-    video = torch.cat([batch.video, out.fake.detach(), batch.video])
+def _d_logits(d: DiscriminatorFn, batch: Batch, out: GeneratorOutput, detach: bool) -> torch.Tensor:
+    """D over [real; fake; mismatched] pairs in one forward, so D's BatchNorm sees the same batch
+    composition whether D or G is being trained (a fake-only batch would be normalised differently)."""
+    fake = out.fake.detach() if detach else out.fake
+    video = torch.cat([batch.video, fake, batch.video])
     mel = torch.cat([batch.mel, batch.mel, batch.wrong_mel])
     motion = None
     if out.motion_real is not None and out.motion_fake is not None:
-        motion = torch.cat([out.motion_real, out.motion_fake.detach(), out.motion_real])
-    logits = d(video, mel, motion)
+        motion_fake = out.motion_fake.detach() if detach else out.motion_fake
+        motion = torch.cat([out.motion_real.detach(), motion_fake, out.motion_real.detach()])
+    return d(video, mel, motion)
+
+
+def discriminator_terms(d: DiscriminatorFn, batch: Batch, out: GeneratorOutput) -> dict[str, torch.Tensor]:
+    """D(v, s) -> real; D(v_hat, s) -> fake; D(v, s_wrong) -> fake, in one forward (fake detached)."""
+    b = len(batch)
+    logits = _d_logits(d, batch, out, detach=True)
     return {
         "d/real": gan_loss(logits[:b], True),
         "d/fake": gan_loss(logits[b:2 * b], False),
@@ -75,7 +83,8 @@ def generator_terms(cfg: GlanceConfig, batch: Batch, out: GeneratorOutput, d: Di
     if out.corr_audio is not None and out.corr_fake is not None and w.corr_fake > 0:
         terms["g/corr_fake"] = correlation_loss(out.corr_audio, out.corr_fake, form, eps)
     if w.gen > 0 and d is not None:
-        terms["g/adv"] = gan_loss(d(out.fake, batch.mel, out.motion_fake), True)
+        b = len(batch)
+        terms["g/adv"] = gan_loss(_d_logits(d, batch, out, detach=False)[b:2 * b], True)
     return terms
 
 

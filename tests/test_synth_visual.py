@@ -113,6 +113,25 @@ def test_same_seed_gives_a_byte_identical_corpus(tmp_path: Path) -> None:
     assert _tree_digest(tmp_path / "a") == _tree_digest(tmp_path / "b")
 
 
+def test_a_folder_of_another_corpus_plan_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Resuming into a folder made with another seed or size would mix two corpora's shards."""
+    out = tmp_path / "c"
+    assert main(["synth", str(out), "--identities", "1", "--sentences-per-identity", "1", "--workers", "1"]) == 0
+    before = _tree_digest(out)
+    capsys.readouterr()
+    for other in (["--identities", "2", "--sentences-per-identity", "1"],
+                  ["--identities", "1", "--sentences-per-identity", "1", "--seed", "5"]):
+        assert main(["synth", str(out), *other, "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert "other parameters" in err and "new output folder" in err and len(err.strip().splitlines()) == 1
+    assert _tree_digest(out) == before
+    video = tmp_path / "v"
+    args = ["--identities", "1", "--sentences-per-identity", "1", "--form", "video", "--workers", "1"]
+    assert main(["synth", str(video), *args]) == 0
+    assert main(["synth", str(video), *args, "--seed", "3"]) == 2
+    assert "new output folder" in capsys.readouterr().err
+
+
 def test_dlib_finds_the_ground_truth_mouth_on_a_real_photo(tmp_path: Path) -> None:
     out = tmp_path / "grid"
     assert main(["synth", str(out), "--identities", "1", "--sentences-per-identity", "2", "--form", "video",

@@ -117,8 +117,10 @@ def init_cache(root: Path, params: dict[str, Any], writer: str) -> None:
     if meta.is_file():
         have = json.loads(meta.read_text())
         if have.get("param_hash") != want["param_hash"]:
-            raise UserError(f"{root} holds a cache made with other parameters (hash {have.get('param_hash')}, "
-                            f"now {want['param_hash']}): use a new output folder")
+            old = have.get("params", {})
+            diff = "; ".join(f"{k} {old.get(k)} there, {params.get(k)} now"
+                             for k in sorted(set(old) | set(params)) if old.get(k) != params.get(k))
+            raise UserError(f"{root} holds a cache made with other parameters ({diff}): use a new output folder")
         return
     (root / SHARDS).mkdir(parents=True, exist_ok=True)
     atomic_write(meta, (json.dumps(want, sort_keys=True, indent=1) + "\n").encode())

@@ -29,7 +29,9 @@ def augment_log_mel(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         tail = np.exp(-6.9 * k * 0.01 / rt60)
         tail[0] = 0.0
         wet = rng.uniform(0.05, 0.3) / max(tail.sum(), 1e-9)
-        reverb = np.apply_along_axis(lambda b: np.convolve(b, tail)[: len(b)], 0, power)
+        reverb = np.zeros_like(power)  # causal convolution of every mel band with the tail
+        for lag in range(1, min(len(tail), len(power))):
+            reverb[lag:] += tail[lag] * power[:-lag]
         power = power + wet * reverb
     if rng.random() < 0.5:
         snr = rng.uniform(20, 40)
@@ -76,14 +78,14 @@ class LipClipDataset(Dataset):
         i, start = self.windows[index]
         item = self.items[i]
         crops = self.cache.crops(item)
-        clip = torch.from_numpy(np.array(crops[start:start + self.frames]))
+        clip = crops[start:start + self.frames]
         outside = [f for f in range(item["frames"]) if not start <= f < start + self.frames]
-        ident = torch.from_numpy(np.array(crops[outside[int(rng.integers(len(outside)))]]))
+        ident = crops[outside[int(rng.integers(len(outside)))]]
         wi, ws = self._mismatch(i, start, rng)
         return {
-            "video": clip.permute(3, 0, 1, 2).float().div(127.5).sub(1),
+            "video": _to_unit(clip.transpose(3, 0, 1, 2)),
             "mel": self._mel(item, start, rng),
-            "identity": ident.permute(2, 0, 1).float().div(127.5).sub(1),
+            "identity": _to_unit(ident.transpose(2, 0, 1)),
             "wrong_mel": self._mel(self.items[wi], ws, rng),
         }
 
@@ -95,6 +97,14 @@ class LipClipDataset(Dataset):
             if wi != i if len(self.items) > 1 else abs(ws - start) >= self.frames:
                 return wi, ws
         return i, start
+
+
+def _to_unit(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1] (one NumPy pass: several times faster than torch ops here)."""
+    out = np.empty(pixels.shape, np.float32)  # C-contiguous, so that collate stacks quickly
+    np.multiply(pixels, np.float32(1 / 127.5), out=out, casting="unsafe")
+    out -= np.float32(1)
+    return torch.from_numpy(out)
 
 
 def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:

@@ -63,8 +63,8 @@ class Generator(nn.Module):
         u0, u1 = cfg.up_channels
         self.decoder = nn.Sequential(
             *(ResBlock3d(cfg.fusion_channels) for _ in range(cfg.res_blocks)),
-            up3d(cfg.fusion_channels, u0),
-            up3d(u0, u1),
+            up3d(cfg.fusion_channels, u0, cfg.upsample),
+            up3d(u0, u1, cfg.upsample),
             nn.Conv3d(u1, 3, cfg.out_kernel, 1, cfg.out_kernel // 2),
             nn.Tanh(),
         )

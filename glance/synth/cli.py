@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import cv2
 
+from glance.checkpoint import atomic_write
 from glance.config import AudioConfig
 from glance.data.cache import cache_params, finalize, finished_shards, init_cache
 from glance.data.jobs import parse_shard, run_jobs
@@ -50,11 +52,15 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     jobs = plan(args.seed, args.identities, args.sentences_per_identity, args.layout)
     i, n = parse_shard(args.shard)
+    # The plan is part of the folder's identity: resuming into a folder made with another seed or size
+    # would mix two corpora (same shard numbers, different clips).
+    corpus = {"seed": args.seed, "identities": args.identities,
+              "sentences_per_identity": args.sentences_per_identity, "layout": args.layout}
     mine = [j for j in jobs if j.index % n == i]
     t0 = time.perf_counter()
     if args.form == "cache":
         audio = AudioConfig()
-        init_cache(out, cache_params(audio), "glance synth")
+        init_cache(out, {**cache_params(audio), "synth": corpus}, "glance synth")
         done = finished_shards(out)
         todo = [j for j in mine if j.index not in done]
         clips = run_jobs(todo, run_cache_job, (out, audio), args.workers, lambda j: len(j.clips), "synth", "clip")
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from glance.synth.video import run_video_job
 
-        out.mkdir(parents=True, exist_ok=True)
+        _check_video_plan(out, corpus)
         todo = [j for j in mine if not _video_job_done(out, j, args.layout)]
         clips = run_jobs(todo, run_video_job, (out, args.layout), args.workers, lambda j: len(j.clips),
                          "synth", "clip")
@@ -75,6 +81,18 @@ def run(args: argparse.Namespace) -> int:
     if clips:
         print(f"{clips} clips in {dt:.1f} s ({clips / dt:.2f} clips/s, {args.workers} workers)", file=sys.stderr)
     return 0
+
+
+def _check_video_plan(out: Path, corpus: dict[str, object]) -> None:
+    """Record the corpus plan in OUT/synth.json, or refuse a folder written with another plan."""
+    meta = out / "synth.json"
+    if meta.is_file():
+        have = json.loads(meta.read_text())
+        if have != corpus:
+            raise UserError(f"{out} holds a corpus made with {have}, not {corpus}: use a new output folder")
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(meta, (json.dumps(corpus, sort_keys=True) + "\n").encode())
 
 
 def _video_job_done(out: Path, job: ShardJob, layout: str) -> bool:

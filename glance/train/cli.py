@@ -33,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--sample-every", type=int, default=100)
     p.add_argument("--ckpt-every", type=int, default=100)
+    p.add_argument("--keep-every", type=int, default=0,
+                   help="also keep the exported network of every N-th step in STAGE/snapshots/ (0: latest only)")
     p.add_argument("--eval-every", type=int, default=200, help="validation metrics every N steps (0: never)")
     p.add_argument("--eval-windows", type=int, default=32)
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and options, then exit")
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     options = [TrainOptions(stage=s, data=Path(args.data), run=Path(args.out), steps=args.steps,
                             resume=args.resume, device=args.device, workers=args.workers, bf16=args.bf16,
                             compile=args.compile, channels_last=args.channels_last, log_every=args.log_every,
-                            sample_every=args.sample_every, ckpt_every=args.ckpt_every, eval_every=args.eval_every,
+                            sample_every=args.sample_every, ckpt_every=args.ckpt_every, keep_every=args.keep_every,
+                            eval_every=args.eval_every,
                             eval_windows=args.eval_windows, save_rank_weights=args.save_rank_weights)
                for s in stages]
     if args.dry_run:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import shutil
 import signal
 import sys
 import time
@@ -51,6 +52,7 @@ class TrainOptions:
     log_every: int = 10
     sample_every: int = 100
     ckpt_every: int = 100
+    keep_every: int = 0  # also keep the exported network of every K-th step (0: only the latest)
     eval_every: int = 200
     eval_windows: int = 32
     save_rank_weights: bool = False
@@ -150,7 +152,11 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
         if d.main:
             save_state(state_path, cfg, saved, opt, LoopPosition(step, pos.epoch, pos.batch_in_epoch))
             exported = ema if ema is not None else setup.modules["generator" if opts.stage == "gan" else opts.stage]
-            export(opts.stage, opts.run, cfg, exported, step, {"audio_stats": stats.to_dict()})
+            path = export(opts.stage, opts.run, cfg, exported, step, {"audio_stats": stats.to_dict()})
+            if opts.keep_every and step % opts.keep_every == 0:
+                keep = stage_dir / "snapshots" / f"{path.stem}-step{step:07d}{path.suffix}"
+                keep.parent.mkdir(exist_ok=True)
+                shutil.copyfile(path, keep)
         barrier(d)
 
     it = epoch_iter(pos.epoch, pos.batch_in_epoch)
@@ -222,7 +228,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
             if d.main and opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
                 metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device)
                 log.metrics(step, val_split, metrics)
-            if step % opts.ckpt_every == 0 or step == opts.steps or stop.signal is not None:
+            keep_now = opts.keep_every and step % opts.keep_every == 0
+            if step % opts.ckpt_every == 0 or keep_now or step == opts.steps or stop.signal is not None:
                 checkpoint(step)
             if stop.signal is not None:
                 break
