@@ -24,7 +24,8 @@ mkdir -p "$OUT" "$WORK/bin" "$WORK/tts" "$WORK/runs"
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # 1. TTS engines: real binaries behind wrappers, so that the bundled libraries never reach Python.
-tar -C "$WORK/tts" -xJf .gpu/tts.tar.xz
+tar -C "$WORK/tts" -xJf .gpu/tts.tar.xz 2>/dev/null \
+  || "$PY" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])" .gpu/tts.tar.xz "$WORK/tts"
 mkdir -p /usr/share/mbrola && cp -r "$WORK/tts/share/mbrola/." /usr/share/mbrola/
 for b in espeak-ng flite mbrola; do
   printf '#!/bin/sh\nLD_LIBRARY_PATH=%s ESPEAK_DATA_PATH=%s exec %s "$@"\n' \
@@ -87,6 +88,8 @@ for v in $VARIANTS; do
   cp "$WORK/runs/${v%%+*}-base/"{flow,autoencoder}.safetensors "$run/"
   train "$v" gan "$run" "$GAN" "$BATCH" 1 --ckpt-every "$KEEP" --keep-every "$KEEP" --sample-every 500 &
 done
+(sleep 90; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader >>"$OUT/log.txt" 2>&1
+ uptime >>"$OUT/log.txt") &
 wait
 
 # 5. What comes back: every variant's generator at the last step all tiny variants reached, the final
