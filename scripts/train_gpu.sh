@@ -21,6 +21,7 @@ VARIANTS=${VARIANTS:-"tiny+release tiny+release+b tiny+release+d tiny+release+f 
 T0=$(date +%s)
 say() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$OUT/log.txt"; }
 mkdir -p "$OUT" "$WORK/bin" "$WORK/tts" "$WORK/runs"
+CORES=${CORES:-$("$PY" -c "import os; print(len(os.sched_getaffinity(0)))")}  # not nproc: it obeys OMP_NUM_THREADS
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # 1. TTS engines: real binaries behind wrappers, so that the bundled libraries never reach Python.
@@ -42,25 +43,26 @@ from glance.errors import UserError
 from glance.synth import cli as synth
 from glance.train import cli as train
 
-parser = argparse.ArgumentParser(prog="glance")
-sub = parser.add_subparsers(dest="command")
-for module in (synth, train):
-    module.add_parser(sub)
-args = parser.parse_args()
-try:
-    sys.exit(int(args.func(args)))
-except UserError as e:
-    sys.exit(f"glance {args.command}: error: {e}")
+if __name__ == "__main__":  # worker processes import this file again
+    parser = argparse.ArgumentParser(prog="glance")
+    sub = parser.add_subparsers(dest="command")
+    for module in (synth, train):
+        module.add_parser(sub)
+    args = parser.parse_args()
+    try:
+        sys.exit(int(args.func(args)))
+    except UserError as e:
+        sys.exit(f"glance {args.command}: error: {e}")
 EOF
 G() { "$PY" "$WORK/glance_min.py" "$@"; }
-{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; nproc
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; echo "$CORES cores"
   "$PY" -c "import torch, numpy, cv2; print('torch', torch.__version__, 'numpy', numpy.__version__, 'cv2', cv2.__version__)"
   espeak-ng --version; } 2>&1 | tee -a "$OUT/log.txt"
 
 # 2. Corpus (the same plan as on the CPU machine, where the test split is evaluated).
 say "synth ${IDENTITIES}x${SENTENCES}"
 G synth "$WORK/corpus" --identities "$IDENTITIES" --sentences-per-identity "$SENTENCES" --seed 0 \
-  --workers "$(nproc)" 2>>"$OUT/synth.err" | tee -a "$OUT/log.txt"
+  --workers "$CORES" 2>>"$OUT/synth.err" | tee -a "$OUT/log.txt"
 tail -n 2 "$OUT/synth.err" | tr '\r' '\n' | tail -n 2 >>"$OUT/log.txt"
 [ -f "$WORK/corpus/manifest.jsonl" ] || { say "no corpus"; exit 1; }
 

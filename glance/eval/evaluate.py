@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="cache folder")
     p.add_argument("--split", default="test")
     p.add_argument("--metrics", default="lmd,ssim,psnr,cpbd", help="comma-separated subset")
-    p.add_argument("--limit", type=int, default=0, help="evaluate at most N windows (0: all)")
+    p.add_argument("--limit", type=int, default=0, help="evaluate N windows spread evenly over the split (0: all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output prefix (default: next to the weights, eval-SPLIT)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -60,14 +60,16 @@ def _to_u8(video: torch.Tensor) -> np.ndarray:
 def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit: int = 0, seed: int = 0,
              device: str = "cpu", progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, tuple[float, float]]]:
     ds = LipClipDataset(cache, split, train=False, seed=seed, stats=model.audio_stats)
-    n = len(ds) if not limit else min(limit, len(ds))
-    if n == 0:
+    if len(ds) == 0:
         raise UserError(f"{cache.root}: split '{split}' has no windows")
+    # With a limit, windows spread evenly over the split (every identity), not the first N.
+    picks = list(range(len(ds))) if not limit or limit >= len(ds) else \
+        [int(i) for i in np.linspace(0, len(ds) - 1, limit).round()]
     gen = model.generator.eval().to(device)
     rows: list[dict[str, Any]] = []
     silent_lmd: list[float] = []
-    for start in tqdm(range(0, n, 8), desc="evaluate", unit="batch", file=sys.stderr, disable=not progress):
-        idx = list(range(start, min(n, start + 8)))
+    for start in tqdm(range(0, len(picks), 8), desc="evaluate", unit="batch", file=sys.stderr, disable=not progress):
+        idx = picks[start:start + 8]
         b = collate([ds[i] for i in idx]).to(device)
         fake = gen(b.mel, b.identity).float().clamp(-1, 1)
         fakes, reals = _to_u8(fake), _to_u8(b.video)
