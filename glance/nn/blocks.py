@@ -39,7 +39,8 @@ def up3d(cin: int, cout: int, mode: str = "transpose") -> nn.Sequential:
     if mode == "transpose":
         up: list[nn.Module] = [nn.ConvTranspose3d(cin, cout, 3, (1, 2, 2), 1, output_padding=(0, 1, 1), bias=False)]
     elif mode == "resize":
-        up = [nn.Upsample(scale_factor=(1, 2, 2), mode="nearest"), nn.Conv3d(cin, cout, (1, 3, 3), 1, (0, 1, 1), bias=False)]
+        up = [nn.Upsample(scale_factor=(1, 2, 2), mode="nearest"),
+              nn.Conv3d(cin, cout, (1, 3, 3), 1, (0, 1, 1), bias=False)]
     else:
         raise ValueError(f"unknown upsampling mode {mode!r} (transpose, resize)")
     return nn.Sequential(*up, nn.BatchNorm3d(cout), nn.ReLU(inplace=True))

@@ -46,8 +46,53 @@ class IdentityEncoder(nn.Module):
         self.out_channels = c2
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.features(image)[-1]
+
+    def features(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """Outputs at full, 1/2 and 1/4 resolution (the last is E_p(p))."""
         check_shape(image, (None, 3, self.size, self.size), "IdentityEncoder input")
-        return self.net(image)
+        x, feats = self.net[0](image), []
+        for layer in list(self.net)[1:]:
+            x = layer(x)
+            feats.append(x)
+        return feats
+
+
+class Decoder(nn.Module):
+    """ResBlock3d x N -> 2 x (upsample H, W) -> Conv3d to RGB -> tanh.
+
+    With `identity_skips` (beyond the paper) the second upsampling also sees E_p's half-resolution
+    features, and the output is the identity image plus a learned change before the tanh
+    (tanh(conv(x) + atanh(p)), the conv zero-initialised): the decoder starts from the still face
+    instead of rebuilding it from the 16x16 fusion grid, and spends itself on the lips.
+    """
+
+    def __init__(self, cfg: GeneratorConfig, skip_channels: int) -> None:
+        super().__init__()
+        u0, u1 = cfg.up_channels
+        self.skips = cfg.identity_skips
+        s32 = skip_channels if self.skips else 0
+        self.blocks = nn.Sequential(*(ResBlock3d(cfg.fusion_channels) for _ in range(cfg.res_blocks)))
+        self.up = nn.ModuleList([up3d(cfg.fusion_channels, u0, cfg.upsample), up3d(u0 + s32, u1, cfg.upsample)])
+        self.out = nn.Conv3d(u1, 3, cfg.out_kernel, 1, cfg.out_kernel // 2)
+
+    def start_from_identity(self) -> None:
+        """Zero the output convolution: with the skips, G(s, p) is then exactly the still image p."""
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)  # type: ignore[arg-type]
+
+    def forward(self, x: torch.Tensor, half: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        x = self.up[0](self.blocks(x))
+        if self.skips:
+            x = torch.cat([x, _over_time(half, x.shape[2])], dim=1)
+        x = self.out(self.up[1](x))
+        if self.skips:
+            x = x + _over_time(torch.atanh(image.clamp(-0.999, 0.999)), x.shape[2])
+        return torch.tanh(x)
+
+
+def _over_time(x: torch.Tensor, frames: int) -> torch.Tensor:
+    return x.unsqueeze(2).expand(-1, -1, frames, -1, -1)
 
 
 class Generator(nn.Module):
@@ -60,15 +105,10 @@ class Generator(nn.Module):
         self.identity_encoder = IdentityEncoder(cfg)
         cin = self.audio_encoder.out_channels + self.identity_encoder.out_channels
         self.fusion = conv3d(cin, cfg.fusion_channels, 3, 1, 1)
-        u0, u1 = cfg.up_channels
-        self.decoder = nn.Sequential(
-            *(ResBlock3d(cfg.fusion_channels) for _ in range(cfg.res_blocks)),
-            up3d(cfg.fusion_channels, u0, cfg.upsample),
-            up3d(u0, u1, cfg.upsample),
-            nn.Conv3d(u1, 3, cfg.out_kernel, 1, cfg.out_kernel // 2),
-            nn.Tanh(),
-        )
+        self.decoder = Decoder(cfg, cfg.identity_channels[1])
         kaiming_init(self)
+        if cfg.identity_skips:
+            self.decoder.start_from_identity()
 
     def fuse(self, audio_feat: torch.Tensor, identity_feat: torch.Tensor) -> torch.Tensor:
         """Tile audio [B, Ca, T, F] over a new last axis and identity [B, Cp, H, W] over T; concat."""
@@ -85,4 +125,5 @@ class Generator(nn.Module):
 
     def decode(self, audio_feat: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         """Video from precomputed E_s features (lets the objective reuse them for phi_s)."""
-        return self.decoder(self.fuse(audio_feat, self.identity_encoder(identity)))
+        _, half, quarter = self.identity_encoder.features(identity)
+        return self.decoder(self.fuse(audio_feat, quarter), half, identity)
