@@ -58,8 +58,8 @@ class IdentityEncoder(nn.Module):
         return feats
 
 
-class Decoder(nn.Module):
-    """ResBlock3d x N -> 2 x (upsample H, W) -> Conv3d to RGB -> tanh.
+class Decoder(nn.Sequential):
+    """ResBlock3d x N -> 2 x (upsample H, W) -> Conv3d to RGB -> tanh (the paper's layer order and names).
 
     With `identity_skips` (beyond the paper) the second upsampling also sees E_p's half-resolution
     features, and the output is the identity image plus a learned change before the tanh
@@ -68,24 +68,31 @@ class Decoder(nn.Module):
     """
 
     def __init__(self, cfg: GeneratorConfig, skip_channels: int) -> None:
-        super().__init__()
         u0, u1 = cfg.up_channels
+        s32 = skip_channels if cfg.identity_skips else 0
+        super().__init__(
+            *(ResBlock3d(cfg.fusion_channels) for _ in range(cfg.res_blocks)),
+            up3d(cfg.fusion_channels, u0, cfg.upsample),
+            up3d(u0 + s32, u1, cfg.upsample),
+            nn.Conv3d(u1, 3, cfg.out_kernel, 1, cfg.out_kernel // 2),
+        )
         self.skips = cfg.identity_skips
-        s32 = skip_channels if self.skips else 0
-        self.blocks = nn.Sequential(*(ResBlock3d(cfg.fusion_channels) for _ in range(cfg.res_blocks)))
-        self.up = nn.ModuleList([up3d(cfg.fusion_channels, u0, cfg.upsample), up3d(u0 + s32, u1, cfg.upsample)])
-        self.out = nn.Conv3d(u1, 3, cfg.out_kernel, 1, cfg.out_kernel // 2)
 
     def start_from_identity(self) -> None:
         """Zero the output convolution: with the skips, G(s, p) is then exactly the still image p."""
-        nn.init.zeros_(self.out.weight)
-        nn.init.zeros_(self.out.bias)  # type: ignore[arg-type]
+        out = self[-1]
+        assert isinstance(out, nn.Conv3d)
+        nn.init.zeros_(out.weight)
+        nn.init.zeros_(out.bias)  # type: ignore[arg-type]
 
-    def forward(self, x: torch.Tensor, half: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        x = self.up[0](self.blocks(x))
+    def forward(self, x: torch.Tensor, half: torch.Tensor, image: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        *blocks, up0, up1, out = list(self)
+        for block in blocks:
+            x = block(x)
+        x = up0(x)
         if self.skips:
             x = torch.cat([x, _over_time(half, x.shape[2])], dim=1)
-        x = self.out(self.up[1](x))
+        x = out(up1(x))
         if self.skips:
             x = x + _over_time(torch.atanh(image.clamp(-0.999, 0.999)), x.shape[2])
         return torch.tanh(x)
