@@ -40,7 +40,8 @@ def test_every_stage_trains_and_losses_fall(cache_dir: Path, tmp_path: Path) -> 
               "1", "--eval-every", "0", "--sample-every", "1000"]
     assert main(["train", "flow", *common, "--steps", "40"]) == 0
     assert main(["train", "autoencoder", *common, "--steps", "40"]) == 0
-    assert main(["train", "gan", *common, "--steps", "40", "--eval-every", "40", "--sample-every", "40"]) == 0
+    assert main(["train", "gan", *common, "--steps", "40", "--eval-every", "40", "--sample-every", "40",
+                 "--keep-every", "20"]) == 0
     for stage, key in (("flow", "flow/epe_multiscale"), ("autoencoder", "ae/l1"), ("gan", "g/total")):
         values = _losses(run, stage, key)
         k = max(3, len(values) // 4)
@@ -51,12 +52,17 @@ def test_every_stage_trains_and_losses_fall(cache_dir: Path, tmp_path: Path) -> 
     assert metrics and {"psnr", "ssim", "lmd", "cpbd"} <= set(metrics[-1])
     assert list((run / "gan" / "tb").iterdir()), "TensorBoard events written"
     assert (run / "gan" / "samples" / "step-0000040.png").is_file()
+    snaps = sorted(p.name for p in (run / "gan" / "snapshots").iterdir())
+    assert snaps == ["generator-step0000020.safetensors", "generator-step0000040.safetensors"]
+    assert load_checkpoint(run / "gan" / "snapshots" / snaps[0], kind="generator").extra["step"] == 20
     # evaluate prints the Markdown table and writes jsonl
     assert main(["evaluate", str(run), "--data", str(cache_dir), "--split", "test", "--limit", "8",
                  "--out", str(tmp_path / "ev")]) == 0
     table = (tmp_path / "ev.md").read_text()
     assert "LMD" in table and "SSIM" in table and "PSNR" in table and "CPBD" in table
-    summary = json.loads((tmp_path / "ev.jsonl").read_text().splitlines()[-1])["summary"]
+    lines = (tmp_path / "ev.jsonl").read_text().splitlines()
+    assert len({json.loads(line)["video"] for line in lines[:-1]}) > 1, "the limited windows span several clips"
+    summary = json.loads(lines[-1])["summary"]
     assert summary["psnr"]["mean"] > 5 and 0 <= summary["ssim"]["mean"] <= 1
 
 
