@@ -17,7 +17,7 @@ IDENTITIES=${IDENTITIES:-300}
 SENTENCES=${SENTENCES:-12}
 BATCH=${BATCH:-24}
 KEEP=${KEEP:-250}
-VARIANTS=${VARIANTS:-"tiny+release tiny+release+b tiny+release+d tiny+release+f tiny+release+h tiny+release+cosine tiny+e+resize+ema small+release"}
+VARIANTS=${VARIANTS:-"tiny+release+skips tiny+release tiny+release+b tiny+release+d tiny+release+f tiny+release+h tiny+release+cosine small+release+skips"}
 T0=$(date +%s)
 say() { echo "[$(( $(date +%s) - T0 )) s] $*" | tee -a "$OUT/log.txt"; }
 mkdir -p "$OUT" "$WORK/bin" "$WORK/tts" "$WORK/runs"
@@ -105,7 +105,7 @@ tiny=() small=()
 for v in $VARIANTS; do
   snap=$v/gan/snapshots/generator-step$(printf %07d "$common").safetensors
   case $v in tiny*) [ -f "$snap" ] && tiny+=("$snap");; esac
-  case $v in tiny+release) tiny+=("$v/generator.safetensors");; small*) small+=("$v/generator.safetensors");; esac
+  case $v in tiny+release+skips) tiny+=("$v/generator.safetensors");; small*) small+=("$v/generator.safetensors");; esac
 done
 tar -cf "$OUT/tiny.tar" "${tiny[@]}"
 tar -cf "$OUT/small.tar" "${small[@]}"
