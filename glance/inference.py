@@ -108,7 +108,7 @@ class LipSync:
         t, hop, mpf = g.frames, g.frames // 2, cfg.audio.mels_per_frame
         n_windows = max(1, -(-(n - t) // hop) + 1)
         wave = torch.as_tensor(audio, dtype=torch.float32)
-        ident = torch.from_numpy(identity).permute(2, 0, 1).float().div(127.5).sub(1)[None].to(self.device)
+        ident = torch.from_numpy(identity.copy()).permute(2, 0, 1).float().div(127.5).sub(1)[None].to(self.device)
         weights = blend_weights(t, hop)
         acc = np.zeros((t + hop, g.image_size, g.image_size, 3), np.float32)
         wsum = np.zeros(t + hop, np.float32)
