@@ -64,7 +64,7 @@ class GeneratorConfig:
     up_channels: tuple[int, ...] = (128, 64)
     out_kernel: int = 7
     upsample: Literal["transpose", "resize"] = "transpose"  # "resize": nearest + conv, no checkerboard
-    identity_skips: bool = False  # beyond the paper: E_p's 1/2-res features and the image feed the decoder
+    identity_skips: bool = False  # beyond the paper: E_p's 1/2-res features feed the decoder; output = p + change
 
 
 @dataclass(frozen=True)

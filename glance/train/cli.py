@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
                             resume=args.resume, device=args.device, workers=args.workers, bf16=args.bf16,
                             compile=args.compile, channels_last=args.channels_last, log_every=args.log_every,
                             sample_every=args.sample_every, ckpt_every=args.ckpt_every, keep_every=args.keep_every,
-                            eval_every=args.eval_every,
-                            eval_windows=args.eval_windows, save_rank_weights=args.save_rank_weights)
+                            eval_every=args.eval_every, eval_windows=args.eval_windows,
+                            save_rank_weights=args.save_rank_weights)
                for s in stages]
     if args.dry_run:
         print(json.dumps({"config": cfg.to_dict(), "stages": [
