@@ -138,6 +138,9 @@ class TrainConfig:
     autoencoder_lr: float = 2e-4
     ema_decay: float = 0.0  # 0 disables the generator EMA
     seed: int = 0
+    # Beyond the paper: share of GAN training windows replaced by a silent one (digital silence or
+    # faint room tone) whose target is the clip's own closed-mouth frames (see LipClipDataset).
+    silence: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -19,17 +19,18 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.eval.evaluate import evaluate
-from glance.eval.landmarks import crop_mouth_landmarks
+from glance.eval.silence import closure_summary, inner_gap, silence_closure
 from glance.inference import LipSync
 from glance.io.audio import load_audio
 from glance.samples import sample_photos
 
-COLUMNS = ("lmd", "lmd_silent", "ssim", "psnr", "cpbd")
+COLUMNS = ("lmd", "lmd_silent", "ssim", "psnr", "cpbd", "silence_closure")
 SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
 
 
@@ -53,12 +54,6 @@ def label(rows: list[np.ndarray], names: list[str], width: int = 190) -> np.ndar
     return np.concatenate(out, axis=0)
 
 
-def inner_gap(frame: np.ndarray) -> float:
-    """Inner-lip opening in px of the 64x64 crop (dlib: points 62 and 66 of 68), NaN if not found."""
-    pts = crop_mouth_landmarks(frame)
-    return float("nan") if pts is None else float(np.linalg.norm(pts[14] - pts[18]))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs")
@@ -66,6 +61,7 @@ def main() -> None:
     ap.add_argument("--step", type=int, required=True)
     ap.add_argument("--variants", nargs="+", required=True)
     ap.add_argument("--limit", type=int, default=240, help="test windows, spread over the split")
+    ap.add_argument("--closure", type=int, default=16, help="test clips for the closure-in-silence column")
     ap.add_argument("--out", required=True, help="output prefix")
     args = ap.parse_args()
     torch.manual_seed(0)
@@ -77,6 +73,8 @@ def main() -> None:
     table: dict[str, dict[str, list[float]]] = {}
     for name, model in {"still image": still, **models}.items():
         _, summary = evaluate(model, cache, "test", ["lmd", "ssim", "psnr", "cpbd"], args.limit)  # type: ignore[arg-type]
+        if isinstance(model, LipSync):  # digital silence from each clip's most open frame (the still row: 0)
+            summary.update(closure_summary(silence_closure(model, cache, "test", limit=args.closure)))
         table[name] = {k: list(summary[k]) for k in COLUMNS if k in summary}
         print(name, {k: round(v[0], 3) for k, v in table[name].items()}, flush=True)
 
@@ -100,10 +98,9 @@ def main() -> None:
     energy = np.array([np.sqrt(np.mean(audio[i * hop:(i + 1) * hop] ** 2) + 1e-12)
                        for i in range(first.frame_count(len(audio)))])
     speech = energy > 0.1 * energy.max()
-    photos = {}
-    for path in sample_photos():
-        photos[path.stem] = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-    rows, names, gaps = [], [], {}
+    photos = {p.stem: np.asarray(Image.open(p).convert("RGB")) for p in sample_photos()}
+    rows, names = [], []
+    gaps: dict[str, dict[str, list[float]]] = {}
     times = np.linspace(0, len(energy) - 1, 10).round().astype(int)[1:-1]
     for name, model in models.items():
         strip, gaps[name] = [], {}
@@ -119,8 +116,8 @@ def main() -> None:
 
     Path(f"{args.out}.json").write_text(json.dumps({"step": args.step, "limit": args.limit, "table": table,
                                                     "photo_inner_gap_speech_silence": gaps}, indent=1) + "\n")
-    head = "| variant | LMD | LMD silent | SSIM | PSNR (dB) | CPBD |"
-    lines = [head, "|---|---|---|---|---|---|"]
+    head = "| variant | LMD | LMD silent | SSIM | PSNR (dB) | CPBD | closure in silence |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
     for name, vals in table.items():
         cells = [f"{vals[k][0]:.3f} +- {vals[k][1]:.3f}" if k in vals else "-" for k in COLUMNS]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")

@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from glance.cli import main
 from glance.data.av_offset import lag_correlations
 from glance.data.cache import Cache
-from glance.data.dataset import LipClipDataset, collate
+from glance.data.dataset import LipClipDataset, collate, rest_frames
 
 
 def _to_uint8(x: torch.Tensor) -> np.ndarray:
@@ -35,6 +35,31 @@ def test_windows_identity_and_mismatch(cache_dir: Path) -> None:
         matches = [f for f in range(len(crops)) if np.array_equal(crops[f], ident)]
         assert matches and all(not start <= f < start + 16 for f in matches), "identity from outside the window"
         assert not torch.equal(s["mel"], s["wrong_mel"])
+
+
+def test_silent_windows_show_the_clips_closed_mouth(cache_dir: Path) -> None:
+    cache = Cache(cache_dir)
+    items = cache.split("train")
+    rng = np.random.default_rng(0)
+    for item in items:
+        idx = rest_frames(item, 16, rng)
+        opening = np.asarray(item["meta"]["opening"])
+        assert idx is not None and len(idx) == 16 and (opening[idx] < 0.05).all()
+        assert np.abs(np.diff(idx)).max() <= 1, "played back and forth, no jumps"
+    assert rest_frames({"frames": 3, "meta": {"opening": [2.0, 3.0, 1.0]}}, 16, rng) is None
+    ds = LipClipDataset(cache, "train", train=True, seed=1, silence=1.0)
+    speech = LipClipDataset(cache, "train", train=True, seed=1)
+    loud = np.mean([speech[i]["mel"].mean().item() for i in range(0, len(ds), 5)])
+    floor = (np.log(1e-5) - np.array(ds.stats.mean)) / np.array(ds.stats.std)
+    for index in range(0, len(ds), 5):
+        s = ds[index]
+        crops = cache.crops(items[ds.windows[index][0]])
+        opening = np.asarray(items[ds.windows[index][0]]["meta"]["opening"])
+        frames = _to_uint8(s["video"]).transpose(1, 2, 3, 0)
+        shown = [next(f for f in range(len(crops)) if np.array_equal(crops[f], x)) for x in frames]
+        assert (opening[shown] < 0.05).all()
+        mel = s["mel"][0].numpy()
+        assert (mel >= floor - 1e-4).all() and mel.mean() < loud - 0.5
 
 
 def test_mel_is_normalised_with_training_statistics(cache_dir: Path) -> None:

@@ -55,6 +55,23 @@ def test_every_stage_trains_and_losses_fall(cache_dir: Path, tmp_path: Path) -> 
     snaps = sorted(p.name for p in (run / "gan" / "snapshots").iterdir())
     assert snaps == ["generator-step0000020.safetensors", "generator-step0000040.safetensors"]
     assert load_checkpoint(run / "gan" / "snapshots" / snaps[0], kind="generator").extra["step"] == 20
+    # fine-tuning under another config starts from the run's networks, not from scratch
+    init = str(run / "gan" / "state.safetensors")
+    for name in ("tuned", "wrong"):
+        (tmp_path / name).mkdir()
+        for f in ("flow.safetensors", "autoencoder.safetensors"):
+            (tmp_path / name / f).write_bytes((run / f).read_bytes())
+    assert main(["train", "gan", "--config", "tiny+silence", "--data", str(cache_dir), "--out", str(tmp_path / "tuned"),
+                 "--batch-size", "4", "--steps", "1", "--eval-every", "0", "--init", init]) == 0
+    before = gen.tensors
+    after = load_checkpoint(tmp_path / "tuned" / "generator.safetensors", kind="generator").tensors
+    earlier = load_checkpoint(run / "gan" / "snapshots" / snaps[0], kind="generator").tensors
+    moved = max((after[k] - before[k]).abs().max().item() for k in before if before[k].is_floating_point())
+    apart = max((earlier[k] - before[k]).abs().max().item() for k in before if before[k].is_floating_point())
+    assert moved < apart / 4, (moved, apart)
+    r = _glance("train", "gan", "--config", "tiny+skips", "--data", str(cache_dir), "--out", str(tmp_path / "wrong"),
+                "--steps", "1", "--init", init)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "does not fit" in r.stderr, r.stderr
     # evaluate prints the Markdown table and writes jsonl
     assert main(["evaluate", str(run), "--data", str(cache_dir), "--split", "test", "--limit", "8",
                  "--out", str(tmp_path / "ev")]) == 0

@@ -2,7 +2,11 @@
 
 Per window: the real video, its log-mel (normalised), an identity frame of the same video
 drawn from OUTSIDE the window (random in training, fixed by seed at test time), and the
-log-mel of a window of another video (the mismatch term of the discriminator). Training
+log-mel of a window of another video (the mismatch term of the discriminator). With
+`silence` > 0 (training, beyond the paper) that share of windows becomes a silent one: digital
+silence or faint room tone, and as target the clip's own closed-mouth frames (ground-truth
+opening from the synthetic corpus), played back and forth to fill the window, with the identity
+drawn from the whole clip, so that silence means a closed mouth whatever the identity shows. Training
 randomness is a pure function of (seed, epoch, index), so a resumed run sees the same data.
 """
 
@@ -44,7 +48,8 @@ class LipClipDataset(Dataset):
     """Windows of one split of a cache; items are dicts of tensors, `collate` makes a `Batch`."""
 
     def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
-                 seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None) -> None:
+                 seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None,
+                 silence: float = 0.0) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
         self.split = split
         self.items = self.cache.split(split)
@@ -54,6 +59,7 @@ class LipClipDataset(Dataset):
         self.mpf = self.cache.info["params"]["audio"]["mels_per_frame"]
         self.windows = [(i, s) for i, it in enumerate(self.items) for s in range(0, it["frames"] - frames + 1, hop)
                         if it["frames"] > frames]
+        self.silence = silence
         self.epoch = 0
         self._mean = np.array(self.stats.mean, np.float32)
         self._std = np.array(self.stats.std, np.float32)
@@ -78,17 +84,33 @@ class LipClipDataset(Dataset):
         i, start = self.windows[index]
         item = self.items[i]
         crops = self.cache.crops(item)
-        clip = crops[start:start + self.frames]
-        outside = [f for f in range(item["frames"]) if not start <= f < start + self.frames]
-        ident = crops[outside[int(rng.integers(len(outside)))]]
+        rest = rest_frames(item, self.frames, rng) if self.silence and rng.random() < self.silence else None
+        if rest is not None:
+            clip, mel = crops[rest], self._silent_mel(rng)
+            ident = crops[int(rng.integers(item["frames"]))]
+        else:
+            clip, mel = crops[start:start + self.frames], self._mel(item, start, rng)
+            outside = [f for f in range(item["frames"]) if not start <= f < start + self.frames]
+            ident = crops[outside[int(rng.integers(len(outside)))]]
         wi, ws = self._mismatch(i, start, rng)
         return {
             "video": _to_unit(clip.transpose(3, 0, 1, 2)),
-            "mel": self._mel(item, start, rng),
+            "mel": mel,
             "identity": _to_unit(ident.transpose(2, 0, 1)),
             "wrong_mel": self._mel(self.items[wi], ws, rng),
         }
 
+
+    def _silent_mel(self, rng: np.random.Generator) -> torch.Tensor:
+        """Normalised log-mel of a silent window: digital zeros, or room tone 30-70 dB below average speech."""
+        shape = (self.frames * self.mpf, len(self._mean))
+        floor = self.cache.info["params"]["audio"].get("log_floor", 1e-5)
+        power = np.full(shape, floor)
+        if rng.random() < 0.5:
+            level = np.exp(self._mean.astype(np.float64)) * 10 ** (-rng.uniform(30, 70) / 10)
+            power = power + level * rng.uniform(0.5, 1.5, shape)
+        m = np.log(power).astype(np.float32)
+        return torch.from_numpy((m - self._mean) / self._std)[None]
 
     def _mismatch(self, i: int, start: int, rng: np.random.Generator) -> tuple[int, int]:
         """A window of another video (or a non-overlapping one of this video if it is the only one)."""
@@ -97,6 +119,22 @@ class LipClipDataset(Dataset):
             if wi != i if len(self.items) > 1 else abs(ws - start) >= self.frames:
                 return wi, ws
         return i, start
+
+
+def rest_frames(item: dict[str, Any], frames: int, rng: np.random.Generator,
+                closed: float = 0.05) -> np.ndarray | None:
+    """`frames` indices of the clip's closed-mouth frames (the longest run of ground-truth opening
+    below `closed` crop px), played back and forth from a random point; None without such frames."""
+    opening = np.asarray(item.get("meta", {}).get("opening", ()), float)[:item["frames"]]
+    shut = np.concatenate([[False], opening < closed, [False]])
+    edges = np.flatnonzero(np.diff(shut.astype(np.int8)))
+    if len(edges) == 0:
+        return None
+    runs = edges.reshape(-1, 2)
+    a, b = runs[int(np.argmax(runs[:, 1] - runs[:, 0]))]
+    run = np.arange(a, b)
+    cycle = np.concatenate([run, run[-2:0:-1]]) if len(run) > 2 else run
+    return cycle[(int(rng.integers(len(cycle))) + np.arange(frames)) % len(cycle)]
 
 
 def _to_unit(pixels: np.ndarray) -> torch.Tensor:

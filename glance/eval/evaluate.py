@@ -21,6 +21,7 @@ from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
 from glance.eval.metrics import METRICS, lmd_frames
+from glance.eval.silence import closure_summary, silence_closure
 from glance.inference import LipSync
 
 
@@ -32,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default="lmd,ssim,psnr,cpbd", help="comma-separated subset")
     p.add_argument("--limit", type=int, default=0, help="evaluate N windows spread evenly over the split (0: all)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--closure", type=int, default=8, metavar="N",
+                   help="also measure how far digital silence closes an open mouth, on N clips (0: skip)")
     p.add_argument("--out", help="output prefix (default: next to the weights, eval-SPLIT)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.set_defaults(func=run)
@@ -102,11 +105,14 @@ def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit
 
 def markdown(summary: dict[str, tuple[float, float]], title: str) -> str:
     names = {"lmd": "LMD (px, lower better)", "lmd_silent": "LMD silent frames", "ssim": "SSIM", "psnr": "PSNR (dB)",
-             "cpbd": "CPBD"}
+             "cpbd": "CPBD", "silence_closure": "Closure in silence (1 = closed)",
+             "silence_closed_share": "Clips closed in silence (closure >= 0.7)"}
     lines = [f"| {title} | value |", "|---|---|"]
     for key, (mean, std) in summary.items():
         if key == "lmd_failures":
             lines.append(f"| LMD detection failures | {mean:.0f} of {std:.0f} frames |")
+        elif key == "silence_closed_share":
+            lines.append(f"| {names[key]} | {mean:.0%} of {std:.0f} clips |")
         else:
             lines.append(f"| {names.get(key, key)} | {mean:.3f} +- {std:.3f} |")
     return "\n".join(lines)
@@ -125,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
     model = LipSync.from_pretrained(weights, device=args.device)
     cache = Cache(args.data)
     rows, summary = evaluate(model, cache, args.split, metrics, args.limit, args.seed, args.device)
+    if args.closure > 0:
+        summary.update(closure_summary(silence_closure(model, cache, args.split, limit=args.closure)))
     out = Path(args.out) if args.out else weights.parent / f"eval-{args.split}"
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.with_suffix(".jsonl").open("w") as f:

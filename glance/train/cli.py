@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="run folder (one per experiment; stages share it)")
     p.add_argument("--steps", type=int, default=1000, help="total steps of the stage (per stage with 'all')")
     p.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
+    p.add_argument("--init", type=Path, help="fine-tune: start from the networks of another run's "
+                   "STAGE/state.safetensors (same architecture; fresh optimisers, step 0; ignored with --resume)")
     p.add_argument("--batch-size", type=int, help="override train.batch_size (recorded in the run's config)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=("cpu", "cuda"))
     p.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")
@@ -54,12 +56,14 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--device cuda asked, but this torch sees no CUDA GPU")
     if not Path(args.data).is_dir():
         raise UserError(f"--data {args.data}: no such folder")
+    if args.init is not None and (args.stage == "all" or not args.init.is_file()):
+        raise UserError(f"--init {args.init}: give one stage and an existing STAGE/state.safetensors file")
     stages = STAGES if args.stage == "all" else (args.stage,)
     options = [TrainOptions(stage=s, data=Path(args.data), run=Path(args.out), steps=args.steps,
-                            resume=args.resume, device=args.device, workers=args.workers, bf16=args.bf16,
-                            compile=args.compile, channels_last=args.channels_last, log_every=args.log_every,
-                            sample_every=args.sample_every, ckpt_every=args.ckpt_every, keep_every=args.keep_every,
-                            eval_every=args.eval_every, eval_windows=args.eval_windows,
+                            resume=args.resume, init=args.init, device=args.device, workers=args.workers,
+                            bf16=args.bf16, compile=args.compile, channels_last=args.channels_last,
+                            log_every=args.log_every, sample_every=args.sample_every, ckpt_every=args.ckpt_every,
+                            keep_every=args.keep_every, eval_every=args.eval_every, eval_windows=args.eval_windows,
                             save_rank_weights=args.save_rank_weights)
                for s in stages]
     if args.dry_run:

@@ -33,7 +33,7 @@ from glance.objective import discriminator_terms, generator_terms, weighted_tota
 from glance.train.distributed import Dist, EpochSampler, barrier, sync_buffers
 from glance.train.logging import RunLogger
 from glance.train.stages import FlowWindows, autoencoder_frames, build_stage, export, flow_loss
-from glance.train.state import LoopPosition, load_state, save_state
+from glance.train.state import LoopPosition, load_state, load_weights, save_state
 from glance.train.validate import validate
 
 
@@ -44,6 +44,7 @@ class TrainOptions:
     run: Path
     steps: int
     resume: bool = False
+    init: Path | None = None  # fine-tune from the networks of this training state (ignored when resuming)
     device: str = "cpu"
     workers: int = 1
     bf16: bool = False
@@ -97,7 +98,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
         raise UserError(f"batch size {cfg.train.batch_size} is smaller than the {d.world} processes")
     seed = cfg.train.seed
     train_ds = (FlowWindows(cache, "train", train=True, seed=seed, stats=stats, flow=cfg.flow) if opts.stage == "flow"
-                else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats))
+                else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats,
+                                    silence=cfg.train.silence if opts.stage == "gan" else 0.0))
     val_split = "val" if cache.split("val") else "test"
     val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats)
     if len(train_ds) < per_rank * d.world:
@@ -114,6 +116,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     pos = LoopPosition()
     if opts.resume:
         pos = load_state(state_path, cfg, saved, setup.optimizers)
+    elif opts.init is not None:
+        load_weights(opts.init, saved)
 
     def wrap(m: torch.nn.Module) -> torch.nn.Module:
         return DDP(m, device_ids=[device.index] if device.type == "cuda" else None) if d.world > 1 else m

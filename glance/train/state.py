@@ -66,6 +66,22 @@ def save_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
     save_checkpoint(path, tensors, cfg, "training", extra)
 
 
+def load_weights(path: Path, modules: dict[str, nn.Module]) -> None:
+    """Only the networks of a training state (for fine-tuning under another config); shapes must match."""
+    ckpt = load_checkpoint(path, kind="training")
+    for name, module in modules.items():
+        prefix = f"model/{name}/"
+        tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
+        if not tensors and name == "ema":  # a state trained without EMA: start the EMA from the generator
+            prefix = "model/generator/"
+            tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
+        try:
+            module.load_state_dict(tensors)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()[1].strip() if "\n" in str(e).strip() else str(e)
+            raise CheckpointError(f"{path}: its {name} network does not fit this config ({first})") from None
+
+
 def load_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
                optimizers: dict[str, torch.optim.Optimizer]) -> LoopPosition:
     ckpt = load_checkpoint(path, kind="training")
