@@ -65,6 +65,10 @@ class GeneratorConfig:
     out_kernel: int = 7
     upsample: Literal["transpose", "resize"] = "transpose"  # "resize": nearest + conv, no checkerboard
     identity_skips: bool = False  # beyond the paper: E_p's 1/2-res features feed the decoder; output = p + change
+    # Beyond the paper, with identity_skips: 0..1, how far the mouth of the identity is replaced by its mean
+    # colour in the skip/residual path (E_p's 16x16 fusion path still sees it whole); 1 = the mouth is drawn
+    # from the audio, as Wav2Lip masks the lower face of its pose frame.
+    mouth_mask: float = 0.0
 
 
 @dataclass(frozen=True)

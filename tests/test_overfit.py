@@ -67,3 +67,28 @@ def test_identity_skips_start_from_the_face_and_learn_the_mouth_sooner() -> None
         still = GlanceNetworks(load_config("tiny+b+resize+skips")).generator.eval()(mel, batch.identity)
     assert torch.allclose(still, batch.identity[:, :, None].expand_as(still), atol=2e-3)
     assert final["tiny+b+resize+skips"] < 0.5 * final["tiny+b+resize"], (first, final)
+
+
+def test_mouth_mask_hides_the_identity_mouth() -> None:
+    """Identity: an open mouth. With the mask the untrained (still-image) generator shows the face with the
+    mouth filled by its mean colour in every frame; without it, the open mouth."""
+    from glance.nn.generator import mask_mouth
+
+    yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    face = torch.stack([torch.full((64, 64), 0.4), torch.full((64, 64), 0.0), torch.full((64, 64), -0.2)])
+    lips = ((xx - 32) / 20) ** 2 + ((yy - 33) / 9) ** 2 < 1
+    face = torch.where(lips, torch.tensor([[[0.6]], [[-0.3]], [[-0.3]]]), face)
+    open_mouth = torch.where(((xx - 32) / 16) ** 2 + ((yy - 33) / 6) ** 2 < 1, torch.tensor(-0.9), face)
+    mel = torch.full((1, 1, 64, 128), -1.1)
+    out = {}
+    for spec in ("tiny+b+resize+skips", "tiny+b+resize+skips+mask"):
+        torch.manual_seed(0)
+        with torch.no_grad():
+            out[spec] = GlanceNetworks(load_config(spec)).generator.eval()(mel, open_mouth[None])[0]
+    masked = out["tiny+b+resize+skips+mask"]
+    expect = mask_mouth(open_mouth[None], 1.0)[0, :, None].expand_as(masked)
+    assert torch.allclose(masked, expect, atol=2e-3)
+    assert (masked[:, 0] - open_mouth).abs().amax() > 1.0, "the open mouth is gone"
+    assert torch.allclose(face[:, :4], masked[:, 0, :4], atol=2e-3), "the nose region is untouched"
+    plain = out["tiny+b+resize+skips"]
+    assert torch.allclose(plain, open_mouth[:, None].expand_as(plain), atol=2e-3), "without the mask: the open mouth"

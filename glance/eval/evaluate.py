@@ -106,7 +106,9 @@ def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit
 def markdown(summary: dict[str, tuple[float, float]], title: str) -> str:
     names = {"lmd": "LMD (px, lower better)", "lmd_silent": "LMD silent frames", "ssim": "SSIM", "psnr": "PSNR (dB)",
              "cpbd": "CPBD", "silence_closure": "Closure in silence (1 = closed)",
-             "silence_closed_share": "Clips closed in silence (closure >= 0.7)"}
+             "silence_opening": "Opening in silence, open identity (px)",
+             "silence_opening_from_closed": "Opening in silence, closed identity (px)",
+             "silence_closed_share": "Clips closed in silence (closure >= 0.8)"}
     lines = [f"| {title} | value |", "|---|---|"]
     for key, (mean, std) in summary.items():
         if key == "lmd_failures":

@@ -133,4 +133,23 @@ class Generator(nn.Module):
     def decode(self, audio_feat: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         """Video from precomputed E_s features (lets the objective reuse them for phi_s)."""
         _, half, quarter = self.identity_encoder.features(identity)
+        if self.cfg.identity_skips and self.cfg.mouth_mask > 0:
+            identity = mask_mouth(identity, self.cfg.mouth_mask)
+            half = self.identity_encoder.features(identity)[1]
         return self.decoder(self.fuse(audio_feat, quarter), half, identity)
+
+
+def mouth_region(size: int, device: torch.device | None = None) -> torch.Tensor:
+    """Soft ellipse [size, size] in [0, 1] over the mouth of a lip crop (the crop rule centres the mouth
+    box and makes it 1/1.3 of the side): 1 inside, a feathered edge, 0 at the cheeks and the nose."""
+    c = (torch.arange(size, device=device, dtype=torch.float32) + 0.5) / size - 0.5
+    y, x = torch.meshgrid(c, c, indexing="ij")
+    r = torch.sqrt((x / 0.44) ** 2 + (y / 0.27) ** 2)
+    return ((1.25 - r) / 0.35).clamp(0, 1)
+
+
+def mask_mouth(image: torch.Tensor, strength: float) -> torch.Tensor:
+    """Blend the mouth region of [B, 3, H, W] images towards its mean colour (per image)."""
+    m = mouth_region(image.shape[-1], image.device) * strength
+    fill = (image * m).sum((-2, -1), keepdim=True) / m.sum()
+    return image * (1 - m) + fill * m
