@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import torch
+from figures import label  # scripts/figures.py
 from PIL import Image
 from torch import nn
 
@@ -43,15 +44,6 @@ class Still(nn.Module):
 
     def forward(self, mel: torch.Tensor, identity: torch.Tensor) -> torch.Tensor:
         return identity[:, :, None].expand(-1, -1, self.frames, -1, -1)
-
-
-def label(rows: list[np.ndarray], names: list[str], width: int = 190) -> np.ndarray:
-    out = []
-    for row, name in zip(rows, names, strict=True):
-        pad = np.full((row.shape[0], width, 3), 255, np.uint8)
-        cv2.putText(pad, name, (6, row.shape[0] // 2 + 5), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
-        out.append(np.concatenate([pad, row], axis=1))
-    return np.concatenate(out, axis=0)
 
 
 def main() -> None:
