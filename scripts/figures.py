@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 
-def label(rows: list[np.ndarray], names: list[str], width: int = 200) -> np.ndarray:
+def label(rows: list[np.ndarray], names: list[str], width: int = 260) -> np.ndarray:
     """Stack RGB rows [H, W, 3] vertically, each with its name written on a white margin."""
     out = []
     for row, name in zip(rows, names, strict=True):

@@ -11,11 +11,11 @@ DATA=${DATA:-data/corpus}
 RUN=${RUN:-runs/default}
 TUNED=${TUNED:-runs/default-tuned}
 CONFIG=${CONFIG:-tiny+release+skips}
-TUNE_CONFIG=${TUNE_CONFIG:-tiny+release+skips+mask+silence}
+TUNE_CONFIG=${TUNE_CONFIG:-tiny+release+skips+mask06+silence}
 FLOW_STEPS=${FLOW_STEPS:-800}
 AE_STEPS=${AE_STEPS:-600}
 GAN_STEPS=${GAN_STEPS:-1600}
-TUNE_STEPS=${TUNE_STEPS:-1400}
+TUNE_STEPS=${TUNE_STEPS:-600}
 G=.venv/bin/glance
 
 make setup

@@ -8,6 +8,7 @@ import numpy as np
 
 from glance.checkpoint import load_checkpoint
 from glance.data.cache import Cache
+from glance.eval.silence import closure_summary, silence_closure
 from glance.inference import DEFAULT_WEIGHTS, LipSync
 from glance.io.audio import load_audio
 
@@ -18,7 +19,8 @@ def test_bundled_model_is_small_complete_and_documented() -> None:
     card = (DEFAULT_WEIGHTS.parent / "MODEL_CARD.md").read_text()
     assert f"{ckpt.extra['step']:,} GAN steps" in card, "the card names the shipped step"
     model = LipSync.from_pretrained()
-    assert model.config.generator.identity_skips and len(model.audio_stats.mean) == model.config.audio.n_mels
+    assert model.config.generator.identity_skips and model.config.generator.mouth_mask > 0
+    assert len(model.audio_stats.mean) == model.config.audio.n_mels
 
 
 def test_speech_moves_the_lips_and_silence_holds_them(cache_dir: Path, sample_wav: Path) -> None:
@@ -35,3 +37,11 @@ def test_speech_moves_the_lips_and_silence_holds_them(cache_dir: Path, sample_wa
         assert np.abs(quiet[0] - identity).mean() < 12, "silence keeps the face it was given"
         ratios.append(np.abs(np.diff(talk, axis=0)).mean() / np.abs(np.diff(quiet, axis=0)).mean())
     assert ratios and min(ratios) > 2.5, ratios
+
+
+def test_silence_closes_an_open_mouth(cache_dir: Path) -> None:
+    """Digital silence with each held-out test clip's most open frame as the identity: the mouth the
+    model draws is (nearly) as closed as the clip's own closed frames (`glance/eval/silence.py`)."""
+    summary = closure_summary(silence_closure(LipSync.from_pretrained(), Cache(cache_dir), "test", limit=8))
+    assert summary["silence_closure"][0] > 0.7, summary
+    assert summary["silence_opening_from_closed"][0] < 2.0, "silence keeps a closed mouth closed"

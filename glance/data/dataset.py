@@ -100,7 +100,6 @@ class LipClipDataset(Dataset):
             "wrong_mel": self._mel(self.items[wi], ws, rng),
         }
 
-
     def _silent_mel(self, rng: np.random.Generator) -> torch.Tensor:
         """Normalised log-mel of a silent window: digital zeros, or room tone 30-70 dB below average speech."""
         shape = (self.frames * self.mpf, len(self._mean))

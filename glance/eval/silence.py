@@ -66,7 +66,7 @@ class OpeningProbe:
 def silence_closure(model: LipSync, cache: Cache, split: str = "test", limit: int = 16, seconds: float = 2.0,
                     probe: OpeningProbe | None = None) -> list[dict[str, Any]]:
     """One row per clip (`limit` clips spread over the split): openings of the identity, of the clip's
-    closed frames and of the frames generated in silence (after the first window), and the closure."""
+    closed frames and of the frames generated in silence (from the first hop on), and the closure."""
     items = [it for it in cache.split(split) if "opening" in it.get("meta", {})]
     if not items:
         return []

@@ -78,8 +78,9 @@ def load_weights(path: Path, modules: dict[str, nn.Module]) -> None:
         try:
             module.load_state_dict(tensors)
         except RuntimeError as e:
-            first = str(e).strip().splitlines()[1].strip() if "\n" in str(e).strip() else str(e)
-            raise CheckpointError(f"{path}: its {name} network does not fit this config ({first})") from None
+            lines = str(e).strip().splitlines()  # torch: a header line, then one line per mismatch
+            detail = lines[min(1, len(lines) - 1)].strip()
+            raise CheckpointError(f"{path}: its {name} network does not fit this config ({detail})") from None
 
 
 def load_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
