@@ -298,6 +298,10 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("frames * mels_per_frame must be divisible by 4")
     if cfg.correlation.form not in ("cosine", "pearson"):
         raise ConfigError(f"correlation.form must be cosine or pearson, not {cfg.correlation.form!r}")
+    if not 0.0 <= g.mouth_mask <= 1.0 or (g.mouth_mask > 0 and not g.identity_skips):
+        raise ConfigError("generator.mouth_mask must lie in [0, 1] and needs generator.identity_skips")
+    if not 0.0 <= cfg.train.silence <= 1.0:
+        raise ConfigError(f"train.silence is a share of windows in [0, 1], not {cfg.train.silence}")
     if g.upsample not in ("transpose", "resize"):
         raise ConfigError(f"generator.upsample must be transpose or resize, not {g.upsample!r}")
     if cfg.motion not in ("flow", "diff"):

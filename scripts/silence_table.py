@@ -47,7 +47,8 @@ def main() -> None:
         table[name] = {k: list(v) for k, v in summary.items()}
         print(name, {k: round(v[0], 3) for k, v in summary.items()}, flush=True)
 
-    silence = np.zeros(2 * 16000, np.float32)
+    rate = next(iter(models.values())).sample_rate
+    silence = np.zeros(2 * rate, np.float32)
     items = cache.split("test")[:: max(1, len(cache.split("test")) // 4)][:4]
     rows, names = [], []
     for name, model in models.items():
@@ -61,7 +62,7 @@ def main() -> None:
         names.append(name)
     Image.fromarray(label(rows, names)).save(f"{args.out}_test.png")
 
-    speech = load_audio(SAMPLE_WAV, 16000)
+    speech = load_audio(SAMPLE_WAV, rate)
     rows, names = [], []
     for path in sample_photos():
         photo = np.asarray(Image.open(path).convert("RGB"))

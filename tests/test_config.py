@@ -41,6 +41,8 @@ def test_toml_file_with_base(tmp_path: Path) -> None:
     ('[correlation]\nform = "cos"\n', "cosine or pearson"),
     ('[generator]\nup_channels = [1]\n', "up_channels 2"),
     ('[losses\n', "not valid TOML"),
+    ('[generator]\nmouth_mask = 0.5\n', "needs generator.identity_skips"),
+    ('[train]\nsilence = 1.5\n', "share of windows"),
 ])
 def test_bad_config_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "bad.toml"

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from glance.data.cache import Cache
+from glance.errors import UserError
 from glance.eval.landmarks import crop_mouth_landmarks
 from glance.inference import LipSync
 
@@ -49,7 +50,9 @@ class OpeningProbe:
     @classmethod
     def fit(cls, cache: Cache, split: str = "train", clips: int = 500, ridge: float = 10.0) -> OpeningProbe:
         """Least squares with a ridge, on up to `clips` clips spread over the split."""
-        items = cache.split(split)
+        items = [it for it in cache.split(split) if "opening" in it.get("meta", {})]
+        if not items:
+            raise UserError(f"{cache.root}: split '{split}' has no ground-truth mouth opening (not a synth cache)")
         xs, ys = [], []
         for item in items[::max(1, len(items) // clips)]:
             crops = np.asarray(cache.crops(item))
@@ -70,7 +73,7 @@ def silence_closure(model: LipSync, cache: Cache, split: str = "test", limit: in
     items = [it for it in cache.split(split) if "opening" in it.get("meta", {})]
     if not items:
         return []
-    probe = probe or OpeningProbe.fit(cache)
+    probe = probe if probe is not None else OpeningProbe.fit(cache)
     picks = [items[int(i)] for i in np.linspace(0, len(items) - 1, min(limit, len(items))).round()]
     silence = np.zeros(int(seconds * model.sample_rate), np.float32)
     rows = []
