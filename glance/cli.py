@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from glance import __version__, demo, generate, info
+from glance import __version__, demo, generate, info, motion_cli
 from glance.checkpoint import CheckpointError
 from glance.config import ConfigError
 from glance.data import av_offset
@@ -15,7 +15,7 @@ from glance.eval import evaluate
 from glance.synth import cli as synth
 from glance.train import cli as train
 
-COMMANDS = (info, synth, preprocess, av_offset, train, evaluate, generate, demo)
+COMMANDS = (info, synth, preprocess, av_offset, train, evaluate, motion_cli, generate, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

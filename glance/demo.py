@@ -58,17 +58,13 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
         raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {MAX_AUDIO_SECONDS:.0f} s "
                         "(use `glance generate` for longer audio)")
     rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
-    identity, target = model.prepare(rgb)
     n = model.frame_count(len(audio))
-    lips: list[np.ndarray] = []
-    frames = []
-    from glance.inference import _pasted
-
-    for k, frame in enumerate(model.stream_lips(audio, identity)):
-        lips.append(frame)
+    frames, lips = [], []
+    for k, (frame, lip) in enumerate(model.stream_pairs(audio, rgb)):
+        frames.append(frame)
+        lips.append(lip)
         if progress is not None and k % 10 == 0:
             progress(k / n, desc=f"frame {k}/{n}")
-    frames = lips if target is None else list(_pasted(target, iter(lips)))
     fd, path = tempfile.mkstemp(prefix="glance-", suffix=".mp4", dir=out_dir)
     os.close(fd)
     LipSync.save(path, frames, audio, model.sample_rate, model.fps)

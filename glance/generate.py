@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 from glance.errors import UserError
-from glance.inference import DEFAULT_WEIGHTS, LipSync
+from glance.inference import DEFAULT_WEIGHTS, RENDERERS, LipSync
 from glance.io.audio import AudioReadError, load_audio
 
 
@@ -26,6 +26,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.add_argument("--lips-only", action="store_true", help="write the 64x64 lip video, no paste-back")
     p.add_argument("--frames", help="also write every output frame as PNG into this folder")
+    p.add_argument("--renderer", default="auto", choices=RENDERERS,
+                   help="warp: move the photo's own lips by the generator's motion; network: paste the generator's "
+                        "lips; auto (default): warp for a photo, network for a lip crop")
+    p.add_argument("--keep-mouth", action="store_true",
+                   help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
     p.add_argument("--face-index", type=int, default=0, help="which face (0 = largest)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.set_defaults(func=run)
@@ -73,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     if len(audio) < model.sample_rate // model.fps:
         raise UserError(f"{args.audio}: the audio is shorter than one video frame (40 ms)")
     n = model.frame_count(len(audio))
-    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only)
+    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
+                                                     close_mouth=not args.keep_mouth, renderer=args.renderer)
     frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50)
     if args.frames:
         frames = _saved(Path(args.frames), frames)

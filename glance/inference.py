@@ -23,13 +23,18 @@ import torch
 
 from glance.audio import AudioStats, log_mel_range
 from glance.checkpoint import load_checkpoint
+from glance.closing import close_identity
 from glance.config import GlanceConfig, load_config
 from glance.errors import UserError
+from glance.motion import MotionProbe
 from glance.nn import Generator
 from glance.paste import FaceTarget, colour_offset, find_face, paste
+from glance.render import MouthWarp
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "default.safetensors"
 LIP_CROP_MAX_SIDE = 160  # a roughly square image at most this large is taken as a lip crop
+OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mouth is closed before generation
+RENDERERS = ("auto", "warp", "network")  # auto: warp for a photo when the model has a motion probe
 
 
 def blend_weights(frames: int, hop: int) -> np.ndarray:
@@ -54,15 +59,16 @@ class LipSync:
     audio_stats: AudioStats
     trained: bool = True
     device: str = "cpu"
+    motion: MotionProbe | None = None  # animates real photos (glance.motion), if the checkpoint holds one
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
         """Load generator weights (default: the bundled model)."""
         ckpt = load_checkpoint(path or DEFAULT_WEIGHTS, kind="generator")
         gen = Generator(ckpt.config.generator, ckpt.config.audio)
-        gen.load_state_dict(ckpt.tensors)
+        gen.load_state_dict({k: v for k, v in ckpt.tensors.items() if not k.startswith("motion.")})
         stats = AudioStats.from_dict(ckpt.extra["audio_stats"])
-        return cls(gen.eval().to(device), ckpt.config, stats, True, device)
+        return cls(gen.eval().to(device), ckpt.config, stats, True, device, MotionProbe.from_tensors(ckpt.tensors))
 
     @classmethod
     def untrained(cls, preset: str = "tiny", seed: int = 0) -> LipSync:
@@ -84,18 +90,17 @@ class LipSync:
         """Video frames for `n_samples` of audio: ceil(duration * fps), at least 1."""
         return max(1, -(-n_samples // (self.sample_rate // self.fps)))
 
-    def prepare(self, image: np.ndarray, face_index: int = 0) -> tuple[np.ndarray, FaceTarget | None]:
-        """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo."""
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+    def prepare(self, image: np.ndarray, face_index: int = 0,
+                close_mouth: bool = True) -> tuple[np.ndarray, FaceTarget | None]:
+        """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
+        With `close_mouth` an open mouth in the image is closed first (glance.closing), so that silence
+        gives closed lips and speech opens them from there."""
         size = self.config.generator.image_size
-        if is_lip_crop(image):
-            if min(image.shape[:2]) < 16:
-                raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth "
-                                "(need >= 16 px)")
-            return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA), None
+        if _check_image(image):
+            crop = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
+            return (close_identity(crop, is_open=self._is_open) if close_mouth else crop), None
         target = find_face(image, face_index, size)
-        return target.crop, target
+        return (close_identity(target.crop, target.points) if close_mouth else target.crop), target
 
     @torch.inference_mode()
     def stream_lips(self, audio: np.ndarray, identity: np.ndarray, batch: int = 4) -> Iterator[np.ndarray]:
@@ -136,19 +141,61 @@ class LipSync:
                 acc[-hop:] = 0
                 wsum[-hop:] = 0
 
-    def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0,
-               lips_only: bool = False) -> Iterator[np.ndarray]:
-        """Yield output frames: the photo with generated lips pasted back (or 64x64 lips)."""
-        identity, target = self.prepare(image, face_index)
+    def _is_open(self, crop: np.ndarray) -> bool:
+        """Whether a lip crop's mouth is open, as the motion probe reads it (True without a probe)."""
+        if self.motion is None:
+            return True
+        return bool(self.motion.probe(crop[None])[0] > OPEN_PX * crop.shape[0] / 64)
+
+    def stream_openings(self, audio: np.ndarray) -> Iterator[float]:
+        """Yield the generator's mouth opening per frame, as a share of the mouth width (needs `motion`)."""
+        if self.motion is None:
+            raise UserError("this model holds no motion probe, so it cannot animate a photo's own lips: "
+                            "add one with `glance motion`, or use --renderer network")
+        for frame in self.stream_lips(audio, self.motion.proxy):
+            yield float(self.motion.relative(frame[None])[0])
+
+    def renderer(self, image: np.ndarray, renderer: str = "auto") -> str:
+        """Which renderer `stream` uses for this image: "warp" or "network"."""
+        if renderer not in RENDERERS:
+            raise UserError(f"unknown renderer '{renderer}' (choose from {', '.join(RENDERERS)})")
+        if renderer == "auto":
+            return "warp" if self.motion is not None and not is_lip_crop(image) else "network"
+        if renderer == "warp" and self.motion is None:
+            raise UserError("this model holds no motion probe, so it cannot animate a photo's own lips: "
+                            "add one with `glance motion`, or use --renderer network")
+        return renderer
+
+    def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
+               close_mouth: bool = True, renderer: str = "auto") -> Iterator[np.ndarray]:
+        """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
+        generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion."""
+        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer)
+        return (lips if lips_only else frame for frame, lips in pairs)
+
+    def stream_pairs(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
+                     renderer: str = "auto") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (output frame, its 64x64 lips) pairs; see `stream`."""
+        if self.renderer(image, renderer) == "warp":
+            warp = self.prepare_warp(image, face_index)
+            frames = (warp.frame(r) for r in self.stream_openings(audio))
+            return ((f, warp.lips(f)) for f in frames)
+        identity, target = self.prepare(image, face_index, close_mouth)
         lips = self.stream_lips(audio, identity)
-        if target is None or lips_only:
-            return lips
+        if target is None:
+            return ((f, f) for f in lips)
         return _pasted(target, lips)
 
-    def generate(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0,
-                 lips_only: bool = False) -> np.ndarray:
+    def prepare_warp(self, image: np.ndarray, face_index: int = 0) -> MouthWarp:
+        """The mouth of a face photo (or of a lip crop, read by dlib) for the warp renderer."""
+        if _check_image(image):
+            return MouthWarp.for_crop(image)
+        return MouthWarp.for_photo(find_face(image, face_index, self.config.generator.image_size))
+
+    def generate(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
+                 close_mouth: bool = True, renderer: str = "auto") -> np.ndarray:
         """All output frames at once: uint8 [N, H, W, 3]."""
-        return np.stack(list(self.stream(audio, image, face_index, lips_only)))
+        return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer)))
 
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray, sample_rate: int,
@@ -159,9 +206,20 @@ class LipSync:
         return write_mp4(path, frames, fps, audio, sample_rate)
 
 
-def _pasted(target: FaceTarget, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+def _check_image(image: np.ndarray) -> bool:
+    """Refuse what is not an RGB uint8 image or too small a lip crop; True for a lip crop, False for a photo."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+    if not is_lip_crop(image):
+        return False
+    if min(image.shape[:2]) < 16:
+        raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth (need >= 16 px)")
+    return True
+
+
+def _pasted(target: FaceTarget, frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     offset = None
     for lips in frames:
         shift = colour_offset(target, lips)
         offset = shift if offset is None else 0.8 * offset + 0.2 * shift
-        yield paste(target, lips, offset)
+        yield paste(target, lips, offset), lips

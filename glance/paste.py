@@ -26,6 +26,7 @@ class FaceTarget:
     roi: tuple[int, int, int, int]  # x0, y0, x1, y1 of the pasted region
     mask: np.ndarray  # [y1-y0, x1-x0, 1] float32 in [0, 1]
     ring: np.ndarray  # [64, 64] bool, skin ring in crop coordinates (colour matching)
+    points: np.ndarray  # [20, 2] mouth landmarks 48-67 in crop pixels
 
 
 def _even(photo: np.ndarray) -> np.ndarray:
@@ -60,7 +61,8 @@ def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64) -> FaceTar
                                                                           (0.32 * size)) ** 2)
     ring = (rc > 0.75) & (rc < 1.0)
     crop = crop_square(photo, cx, cy, side, size)
-    return FaceTarget(photo, cx, cy, side, crop, (x0, y0, x1, y1), mask.astype(np.float32), ring)
+    mouth = (points[48:68] - [cx, cy]) * (size / side) + size / 2
+    return FaceTarget(photo, cx, cy, side, crop, (x0, y0, x1, y1), mask.astype(np.float32), ring, mouth)
 
 
 def paste(target: FaceTarget, lips: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:

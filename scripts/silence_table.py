@@ -4,9 +4,11 @@
         default=glance/assets/default.safetensors mask=runs/tuned/generator.safetensors
 
 writes OUT.md / OUT.json (per model: LMD, SSIM, PSNR, CPBD on evenly spread test windows; closure in
-silence, `glance/eval/silence.py`), OUT_test.png (per model, 4 test clips: the most open frame as
-identity, then frames generated on digital silence) and OUT_photos.png (per model, the real held-out
-photos: identity, then frames generated on the bundled held-out-voice sentence and on silence).
+silence, `glance/eval/silence.py`, of the generator alone and of `glance generate`, which closes an
+open identity mouth first), OUT_test.png (per model, 4 test clips: the most open frame as identity,
+then frames `glance generate` makes on digital silence) and OUT_photos.png (per model, the real
+held-out photos: the mouth as given, then the lips `glance generate` makes, with the renderer it
+picks, on the bundled held-out-voice sentence and on silence).
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from PIL import Image
 
 from glance.data.cache import Cache
 from glance.eval.evaluate import evaluate
-from glance.eval.silence import OpeningProbe, closure_summary, silence_closure
+from glance.eval.silence import closure_summary, silence_closure
 from glance.inference import LipSync
 from glance.io.audio import load_audio
+from glance.motion import OpeningProbe
 from glance.samples import sample_photos
 
 SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
@@ -43,7 +46,10 @@ def main() -> None:
     table = {}
     for name, model in models.items():
         _, summary = evaluate(model, cache, "test", ["lmd", "ssim", "psnr", "cpbd"], args.limit)
+        alone = closure_summary(silence_closure(model, cache, "test", args.clips, probe=probe, close_mouth=False))
         summary.update(closure_summary(silence_closure(model, cache, "test", args.clips, probe=probe)))
+        summary["alone_closure"] = alone["silence_closure"]
+        summary["alone_closed_share"] = alone["silence_closed_share"]
         table[name] = {k: list(v) for k, v in summary.items()}
         print(name, {k: round(v[0], 3) for k, v in summary.items()}, flush=True)
 
@@ -56,7 +62,7 @@ def main() -> None:
         for item in items:
             crops = np.asarray(cache.crops(item))
             ident = np.ascontiguousarray(crops[int(np.argmax(item["meta"]["opening"]))])
-            quiet = list(model.stream_lips(silence, ident))
+            quiet = list(model.stream_lips(silence, model.prepare(ident)[0]))
             strip += [ident] + [quiet[t] for t in (4, 16, 40)]
         rows.append(np.concatenate(strip, axis=1))
         names.append(name)
@@ -67,23 +73,27 @@ def main() -> None:
     for path in sample_photos():
         photo = np.asarray(Image.open(path).convert("RGB"))
         for name, model in models.items():
-            ident, _ = model.prepare(photo)
-            talk = list(model.stream_lips(speech, ident))
-            quiet = list(model.stream_lips(silence, ident))
+            kind = model.renderer(photo)
+            talk = [lips for _, lips in model.stream_pairs(speech, photo)]
+            quiet = [lips for _, lips in model.stream_pairs(silence, photo)]
+            first = model.prepare(photo, close_mouth=False)[0]
             frames = [talk[int(t)] for t in np.linspace(8, len(talk) - 8, 8)] + [quiet[t] for t in (8, 30)]
-            rows.append(np.concatenate([ident, *frames], axis=1))
-            names.append(f"{name}: {path.stem}")
+            rows.append(np.concatenate([first, *frames], axis=1))
+            names.append(f"{name}, {kind}: {path.stem}")
     Image.fromarray(label(rows, names)).save(f"{args.out}_photos.png")
 
     Path(f"{args.out}.json").write_text(json.dumps({"limit": args.limit, "clips": args.clips, "table": table},
                                                    indent=1) + "\n")
-    cols = ("lmd", "ssim", "psnr", "cpbd", "silence_closure", "silence_opening", "silence_opening_from_closed")
-    lines = ["| model | LMD | SSIM | PSNR (dB) | CPBD | closure in silence | opening in silence, open / closed "
-             "identity (px) | clips closed |", "|---|---|---|---|---|---|---|---|"]
+    cols = ("lmd", "ssim", "psnr", "cpbd", "alone_closure", "silence_closure")
+    lines = ["| model | LMD | SSIM | PSNR (dB) | CPBD | closure in silence, generator alone (clips closed) | "
+             "closure in silence, `glance generate` (clips closed) | opening in silence, open / closed identity "
+             "(px) |", "|---|---|---|---|---|---|---|---|"]
     for name, v in table.items():
-        cells = [f"{v[k][0]:.3f} ± {v[k][1]:.3f}" for k in cols[:5]]
-        cells.append(f"{v[cols[5]][0]:.2f} / {v[cols[6]][0]:.2f}")
-        cells.append(f"{v['silence_closed_share'][0]:.0%} of {v['silence_closed_share'][1]:.0f}")
+        cells = [f"{v[k][0]:.3f} ± {v[k][1]:.3f}" for k in cols[:4]]
+        cells.append(f"{v['alone_closure'][0]:.2f} ({v['alone_closed_share'][0]:.0%})")
+        cells.append(f"{v['silence_closure'][0]:.2f} ({v['silence_closed_share'][0]:.0%} of "
+                     f"{v['silence_closed_share'][1]:.0f})")
+        cells.append(f"{v['silence_opening'][0]:.2f} / {v['silence_opening_from_closed'][0]:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     Path(f"{args.out}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

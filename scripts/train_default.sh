@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce the bundled default model from an empty checkout:
 #   synthetic corpus -> flow net -> perceptual autoencoder -> GAN (tiny+release+skips) -> fine-tuning with
-#   the mouth mask and silent windows (tiny+release+skips+mask+silence, from the GAN's state) -> evaluation
-#   -> glance/assets/.
+#   silent windows (tiny+release+skips+silence, from the GAN's state) -> evaluation -> motion probe (for the
+#   warp renderer of real photos) -> glance/assets/.
 # Every stage resumes where it stopped; run the script again after an interruption.
 # Budget knobs: FLOW_STEPS, AE_STEPS, GAN_STEPS, TUNE_STEPS (the shipped model's card says what it used).
 set -euo pipefail
@@ -11,11 +11,11 @@ DATA=${DATA:-data/corpus}
 RUN=${RUN:-runs/default}
 TUNED=${TUNED:-runs/default-tuned}
 CONFIG=${CONFIG:-tiny+release+skips}
-TUNE_CONFIG=${TUNE_CONFIG:-tiny+release+skips+mask06+silence}
+TUNE_CONFIG=${TUNE_CONFIG:-tiny+release+skips+silence}
 FLOW_STEPS=${FLOW_STEPS:-800}
 AE_STEPS=${AE_STEPS:-600}
 GAN_STEPS=${GAN_STEPS:-1600}
-TUNE_STEPS=${TUNE_STEPS:-600}
+TUNE_STEPS=${TUNE_STEPS:-1000}
 G=.venv/bin/glance
 
 make setup
@@ -35,5 +35,5 @@ mkdir -p "$TUNED"
 cp -n "$RUN/flow.safetensors" "$RUN/autoencoder.safetensors" "$TUNED/"
 stage "$TUNED" "$TUNE_CONFIG" gan "$TUNE_STEPS" 8 --init "$RUN/gan/state.safetensors"
 $G evaluate "$TUNED" --data "$DATA" --split test --limit 240 --closure 30
-cp "$TUNED/generator.safetensors" glance/assets/default.safetensors
+$G motion "$TUNED/generator.safetensors" --data "$DATA" -o glance/assets/default.safetensors
 echo "default model: glance/assets/default.safetensors (from $TUNED)"

@@ -19,7 +19,9 @@ def test_bundled_model_is_small_complete_and_documented() -> None:
     card = (DEFAULT_WEIGHTS.parent / "MODEL_CARD.md").read_text()
     assert f"{ckpt.extra['step']:,} GAN steps" in card, "the card names the shipped step"
     model = LipSync.from_pretrained()
-    assert model.config.generator.identity_skips and model.config.generator.mouth_mask > 0
+    assert model.config.generator.identity_skips and model.motion is not None
+    assert ckpt.extra["motion"]["test_corr"] > 0.6, "the card's motion numbers come from the checkpoint"
+    assert f"{ckpt.extra['motion']['test_corr']:.2f}" in card
     assert len(model.audio_stats.mean) == model.config.audio.n_mels
 
 
@@ -45,3 +47,21 @@ def test_silence_closes_an_open_mouth(cache_dir: Path) -> None:
     summary = closure_summary(silence_closure(LipSync.from_pretrained(), Cache(cache_dir), "test", limit=8))
     assert summary["silence_closure"][0] > 0.7, summary
     assert summary["silence_opening_from_closed"][0] < 2.0, "silence keeps a closed mouth closed"
+
+
+def test_motion_opens_with_speech_and_rests_in_silence(sample_wav: Path, astronaut_png: Path) -> None:
+    """The warp renderer's motion: zero (closed lips) on all-silent audio, large in speech, small in pauses."""
+    from PIL import Image
+
+    model = LipSync.from_pretrained()
+    rate, hop = model.sample_rate, model.sample_rate // model.fps
+    assert not any(model.stream_openings(np.zeros(rate * 3, np.float32)))
+    speech = load_audio(sample_wav, rate)
+    opening = np.array(list(model.stream_openings(speech)))
+    energy = np.array([np.sqrt(np.mean(speech[i * hop:(i + 1) * hop] ** 2)) for i in range(len(opening))])
+    quiet = np.convolve(energy < 0.01 * energy.max(), np.ones(3), "same") == 3  # amid near silence
+    assert quiet.sum() >= 3 and not opening[quiet].any(), "the pauses around the sentence are closed"
+    assert opening.max() > 0.15 and (opening > 0.05).mean() > 0.5, opening
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    lips = model.generate(speech[:rate], photo, lips_only=True)
+    assert lips.shape == (25, 64, 64, 3) and model.renderer(photo) == "warp"

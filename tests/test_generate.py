@@ -9,9 +9,11 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from PIL import Image
 
+from glance.checkpoint import load_checkpoint, save_checkpoint
 from glance.cli import main
-from glance.inference import LipSync, blend_weights
+from glance.inference import DEFAULT_WEIGHTS, LipSync, blend_weights
 from glance.io.audio import load_audio
 from glance.paste import find_face
 
@@ -21,37 +23,67 @@ def _glance(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300, check=False)
 
 
+def _decode(path: Path) -> tuple[list[np.ndarray], float]:
+    """RGB frames and the audio duration (s) of an mp4, checking the streams' formats."""
+    with av.open(str(path)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert v.codec_context.name == "h264" and a.codec_context.name == "aac"
+        assert v.codec_context.pix_fmt == "yuv420p" and a.codec_context.channels == 1
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    with av.open(str(path)) as c:
+        audio_s = sum(f.samples for f in c.decode(audio=0)) / c.streams.audio[0].rate
+    return frames, audio_s
+
+
+def _psnr_outside(frames: list[np.ndarray], photo: np.ndarray, outside: np.ndarray) -> float:
+    mse = max(((f.astype(np.float64) - photo)[outside] ** 2).mean() for f in frames)
+    return float(10 * np.log10(255**2 / mse))
+
+
 def test_photo_and_speech_give_a_real_mp4(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:
-    import cv2
+    """The default (warp) renderer: the photo's own lips open with speech and close in silence."""
+    from glance.face import detect_faces, landmarks
 
     out = tmp_path / "out.mp4"
     r = _glance("generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out))
     assert r.returncode == 0, r.stderr
-    with av.open(str(out)) as c:
-        v, a = c.streams.video[0], c.streams.audio[0]
-        assert v.codec_context.name == "h264" and a.codec_context.name == "aac"
-        assert v.codec_context.pix_fmt == "yuv420p" and a.codec_context.channels == 1
-        assert (v.codec_context.width, v.codec_context.height) == (512, 512)
-        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-    with av.open(str(out)) as c:
-        audio_s = sum(f.samples for f in c.decode(audio=0)) / c.streams.audio[0].rate
+    frames, audio_s = _decode(out)
+    assert frames[0].shape == (512, 512, 3)
     speech = load_audio(sample_wav, 16000)
     assert len(frames) == -(-len(speech) // 640)  # ceil(duration * 25)
     assert abs(audio_s - len(frames) / 25) <= 0.04 + 1024 / 16000  # within a frame (+ one AAC block)
-    # Pixels outside the mouth mask are the photo's (PSNR >= 35 dB there, H.264 noise only).
-    photo = cv2.cvtColor(cv2.imread(str(astronaut_png)), cv2.COLOR_BGR2RGB).astype(np.float64)
-    target = find_face(photo.astype(np.uint8))
+    # Pixels outside the renderer's mouth box are the photo's (PSNR >= 35 dB there, H.264 noise only).
+    model = LipSync.from_pretrained()
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    x0, y0, x1, y1 = model.prepare_warp(photo).roi
+    outside = np.ones(photo.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert _psnr_outside(frames[::10], photo.astype(np.float64), outside) >= 35
+    # dlib on the decoded video: lips closed where the motion rests (silence), wide open at times in speech.
+    openings = np.array(list(model.stream_openings(speech)))
+    gaps = np.array([np.linalg.norm(np.subtract(*landmarks(f, detect_faces(f)[0])[[62, 66]])) for f in frames])
+    assert (openings == 0).sum() >= 5 and np.median(gaps[openings == 0]) < 2.5, gaps
+    assert gaps[openings > 0].max() > 8 and np.median(gaps[openings > 0.1]) > 3.5, gaps
+
+
+def test_network_renderer_pastes_inside_the_mask(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:
+    out = tmp_path / "out.mp4"
+    r = _glance("generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out),
+                "--renderer", "network")
+    assert r.returncode == 0, r.stderr
+    frames, _ = _decode(out)
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    target = find_face(photo)
     outside = np.ones(photo.shape[:2], bool)
     x0, y0, x1, y1 = target.roi
     outside[y0:y1, x0:x1] = target.mask[..., 0] == 0
-    for f in frames[::10]:
-        mse = ((f.astype(np.float64) - photo)[outside] ** 2).mean()
-        assert 10 * np.log10(255**2 / mse) >= 35
+    assert _psnr_outside(frames[::10], photo.astype(np.float64), outside) >= 35
+    assert max(np.abs(f.astype(int) - photo).max() for f in frames) > 20, "the network's lips were pasted"
 
 
 @pytest.mark.parametrize("case", ["missing_audio", "image_as_audio", "audio_as_image", "no_face",
                                   "tiny_image", "bad_output_dir", "empty_audio", "corrupt_image",
-                                  "corrupt_audio"])
+                                  "corrupt_audio", "warp_without_probe"])
 def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, sample_wav: Path, astronaut_png: Path,
                                              case: str, capsys: pytest.CaptureFixture[str]) -> None:
     import cv2
@@ -80,7 +112,13 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, sample_wav: Path, a
     elif case == "corrupt_audio":
         audio = str(tmp_path / "broken.wav")
         Path(audio).write_bytes(b"RIFF" + bytes(range(256)) * 8)
-    code = main(["generate", "--audio", audio, "--image", image, "-o", str(out)])
+    extra: list[str] = []
+    if case == "warp_without_probe":
+        ckpt = load_checkpoint(DEFAULT_WEIGHTS)
+        bare = {k: v for k, v in ckpt.tensors.items() if not k.startswith("motion.")}
+        save_checkpoint(tmp_path / "bare.safetensors", bare, ckpt.config, "generator", ckpt.extra)
+        extra = ["--weights", str(tmp_path / "bare.safetensors"), "--renderer", "warp"]
+    code = main(["generate", "--audio", audio, "--image", image, "-o", str(out), *extra])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     errors = [line for line in err if "error:" in line]

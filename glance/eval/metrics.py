@@ -14,7 +14,7 @@ import numpy as np
 from skimage.feature import canny
 from skimage.metrics import structural_similarity
 
-from glance.eval.landmarks import crop_mouth_landmarks
+from glance.face import crop_mouth_landmarks
 
 MetricFn = Callable[[np.ndarray, np.ndarray], dict[str, float]]
 METRICS: dict[str, MetricFn] = {}

@@ -1,9 +1,11 @@
 """Lips in silence: does the generator close the mouth on silent audio, whatever the identity frame shows?
 
 Per clip of a synthetic cache, the identity is the clip's most open frame (and, as a check that
-silence does not open a closed mouth, one of its closed frames); the audio is digital silence.
-The mouth opening of the generated frames is read by `OpeningProbe`, a ridge regression from the
-crop's grey mouth region to the corpus's ground-truth inner-lip opening, fitted on the training
+silence does not open a closed mouth, one of its closed frames), prepared as `glance generate` does
+(an open mouth is closed first, see glance.closing; `close_mouth=False` measures the generator
+alone); the audio is digital silence.
+The mouth opening of the generated frames is read by `glance.motion.OpeningProbe`, a ridge regression
+from the crop's grey mouth region to the corpus's ground-truth inner-lip opening, fitted on the training
 split (dlib, made for real faces, puts the inner-lip points of a closed synthetic mouth ~7 px
 apart, so it cannot tell closed from half open here; it stays the instrument for real photos).
 closure = (opening of the identity - opening in silence) / (opening of the identity - opening the
@@ -12,15 +14,14 @@ probe reads on the clip's own closed frames): 1 = as closed as the truth, 0 = as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from glance.data.cache import Cache
-from glance.errors import UserError
-from glance.eval.landmarks import crop_mouth_landmarks
+from glance.face import crop_mouth_landmarks
 from glance.inference import LipSync
+from glance.motion import OpeningProbe
 
 CLOSED = 0.05  # ground-truth inner-lip opening (crop px) under which a synthetic frame counts as closed
 
@@ -32,44 +33,12 @@ def inner_gap(frame: np.ndarray) -> float:
     return float("nan") if pts is None else float(np.linalg.norm(pts[14] - pts[18]))
 
 
-def _mouth_features(frames: np.ndarray) -> np.ndarray:
-    """uint8 [N, 64, 64, 3] -> the grey mouth region at half resolution, per-frame standardised [N, 480]."""
-    s = frames.shape[1] / 64
-    grey = frames.astype(np.float32).mean(-1)[:, int(16 * s):int(56 * s), int(8 * s):int(56 * s)]
-    x = grey[:, ::max(1, int(2 * s)), ::max(1, int(2 * s))].reshape(len(frames), -1)
-    return (x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-3)
-
-
-@dataclass(frozen=True)
-class OpeningProbe:
-    """Inner-lip opening (crop px) of synthetic-domain lip crops, read by a linear model."""
-
-    weights: np.ndarray
-    bias: float
-
-    @classmethod
-    def fit(cls, cache: Cache, split: str = "train", clips: int = 500, ridge: float = 10.0) -> OpeningProbe:
-        """Least squares with a ridge, on up to `clips` clips spread over the split."""
-        items = [it for it in cache.split(split) if "opening" in it.get("meta", {})]
-        if not items:
-            raise UserError(f"{cache.root}: split '{split}' has no ground-truth mouth opening (not a synth cache)")
-        xs, ys = [], []
-        for item in items[::max(1, len(items) // clips)]:
-            crops = np.asarray(cache.crops(item))
-            xs.append(_mouth_features(crops))
-            ys.append(np.asarray(item["meta"]["opening"], float)[:len(crops)])
-        x, y = np.concatenate(xs).astype(np.float64), np.concatenate(ys)
-        w = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ (y - y.mean()))
-        return cls(w, float(y.mean()))
-
-    def __call__(self, frames: np.ndarray) -> np.ndarray:
-        return _mouth_features(np.asarray(frames)) @ self.weights + self.bias
-
-
 def silence_closure(model: LipSync, cache: Cache, split: str = "test", limit: int = 16, seconds: float = 2.0,
-                    probe: OpeningProbe | None = None) -> list[dict[str, Any]]:
+                    probe: OpeningProbe | None = None, close_mouth: bool = True) -> list[dict[str, Any]]:
     """One row per clip (`limit` clips spread over the split): openings of the identity, of the clip's
-    closed frames and of the frames generated in silence (from the first hop on), and the closure."""
+    closed frames and of the frames generated in silence (from the first hop on), and the closure.
+    The identity goes through `LipSync.prepare` as in `glance generate` (`close_mouth`: closed first,
+    from dlib's reading of the crop; the ground-truth landmarks are not used)."""
     items = [it for it in cache.split(split) if "opening" in it.get("meta", {})]
     if not items:
         return []
@@ -87,7 +56,8 @@ def silence_closure(model: LipSync, cache: Cache, split: str = "test", limit: in
         row: dict[str, Any] = {"video": item["id"], "identity": float(probe(crops[open_i:open_i + 1])[0]),
                                "closed_truth": float(probe(crops[closed]).mean())}
         for name, idx in (("open", open_i), ("closed", int(closed[len(closed) // 2]))):
-            frames = np.stack(list(model.stream_lips(silence, np.ascontiguousarray(crops[idx]))))
+            identity, _ = model.prepare(np.ascontiguousarray(crops[idx]), close_mouth=close_mouth)
+            frames = np.stack(list(model.stream_lips(silence, identity)))
             row[f"silent_from_{name}"] = float(probe(frames[model.config.generator.frames // 2:]).mean())
         span = row["identity"] - row["closed_truth"]
         row["closure"] = (row["identity"] - row["silent_from_open"]) / span if span > 1.0 else float("nan")

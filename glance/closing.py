@@ -1,0 +1,147 @@
+"""Move a mouth's lips with a landmark-guided vertical warp: close an open mouth, or open it (beyond the paper).
+
+The generator keeps much of its identity frame: given a smile with teeth it speaks with teeth
+and, on silence, never quite closes (issue 6). So `glance generate` first closes the identity's
+mouth, the way a jaw closes: in every image column between the inner mouth corners the upper
+lip moves down and the lower lip up, each as a rigid block, until the inner lip edges meet; the
+skin above the upper lip and between the lower lip and the chin stretches or compresses to
+absorb the shift, and everything further out (and every column outside the mouth) stays where it
+is. Lips keep the photo's own texture, so a closed real mouth stays sharp.
+
+`reshape_mouth` does the same towards any opening: the lips part along the closed mouth's seam
+by a lens-shaped gap, and the mouth's inside is what the image showed between the lips (teeth,
+stretched or squeezed) darkened towards a mouth cavity where the image had little or none.
+
+Mouth points are dlib's 48-67 in image pixels: 48-59 the outer contour (48 and 54 the corners,
+51 top, 57 bottom), 60-67 the inner one (61-63 upper, 65-67 lower).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from glance.face import crop_mouth_landmarks
+
+UPPER_SHARE = 0.4  # of an opening made by the upper lip; the jaw makes the rest
+OVERSHOOT = 1.0  # px (per 64 px of mouth box) past the inner lip edges, so no teeth line is left where lips meet
+ABOVE = 0.15  # of the mouth box side above the upper lip that stretches to absorb its shift
+BELOW = 0.25  # of the mouth box side below the lower lip (the chin) that does
+MIN_GAP = 1.0  # px (per 64 px of mouth box): a mouth open less than this counts as closed
+CAVITY = np.array([52.0, 18.0, 20.0])  # RGB of the dark inside of a mouth
+
+
+def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """y of a quadratic through `points` [N, 2] (least squares), at `xs`."""
+    return np.polyval(np.polyfit(points[:, 0], points[:, 1], 2), xs)
+
+
+def box_side(points: np.ndarray) -> float:
+    """Side of the SPEC crop square of these mouth points (the warp's unit of length)."""
+    return float(1.3 * np.ptp(points, axis=0).max())
+
+
+def mouth_gap(points: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(upper inner edge, lower inner edge, gap >= 0) per column `xs`; the gap is 0 outside the inner corners."""
+    inner = np.asarray(points, np.float64)[12:20]
+    upper, lower = _curve(inner[[0, 1, 2, 3, 4]], xs), _curve(inner[[0, 7, 6, 5, 4]], xs)
+    inside = (xs > inner[:, 0].min()) & (xs < inner[:, 0].max())
+    return upper, lower, np.where(inside, np.clip(lower - upper, 0, None), 0.0)
+
+
+def lens(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Shape of an opening, 1 at the middle of the inner corners, 0 at and outside them."""
+    inner = np.asarray(points, np.float64)[12:20]
+    lo, hi = inner[:, 0].min(), inner[:, 0].max()
+    t = (xs - (lo + hi) / 2) / max((hi - lo) / 2, 1e-3)
+    return np.sqrt(np.clip(1 - t * t, 0, None))
+
+
+def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float, inside: np.ndarray | None = None,
+                  inside_points: np.ndarray | None = None) -> np.ndarray:
+    """`image` [H, W, 3] with its mouth (`points` [20, 2] in image pixels) opened to `opening` px in the middle
+    (0: closed). The inside comes from `inside` (default: `image`) between `inside_points`' inner lip edges;
+    where that is thin, it is a dark cavity."""
+    h, w = image.shape[:2]
+    pts = np.asarray(points, np.float64)
+    unit = box_side(pts) / 64
+    xs = np.arange(w, dtype=np.float64)
+    upper, lower, gap = mouth_gap(pts, xs)
+    target = opening * lens(pts, xs)
+    if gap.max() < MIN_GAP * unit and target.max() < MIN_GAP * unit:
+        return image.copy()
+    meet = upper + UPPER_SHARE * gap
+    new_upper, new_lower = meet - UPPER_SHARE * target, meet + (1 - UPPER_SHARE) * target
+    reach = np.minimum(OVERSHOOT * unit, gap)
+    top = _curve(pts[[0, 1, 2, 3, 4, 5, 6]], xs)  # outer contour of the upper lip
+    bottom = _curve(pts[[6, 7, 8, 9, 10, 11, 0]], xs)
+    shift_up, shift_down = new_upper - (upper - reach), new_lower - (lower + reach)
+    ys = np.arange(h, dtype=np.float64)
+    src = np.tile(ys[:, None], (1, w))
+    hole = np.zeros((h, w), np.float32)  # 1 where the output shows the mouth's inside
+    for x in np.flatnonzero((gap > 0) | (target > 0)):
+        far_top, far_bottom = top[x] - ABOVE * 64 * unit, bottom[x] + BELOW * 64 * unit
+        knots_out = [far_top, top[x] + shift_up[x], new_upper[x], new_lower[x] + 1e-3, bottom[x] + shift_down[x],
+                     far_bottom]
+        knots_in = [far_top, top[x], upper[x] - reach[x], lower[x] + reach[x], bottom[x], far_bottom]
+        band = (ys > far_top) & (ys < far_bottom)
+        src[band, x] = np.interp(ys[band], knots_out, knots_in)
+        if target[x] > 0:  # faded in over the first pixel of an opening
+            edge = np.minimum(ys - new_upper[x], new_lower[x] - ys) + 0.5
+            hole[:, x] = np.clip(edge, 0, 1) * min(1.0, target[x] / unit)
+    grid_x = np.tile(xs.astype(np.float32), (h, 1))
+    out = cv2.remap(image, grid_x, src.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if not hole.any():
+        return out
+    return _fill(out, hole, pts, new_upper, new_lower, image if inside is None else inside,
+                 pts if inside_points is None else np.asarray(inside_points, np.float64))
+
+
+def _fill(out: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray, new_lower: np.ndarray,
+          inside: np.ndarray, inside_points: np.ndarray) -> np.ndarray:
+    """Paint the opened mouth: what the inside image shows between its lips (teeth), squeezed into a smaller
+    opening, or kept at its size against each lip in a larger one with a dark cavity between."""
+    h, w = out.shape[:2]
+    xs = np.arange(w, dtype=np.float64)
+    upper, lower, gap = mouth_gap(inside_points, xs)
+    unit = box_side(pts) / 64
+    gap = np.where(gap > 2 * MIN_GAP * unit, gap, 0.0)
+    ys = np.arange(h, dtype=np.float64)[:, None]
+    size = np.maximum(new_lower - new_upper, 1e-3)
+    from_top, from_bottom = ys - new_upper, new_lower - ys
+    squeeze = gap >= size  # the opening is smaller than the image's own: squeeze its inside into it
+    half = gap / 2
+    src = np.where(squeeze, upper + from_top * gap / size,
+                   np.where(from_top < half, upper + from_top, lower - from_bottom))
+    seen = np.where(squeeze, 1.0, np.clip(np.maximum(half - from_top, half - from_bottom) + 0.5, 0, 1))
+    teeth = cv2.remap(inside, np.tile(xs.astype(np.float32), (h, 1)), src.astype(np.float32), cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    depth = np.clip(np.minimum(from_top, from_bottom) / (0.5 * size), 0, 1)[..., None]
+    cavity = CAVITY * (1 - 0.45 * depth)  # darker in the middle of the mouth
+    alpha, seen = hole[..., None], seen[..., None] * (gap > 0)[None, :, None]
+    inner = seen * teeth + (1 - seen) * cavity
+    return np.clip(out * (1 - alpha) + alpha * inner, 0, 255).round().astype(np.uint8)
+
+
+def close_mouth(crop: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The image with its mouth closed; a mouth already closed (gap < MIN_GAP) comes back unchanged."""
+    return reshape_mouth(crop, points, 0.0)
+
+
+def close_identity(crop: np.ndarray, points: np.ndarray | None = None, passes: int = 3,
+                   is_open: Callable[[np.ndarray], bool] | None = None) -> np.ndarray:
+    """Close the mouth of an identity crop. With `points` (from a whole face, accurate) one warp. Without,
+    dlib reads the crop itself, less surely (on synthetic mouths it sees a closed mouth ~7 px open), so
+    it warps while `is_open` (default: always) says the mouth is open, at most `passes` times."""
+    if points is not None:
+        return close_mouth(crop, points)
+    for _ in range(passes):
+        if is_open is not None and not is_open(crop):
+            break
+        found = crop_mouth_landmarks(np.ascontiguousarray(crop))
+        if found is None:
+            break
+        crop = close_mouth(crop, found)
+    return crop
