@@ -4,8 +4,9 @@
 
 Speed: `glance generate`'s path (audio in memory -> windows -> frames -> H.264/AAC mp4) on the
 astronaut photo with paste-back and lips-only, untrained weights of each preset (speed does
-not depend on the weights). Memory: a child process generates a long audio to mp4 and reports
-its peak RSS (ru_maxrss).
+not depend on the weights), and the bundled model with the warp renderer (the default for a
+photo). Memory: a child process generates a long audio to mp4 with the bundled model and the
+warp renderer, and reports its peak RSS (ru_maxrss).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from glance.inference import LipSync
 LONG = """
 import sys, resource, numpy as np, skimage.data
 from glance.inference import LipSync
-m = LipSync.untrained("tiny")
+m = LipSync.from_pretrained()
 audio = (0.05 * np.random.default_rng(0).standard_normal(int(float(sys.argv[1]) * 60 * 16000))).astype(np.float32)
 LipSync.save(sys.argv[2], m.stream(audio, skimage.data.astronaut()), audio, 16000)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -54,14 +55,22 @@ def main() -> None:
                 fps = n / (time.perf_counter() - t0)
                 kind = "64x64 lips" if lips_only else "512x512 photo, pasted"
                 print(f"| {preset} | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
+        bundled = LipSync.from_pretrained()
+        for lips_only in (True, False):
+            t0 = time.perf_counter()
+            n = LipSync.save(Path(d) / "o.mp4", bundled.stream(audio, photo, lips_only=lips_only), audio, 16000)
+            fps = n / (time.perf_counter() - t0)
+            kind = "64x64 lips of the warped photo" if lips_only else "512x512 photo, warp renderer"
+            print(f"| tiny (bundled) | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
         if args.long_minutes > 0:
             out = Path(d) / "long.mp4"
             t0 = time.perf_counter()
             r = subprocess.run([sys.executable, "-c", LONG, str(args.long_minutes), str(out)], capture_output=True,
                                text=True, check=True)
             kb = int(r.stdout.strip().splitlines()[-1])
-            print(f"\n{args.long_minutes:.0f}-minute audio, tiny, photo paste-back: peak RSS {kb / 1024:.0f} MB, "
-                  f"{time.perf_counter() - t0:.0f} s, output {out.stat().st_size / 1e6:.0f} MB")
+            print(f"\n{args.long_minutes:.0f}-minute audio, bundled tiny model, warp renderer: "
+                  f"peak RSS {kb / 1024:.0f} MB, {time.perf_counter() - t0:.0f} s, "
+                  f"output {out.stat().st_size / 1e6:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@ import numpy as np
 
 MOUTH = slice(48, 68)
 CROP_SCALE = 1.3
+LIP_CROP_MAX_SIDE = 160  # a roughly square image at most this large is taken as a lip crop
+
+
+def is_lip_crop(image: np.ndarray) -> bool:
+    h, w = image.shape[:2]
+    return abs(h - w) <= 0.1 * max(h, w) and max(h, w) <= LIP_CROP_MAX_SIDE
 
 
 @functools.cache

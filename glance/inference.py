@@ -26,13 +26,13 @@ from glance.checkpoint import load_checkpoint
 from glance.closing import close_identity
 from glance.config import GlanceConfig, load_config
 from glance.errors import UserError
+from glance.face import is_lip_crop
 from glance.motion import MotionProbe
 from glance.nn import Generator
 from glance.paste import FaceTarget, colour_offset, find_face, paste
 from glance.render import MouthWarp
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "default.safetensors"
-LIP_CROP_MAX_SIDE = 160  # a roughly square image at most this large is taken as a lip crop
 OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mouth is closed before generation
 RENDERERS = ("auto", "warp", "network")  # auto: warp for a photo when the model has a motion probe
 
@@ -45,11 +45,6 @@ def blend_weights(frames: int, hop: int) -> np.ndarray:
     w[:overlap] = ramp
     w[-overlap:] = ramp[::-1]
     return w
-
-
-def is_lip_crop(image: np.ndarray) -> bool:
-    h, w = image.shape[:2]
-    return abs(h - w) <= 0.1 * max(h, w) and max(h, w) <= LIP_CROP_MAX_SIDE
 
 
 @dataclass
@@ -149,11 +144,15 @@ class LipSync:
 
     def stream_openings(self, audio: np.ndarray) -> Iterator[float]:
         """Yield the generator's mouth opening per frame, as a share of the mouth width (needs `motion`)."""
+        motion = self._motion()
+        for frame in self.stream_lips(audio, motion.proxy):
+            yield float(motion.relative(frame[None])[0])
+
+    def _motion(self) -> MotionProbe:
         if self.motion is None:
             raise UserError("this model holds no motion probe, so it cannot animate a photo's own lips: "
                             "add one with `glance motion`, or use --renderer network")
-        for frame in self.stream_lips(audio, self.motion.proxy):
-            yield float(self.motion.relative(frame[None])[0])
+        return self.motion
 
     def renderer(self, image: np.ndarray, renderer: str = "auto") -> str:
         """Which renderer `stream` uses for this image: "warp" or "network"."""
@@ -161,9 +160,8 @@ class LipSync:
             raise UserError(f"unknown renderer '{renderer}' (choose from {', '.join(RENDERERS)})")
         if renderer == "auto":
             return "warp" if self.motion is not None and not is_lip_crop(image) else "network"
-        if renderer == "warp" and self.motion is None:
-            raise UserError("this model holds no motion probe, so it cannot animate a photo's own lips: "
-                            "add one with `glance motion`, or use --renderer network")
+        if renderer == "warp":
+            self._motion()
         return renderer
 
     def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from glance.closing import ABOVE, BELOW, box_side, reshape_mouth
 from glance.errors import UserError
-from glance.face import crop_mouth_landmarks, crop_square, mouth_square
+from glance.face import crop_mouth_landmarks, crop_square, is_lip_crop, mouth_square
 from glance.motion import mouth_width
 from glance.paste import FaceTarget
 
@@ -65,6 +66,8 @@ class MouthWarp:
         return out
 
     def lips(self, frame: np.ndarray, size: int = 64) -> np.ndarray:
-        """The SPEC lip crop of a rendered frame."""
+        """The SPEC lip crop of a rendered frame (a lip crop's frame, resized)."""
+        if is_lip_crop(self.image):
+            return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
         cx, cy, side = mouth_square(self.points)
         return crop_square(frame, cx, cy, side, size)

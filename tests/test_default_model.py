@@ -65,3 +65,7 @@ def test_motion_opens_with_speech_and_rests_in_silence(sample_wav: Path, astrona
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     lips = model.generate(speech[:rate], photo, lips_only=True)
     assert lips.shape == (25, 64, 64, 3) and model.renderer(photo) == "warp"
+    crop = model.prepare(photo, close_mouth=False)[0]  # a real lip crop: the network's by default, warp on request
+    assert model.renderer(crop) == "network"
+    warped = model.generate(speech[:rate], crop, renderer="warp")
+    assert warped.shape == (25, 64, 64, 3) and np.abs(np.diff(warped.astype(int), axis=0)).max() > 40
