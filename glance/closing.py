@@ -30,6 +30,7 @@ OVERSHOOT = 1.0  # px (per 64 px of mouth box) past the inner lip edges, so no t
 ABOVE = 0.15  # of the mouth box side above the upper lip that stretches to absorb its shift
 BELOW = 0.25  # of the mouth box side below the lower lip (the chin) that does
 MIN_GAP = 1.0  # px (per 64 px of mouth box): a mouth open less than this counts as closed
+REPASS_GAP = 6.0  # px (per 64 px of mouth box): dlib's gap on a crop above which it is warped again
 CAVITY = np.array([52.0, 18.0, 20.0])  # RGB of the dark inside of a mouth
 
 
@@ -133,15 +134,17 @@ def close_mouth(crop: np.ndarray, points: np.ndarray) -> np.ndarray:
 def close_identity(crop: np.ndarray, points: np.ndarray | None = None, passes: int = 3,
                    is_open: Callable[[np.ndarray], bool] | None = None) -> np.ndarray:
     """Close the mouth of an identity crop. With `points` (from a whole face, accurate) one warp. Without,
-    dlib reads the crop itself, less surely (on synthetic mouths it sees a closed mouth ~7 px open), so
-    it warps while `is_open` (default: always) says the mouth is open, at most `passes` times."""
+    dlib reads the crop itself, less surely: on synthetic mouths it can take the teeth for the upper lip
+    and sees a closed mouth ~7 px open. So it warps while `is_open` (default: always) says the mouth is
+    open, at most `passes` times, and after the first warp only while dlib still sees the lips apart by
+    REPASS_GAP (on a real crop it then sees them closed, and warping again would smear the lips)."""
     if points is not None:
         return close_mouth(crop, points)
-    for _ in range(passes):
+    for k in range(passes):
         if is_open is not None and not is_open(crop):
             break
         found = crop_mouth_landmarks(np.ascontiguousarray(crop))
-        if found is None:
+        if found is None or (k > 0 and np.linalg.norm(found[14] - found[18]) < REPASS_GAP * box_side(found) / 64):
             break
         crop = close_mouth(crop, found)
     return crop

@@ -37,6 +37,17 @@ def test_an_open_smile_is_closed_and_only_the_mouth_moves(astronaut_png: Path) -
     assert not changed[: int(target.points[:, 1].min()) - 12].any()
 
 
+def test_a_real_lip_crop_closes_like_the_whole_face(astronaut_png: Path) -> None:
+    """Given only the lip crop, dlib reads the crop itself; the result matches the whole-face path."""
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    model = LipSync.from_pretrained()
+    from_face, target = model.prepare(photo)
+    assert target is not None
+    from_crop, none = model.prepare(target.crop)
+    assert none is None and np.abs(from_crop.astype(int) - from_face.astype(int)).mean() < 3
+    assert _inner_gap(paste(target, from_crop)) < 0.3 * _inner_gap(paste(target, target.crop))
+
+
 def test_synthetic_open_mouths_close_like_the_clips_own_closed_frames(cache_dir: Path) -> None:
     """With the corpus's own landmarks, the probe reads the warped frame about as closed as the truth;
     a closed frame comes back unchanged."""
