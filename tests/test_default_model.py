@@ -62,6 +62,9 @@ def test_motion_opens_with_speech_and_rests_in_silence(sample_wav: Path, astrona
     quiet = np.convolve(energy < 0.01 * energy.max(), np.ones(3), "same") == 3  # amid near silence
     assert quiet.sum() >= 3 and not opening[quiet].any(), "the pauses around the sentence are closed"
     assert opening.max() > 0.15 and (opening > 0.05).mean() > 0.5, opening
+    change = np.abs(np.diff(opening))
+    boundaries = [i - 1 for i in range(8, len(opening), 8)]  # from frame i-1 to i at a window start
+    assert change[boundaries].max() <= np.delete(change, boundaries).max(), "no jump where windows meet"
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     lips = model.generate(speech[:rate], photo, lips_only=True)
     assert lips.shape == (25, 64, 64, 3) and model.renderer(photo) == "warp"
