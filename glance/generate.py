@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image", required=True, help="a lip crop or a photo with a face")
     p.add_argument("-o", "--output", required=True, help="output mp4")
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
-    p.add_argument("--lips-only", action="store_true", help="write the 64x64 lip video (the mouth crop) instead of the whole photo")
+    p.add_argument("--lips-only", action="store_true",
+                   help="write the 64x64 lip video (the mouth crop) instead of the whole photo")
     p.add_argument("--frames", help="also write every output frame as PNG into this folder")
     p.add_argument("--renderer", default="auto", choices=RENDERERS,
                    help="warp: move the photo's own lips by the generator's motion; network: paste the generator's "
