@@ -9,8 +9,9 @@ absorb the shift, and everything further out (and every column outside the mouth
 is. Lips keep the photo's own texture, so a closed real mouth stays sharp.
 
 `reshape_mouth` does the same towards any opening: the lips part along the closed mouth's seam
-by a lens-shaped gap, and the mouth's inside is what the image showed between the lips (teeth,
-stretched or squeezed) darkened towards a mouth cavity where the image had little or none.
+by a lens-shaped gap, and the mouth's inside is what the image showed between the lips (teeth, kept
+against each lip or squeezed), or where it showed nothing a dark cavity under a drawn edge of upper
+teeth.
 
 Mouth points are dlib's 48-67 in image pixels: 48-59 the outer contour (48 and 54 the corners,
 51 top, 57 bottom), 60-67 the inner one (61-63 upper, 65-67 lower).
@@ -32,6 +33,8 @@ BELOW = 0.25  # of the mouth box side below the lower lip (the chin) that does
 MIN_GAP = 1.0  # px (per 64 px of mouth box): a mouth open less than this counts as closed
 REPASS_GAP = 6.0  # px (per 64 px of mouth box): dlib's gap on a crop above which it is warped again
 CAVITY = np.array([52.0, 18.0, 20.0])  # RGB of the dark inside of a mouth
+TEETH = np.array([198.0, 190.0, 178.0])  # RGB of teeth drawn where the image shows none
+TOOTH = 0.05  # of the mouth box side: most upper teeth shown
 
 
 def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -64,7 +67,7 @@ def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float, inside:
                   inside_points: np.ndarray | None = None) -> np.ndarray:
     """`image` [H, W, 3] with its mouth (`points` [20, 2] in image pixels) opened to `opening` px in the middle
     (0: closed). The inside comes from `inside` (default: `image`) between `inside_points`' inner lip edges;
-    where that is thin, it is a dark cavity."""
+    where that is thin, it is a dark cavity under the edge of the upper teeth."""
     h, w = image.shape[:2]
     pts = np.asarray(points, np.float64)
     unit = box_side(pts) / 64
@@ -121,6 +124,11 @@ def _fill(out: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndar
                       borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     depth = np.clip(np.minimum(from_top, from_bottom) / (0.5 * size), 0, 1)[..., None]
     cavity = CAVITY * (1 - 0.45 * depth)  # darker in the middle of the mouth
+    # Where the image shows no teeth, the edge of the upper teeth under the upper lip, shaded towards the
+    # mouth corners, once the mouth is open a few pixels.
+    tooth = np.clip(np.minimum(0.3 * size, TOOTH * 64 * unit) - from_top + 0.5, 0, 1) * (from_top >= -0.5)
+    tooth *= np.clip((size - 2 * unit) / (4 * unit), 0, 1) * lens(pts, xs) ** 0.5
+    cavity = cavity + tooth[..., None] * (TEETH * (0.75 + 0.25 * lens(pts, xs)[:, None]) - cavity)
     alpha, seen = hole[..., None], seen[..., None] * (gap > 0)[None, :, None]
     inner = seen * teeth + (1 - seen) * cavity
     return np.clip(out * (1 - alpha) + alpha * inner, 0, 255).round().astype(np.uint8)
