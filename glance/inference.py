@@ -85,15 +85,21 @@ class LipSync:
         """Video frames for `n_samples` of audio: ceil(duration * fps), at least 1."""
         return max(1, -(-n_samples // (self.sample_rate // self.fps)))
 
-    def prepare(self, image: np.ndarray, face_index: int = 0,
-                close_mouth: bool = True) -> tuple[np.ndarray, FaceTarget | None]:
+    def prepare(self, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
+                points: np.ndarray | None = None) -> tuple[np.ndarray, FaceTarget | None]:
         """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
         With `close_mouth` an open mouth in the image is closed first (glance.closing), so that silence
-        gives closed lips and speech opens them from there."""
+        gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
+        crop, less surely than on a face; `points` (mouth landmarks 48-67 [20, 2] in the crop's pixels,
+        as a preprocessed dataset stores them) are used instead when given."""
         size = self.config.generator.image_size
         if _check_image(image):
             crop = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
-            return (close_identity(crop, is_open=self._is_open) if close_mouth else crop), None
+            if not close_mouth:
+                return crop, None
+            if points is not None:
+                return close_identity(crop, np.asarray(points, np.float64) * size / image.shape[1]), None
+            return close_identity(crop, is_open=self._is_open), None
         target = find_face(image, face_index, size)
         return (close_identity(target.crop, target.points) if close_mouth else target.crop), target
 

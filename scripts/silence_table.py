@@ -5,7 +5,8 @@
 
 writes OUT.md / OUT.json (per model: LMD, SSIM, PSNR, CPBD on evenly spread test windows; closure in
 silence, `glance/eval/silence.py`, of the generator alone and of `glance generate`, which closes an
-open identity mouth first), OUT_test.png (per model, 4 test clips: the most open frame as identity,
+open identity mouth first, finding it with dlib on the bare crop or with the cache's landmarks),
+OUT_test.png (per model and way of finding the mouth, 4 test clips: the most open frame as identity,
 then frames `glance generate` makes on digital silence) and OUT_photos.png (per model, the real
 held-out photos: the mouth as given, then the lips `glance generate` makes, with the renderer it
 picks, on the bundled held-out-voice sentence and on silence).
@@ -48,8 +49,11 @@ def main() -> None:
         _, summary = evaluate(model, cache, "test", ["lmd", "ssim", "psnr", "cpbd"], args.limit)
         alone = closure_summary(silence_closure(model, cache, "test", args.clips, probe=probe, close_mouth=False))
         summary.update(closure_summary(silence_closure(model, cache, "test", args.clips, probe=probe)))
+        marked = closure_summary(silence_closure(model, cache, "test", args.clips, probe=probe, landmarks=True))
         summary["alone_closure"] = alone["silence_closure"]
         summary["alone_closed_share"] = alone["silence_closed_share"]
+        summary["marked_closure"] = marked["silence_closure"]
+        summary["marked_closed_share"] = marked["silence_closed_share"]
         table[name] = {k: list(v) for k, v in summary.items()}
         print(name, {k: round(v[0], 3) for k, v in summary.items()}, flush=True)
 
@@ -58,14 +62,16 @@ def main() -> None:
     items = cache.split("test")[:: max(1, len(cache.split("test")) // 4)][:4]
     rows, names = [], []
     for name, model in models.items():
-        strip = []
-        for item in items:
-            crops = np.asarray(cache.crops(item))
-            ident = np.ascontiguousarray(crops[int(np.argmax(item["meta"]["opening"]))])
-            quiet = list(model.stream_lips(silence, model.prepare(ident)[0]))
-            strip += [ident] + [quiet[t] for t in (4, 16, 40)]
-        rows.append(np.concatenate(strip, axis=1))
-        names.append(name)
+        for how in ("dlib", "landmarks"):
+            strip = []
+            for item in items:
+                crops, k = np.asarray(cache.crops(item)), int(np.argmax(item["meta"]["opening"]))
+                points = np.asarray(cache.landmarks(item), np.float32)[k] if how == "landmarks" else None
+                ident = np.ascontiguousarray(crops[k])
+                quiet = list(model.stream_lips(silence, model.prepare(ident, points=points)[0]))
+                strip += [ident] + [quiet[t] for t in (4, 16, 40)]
+            rows.append(np.concatenate(strip, axis=1))
+            names.append(f"{name} ({how})")
     Image.fromarray(label(rows, names)).save(f"{args.out}_test.png")
 
     speech = load_audio(SAMPLE_WAV, rate)
@@ -86,13 +92,14 @@ def main() -> None:
                                                    indent=1) + "\n")
     cols = ("lmd", "ssim", "psnr", "cpbd", "alone_closure", "silence_closure")
     lines = ["| model | LMD | SSIM | PSNR (dB) | CPBD | closure in silence, generator alone (clips closed) | "
-             "closure in silence, `glance generate` (clips closed) | opening in silence, open / closed identity "
-             "(px) |", "|---|---|---|---|---|---|---|---|"]
+             "closure, `glance generate` on the bare crop (clips closed) | closure, with the crop's landmarks "
+             "(clips closed) | opening in silence, open / closed identity (px) |", "|---" * 9 + "|"]
     for name, v in table.items():
         cells = [f"{v[k][0]:.3f} ± {v[k][1]:.3f}" for k in cols[:4]]
         cells.append(f"{v['alone_closure'][0]:.2f} ({v['alone_closed_share'][0]:.0%})")
         cells.append(f"{v['silence_closure'][0]:.2f} ({v['silence_closed_share'][0]:.0%} of "
                      f"{v['silence_closed_share'][1]:.0f})")
+        cells.append(f"{v['marked_closure'][0]:.2f} ({v['marked_closed_share'][0]:.0%})")
         cells.append(f"{v['silence_opening'][0]:.2f} / {v['silence_opening_from_closed'][0]:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     Path(f"{args.out}.md").write_text("\n".join(lines) + "\n")

@@ -62,7 +62,9 @@ def test_synthetic_open_mouths_close_like_the_clips_own_closed_frames(cache_dir:
         if not len(closed) or opening[i] < 6:
             continue
         truth, ident = probe(crops[closed]).mean(), probe(crops[i : i + 1])[0]
-        warped = probe(close_mouth(crops[i], points[i])[None])[0]
+        shut_crop = close_mouth(crops[i], points[i])
+        assert np.array_equal(LipSync.untrained().prepare(crops[i], points=points[i])[0], shut_crop)
+        warped = probe(shut_crop[None])[0]
         shut.append((ident - warped) / (ident - truth))
         j = int(closed[len(closed) // 2])
         if mouth_gap(points[j], np.arange(64.0))[2].max() < 1.0:

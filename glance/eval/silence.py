@@ -34,11 +34,12 @@ def inner_gap(frame: np.ndarray) -> float:
 
 
 def silence_closure(model: LipSync, cache: Cache, split: str = "test", limit: int = 16, seconds: float = 2.0,
-                    probe: OpeningProbe | None = None, close_mouth: bool = True) -> list[dict[str, Any]]:
+                    probe: OpeningProbe | None = None, close_mouth: bool = True,
+                    landmarks: bool = False) -> list[dict[str, Any]]:
     """One row per clip (`limit` clips spread over the split): openings of the identity, of the clip's
     closed frames and of the frames generated in silence (from the first hop on), and the closure.
     The identity goes through `LipSync.prepare` as in `glance generate` (`close_mouth`: closed first,
-    from dlib's reading of the crop; the ground-truth landmarks are not used)."""
+    from dlib's reading of the crop, or with `landmarks` from the cache's landmarks of that frame)."""
     items = [it for it in cache.split(split) if "opening" in it.get("meta", {})]
     if not items:
         return []
@@ -56,7 +57,8 @@ def silence_closure(model: LipSync, cache: Cache, split: str = "test", limit: in
         row: dict[str, Any] = {"video": item["id"], "identity": float(probe(crops[open_i:open_i + 1])[0]),
                                "closed_truth": float(probe(crops[closed]).mean())}
         for name, idx in (("open", open_i), ("closed", int(closed[len(closed) // 2]))):
-            identity, _ = model.prepare(np.ascontiguousarray(crops[idx]), close_mouth=close_mouth)
+            points = np.asarray(cache.landmarks(item), np.float32)[idx] if landmarks else None
+            identity, _ = model.prepare(np.ascontiguousarray(crops[idx]), close_mouth=close_mouth, points=points)
             frames = np.stack(list(model.stream_lips(silence, identity)))
             row[f"silent_from_{name}"] = float(probe(frames[model.config.generator.frames // 2:]).mean())
         span = row["identity"] - row["closed_truth"]
