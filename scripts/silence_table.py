@@ -7,7 +7,8 @@ writes OUT.md / OUT.json (per model: LMD, SSIM, PSNR, CPBD on evenly spread test
 silence, `glance/eval/silence.py`, of the generator alone and of `glance generate`, which closes an
 open identity mouth first, finding it with dlib on the bare crop or with the cache's landmarks),
 OUT_test.png (per model and way of finding the mouth, 4 test clips: the most open frame as identity,
-then frames `glance generate` makes on digital silence) and OUT_photos.png (per model, the real
+then frames `glance generate` makes on digital silence), OUT_grid.png (the last model, every closure clip,
+both ways) and OUT_photos.png (per model, the real
 held-out photos: the mouth as given, then the lips `glance generate` makes, with the renderer it
 picks, on the bundled held-out-voice sentence and on silence).
 """
@@ -31,6 +32,26 @@ from glance.motion import OpeningProbe
 from glance.samples import sample_photos
 
 SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
+
+
+def closure_grid(model: LipSync, cache: Cache, clips: int, silence: np.ndarray) -> np.ndarray:
+    """Every closure clip: its most open frame over the frame generated on silence, with the mouth found by
+    dlib on the bare crop (top band) and with the cache's landmarks (bottom band), ten clips a row."""
+    items = cache.split("test")
+    items = [items[int(i)] for i in np.linspace(0, len(items) - 1, min(clips, len(items))).round()]
+    bands = []
+    for how in ("dlib", "landmarks"):
+        tiles = []
+        for item in items:
+            crops, k = np.asarray(cache.crops(item)), int(np.argmax(item["meta"]["opening"]))
+            points = np.asarray(cache.landmarks(item), np.float32)[k] if how == "landmarks" else None
+            ident = np.ascontiguousarray(crops[k])
+            quiet = list(model.stream_lips(silence, model.prepare(ident, points=points)[0]))
+            tiles.append(np.concatenate([ident, quiet[30]], axis=0))
+        tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % 10)
+        rows = [np.concatenate(tiles[i:i + 10], axis=1) for i in range(0, len(tiles), 10)]
+        bands.append(label([np.concatenate(rows, axis=0)], [how], width=100))
+    return np.concatenate([bands[0], np.full((8, bands[0].shape[1], 3), 255, np.uint8), bands[1]], axis=0)
 
 
 def main() -> None:
@@ -73,6 +94,7 @@ def main() -> None:
             rows.append(np.concatenate(strip, axis=1))
             names.append(f"{name} ({how})")
     Image.fromarray(label(rows, names)).save(f"{args.out}_test.png")
+    Image.fromarray(closure_grid(models[list(models)[-1]], cache, args.clips, silence)).save(f"{args.out}_grid.png")
 
     speech = load_audio(SAMPLE_WAV, rate)
     rows, names = [], []
