@@ -34,6 +34,16 @@ from glance.samples import sample_photos
 SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
 
 
+def silent_from_open(model: LipSync, cache: Cache, item: dict, how: str,
+                     silence: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(the clip's most open frame, the frames `glance generate` makes from it on silence), the mouth found
+    by dlib on the bare crop (how="dlib") or with the cache's landmarks (how="landmarks")."""
+    crops, k = np.asarray(cache.crops(item)), int(np.argmax(item["meta"]["opening"]))
+    points = np.asarray(cache.landmarks(item), np.float32)[k] if how == "landmarks" else None
+    ident = np.ascontiguousarray(crops[k])
+    return ident, list(model.stream_lips(silence, model.prepare(ident, points=points)[0]))
+
+
 def closure_grid(model: LipSync, cache: Cache, clips: int, silence: np.ndarray) -> np.ndarray:
     """Every closure clip: its most open frame over the frame generated on silence, with the mouth found by
     dlib on the bare crop (top band) and with the cache's landmarks (bottom band), ten clips a row."""
@@ -43,10 +53,7 @@ def closure_grid(model: LipSync, cache: Cache, clips: int, silence: np.ndarray) 
     for how in ("dlib", "landmarks"):
         tiles = []
         for item in items:
-            crops, k = np.asarray(cache.crops(item)), int(np.argmax(item["meta"]["opening"]))
-            points = np.asarray(cache.landmarks(item), np.float32)[k] if how == "landmarks" else None
-            ident = np.ascontiguousarray(crops[k])
-            quiet = list(model.stream_lips(silence, model.prepare(ident, points=points)[0]))
+            ident, quiet = silent_from_open(model, cache, item, how, silence)
             tiles.append(np.concatenate([ident, quiet[30]], axis=0))
         tiles += [np.full_like(tiles[0], 255)] * (-len(tiles) % 10)
         rows = [np.concatenate(tiles[i:i + 10], axis=1) for i in range(0, len(tiles), 10)]
@@ -86,10 +93,7 @@ def main() -> None:
         for how in ("dlib", "landmarks"):
             strip = []
             for item in items:
-                crops, k = np.asarray(cache.crops(item)), int(np.argmax(item["meta"]["opening"]))
-                points = np.asarray(cache.landmarks(item), np.float32)[k] if how == "landmarks" else None
-                ident = np.ascontiguousarray(crops[k])
-                quiet = list(model.stream_lips(silence, model.prepare(ident, points=points)[0]))
+                ident, quiet = silent_from_open(model, cache, item, how, silence)
                 strip += [ident] + [quiet[t] for t in (4, 16, 40)]
             rows.append(np.concatenate(strip, axis=1))
             names.append(f"{name} ({how})")
