@@ -63,11 +63,10 @@ def lens(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(1 - t * t, 0, None))
 
 
-def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float, inside: np.ndarray | None = None,
-                  inside_points: np.ndarray | None = None) -> np.ndarray:
+def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float) -> np.ndarray:
     """`image` [H, W, 3] with its mouth (`points` [20, 2] in image pixels) opened to `opening` px in the middle
-    (0: closed). The inside comes from `inside` (default: `image`) between `inside_points`' inner lip edges;
-    where that is thin, it is a dark cavity under the edge of the upper teeth."""
+    (0: closed). The inside is what the image shows between its lips; where that is thin, a dark cavity
+    under the edge of the upper teeth."""
     h, w = image.shape[:2]
     pts = np.asarray(points, np.float64)
     unit = box_side(pts) / 64
@@ -99,17 +98,16 @@ def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float, inside:
     out = cv2.remap(image, grid_x, src.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if not hole.any():
         return out
-    return _fill(out, hole, pts, new_upper, new_lower, image if inside is None else inside,
-                 pts if inside_points is None else np.asarray(inside_points, np.float64))
+    return _fill(out, image, hole, pts, new_upper, new_lower)
 
 
-def _fill(out: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray, new_lower: np.ndarray,
-          inside: np.ndarray, inside_points: np.ndarray) -> np.ndarray:
-    """Paint the opened mouth: what the inside image shows between its lips (teeth), squeezed into a smaller
-    opening, or kept at its size against each lip in a larger one with a dark cavity between."""
+def _fill(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray,
+          new_lower: np.ndarray) -> np.ndarray:
+    """Paint the opened mouth: what `image` shows between its lips (teeth), squeezed into a smaller opening,
+    or kept at its size against each lip in a larger one with a dark cavity between."""
     h, w = out.shape[:2]
     xs = np.arange(w, dtype=np.float64)
-    upper, lower, gap = mouth_gap(inside_points, xs)
+    upper, lower, gap = mouth_gap(pts, xs)
     unit = box_side(pts) / 64
     gap = np.where(gap > 2 * MIN_GAP * unit, gap, 0.0)
     ys = np.arange(h, dtype=np.float64)[:, None]
@@ -120,7 +118,7 @@ def _fill(out: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndar
     src = np.where(squeeze, upper + from_top * gap / size,
                    np.where(from_top < half, upper + from_top, lower - from_bottom))
     seen = np.where(squeeze, 1.0, np.clip(np.maximum(half - from_top, half - from_bottom) + 0.5, 0, 1))
-    teeth = cv2.remap(inside, np.tile(xs.astype(np.float32), (h, 1)), src.astype(np.float32), cv2.INTER_LINEAR,
+    teeth = cv2.remap(image, np.tile(xs.astype(np.float32), (h, 1)), src.astype(np.float32), cv2.INTER_LINEAR,
                       borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     depth = np.clip(np.minimum(from_top, from_bottom) / (0.5 * size), 0, 1)[..., None]
     cavity = CAVITY * (1 - 0.45 * depth)  # darker in the middle of the mouth

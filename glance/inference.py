@@ -37,6 +37,16 @@ OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mou
 RENDERERS = ("auto", "warp", "network")  # auto: warp for a photo when the model has a motion probe
 
 
+def image_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 RGB [H, W, 3] -> float [1, 3, H, W] in [-1, 1], the generator's identity input."""
+    return torch.from_numpy(image.copy()).permute(2, 0, 1).float().div(127.5).sub(1)[None]
+
+
+def video_u8(video: torch.Tensor) -> np.ndarray:
+    """Generator output [B, 3, T, H, W] in [-1, 1] -> uint8 frames [B, T, H, W, 3]."""
+    return video.clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
+
+
 def blend_weights(frames: int, hop: int) -> np.ndarray:
     """Cross-fade weights of one window: ramps over the overlap, flat in the middle."""
     overlap = frames - hop
@@ -114,7 +124,7 @@ class LipSync:
         t, hop, mpf = g.frames, g.frames // 2, cfg.audio.mels_per_frame
         n_windows = max(1, -(-(n - t) // hop) + 1)
         wave = torch.as_tensor(audio, dtype=torch.float32)
-        ident = torch.from_numpy(identity.copy()).permute(2, 0, 1).float().div(127.5).sub(1)[None].to(self.device)
+        ident = image_tensor(identity).to(self.device)
         weights = blend_weights(t, hop)
         acc = np.zeros((t + hop, g.image_size, g.image_size, 3), np.float32)
         wsum = np.zeros(t + hop, np.float32)

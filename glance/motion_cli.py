@@ -22,7 +22,7 @@ from glance.checkpoint import load_checkpoint, save_checkpoint
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
-from glance.inference import LipSync
+from glance.inference import LipSync, image_tensor, video_u8
 from glance.motion import MotionProbe, inner_opening, mouth_width
 
 
@@ -36,27 +36,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 @torch.no_grad()
+def window_openings(model: LipSync, motion: MotionProbe, ds: LipClipDataset, picks: list[int],
+                    progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(generated, true) relative openings of every frame of the dataset windows `picks`, the generator
+    driven by each window's audio with the proxy as identity."""
+    proxy = image_tensor(motion.proxy).to(model.device)
+    made, true = [], []
+    for start in tqdm(range(0, len(picks), 8), desc="motion", unit="batch", file=sys.stderr, disable=not progress):
+        idx = picks[start:start + 8]
+        mel = collate([ds[i] for i in idx]).mel.to(model.device)
+        for i, clip in zip(idx, video_u8(model.generator(mel, proxy.expand(len(idx), -1, -1, -1))), strict=True):
+            item, w0 = ds.windows[i]
+            points = np.asarray(ds.cache.landmarks(ds.items[item]), np.float32)[w0:w0 + len(clip)]
+            made.append(motion.relative(clip))
+            true.append(inner_opening(points) / mouth_width(points))
+    return np.concatenate(made), np.concatenate(true)
+
+
 def relative_openings(model: LipSync, motion: MotionProbe, cache: Cache, split: str,
                       windows: int) -> tuple[np.ndarray, np.ndarray]:
-    """(generated, true) relative openings of every frame of up to `windows` windows of `split`, the
-    generator driven by each window's audio with the proxy as identity."""
+    """`window_openings` on up to `windows` windows spread over `split`."""
     ds = LipClipDataset(cache, split, train=False, seed=0, stats=model.audio_stats)
     if len(ds) == 0:
         raise UserError(f"{cache.root}: split '{split}' has no windows")
     picks = [int(i) for i in np.linspace(0, len(ds) - 1, min(windows, len(ds))).round()]
-    proxy = torch.from_numpy(motion.proxy.copy()).permute(2, 0, 1).float().div(127.5).sub(1)[None]
-    made, true = [], []
-    for start in tqdm(range(0, len(picks), 8), desc=f"motion {split}", unit="batch", file=sys.stderr):
-        idx = picks[start:start + 8]
-        mel = collate([ds[i] for i in idx]).mel.to(model.device)
-        video = model.generator(mel, proxy.to(model.device).expand(len(idx), -1, -1, -1)).clamp(-1, 1)
-        frames = video.add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
-        for i, clip in zip(idx, frames, strict=True):
-            item, w0 = ds.windows[i]
-            points = np.asarray(cache.landmarks(ds.items[item]), np.float32)[w0:w0 + len(clip)]
-            made.append(motion.relative(clip))
-            true.append(inner_opening(points) / mouth_width(points))
-    return np.concatenate(made), np.concatenate(true)
+    return window_openings(model, motion, ds, picks, progress=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,31 +19,24 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from figures import label  # scripts/figures.py
 from PIL import Image
 
 from glance.data.cache import Cache
-from glance.data.dataset import LipClipDataset, collate
+from glance.data.dataset import LipClipDataset
 from glance.inference import LipSync
 from glance.io.audio import load_audio
-from glance.motion import inner_opening, mouth_width
+from glance.motion_cli import window_openings
 from glance.samples import sample_photos
 
 SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
 
 
-@torch.no_grad()
 def clip_motion(model: LipSync, ds: LipClipDataset, item: int) -> tuple[np.ndarray, np.ndarray]:
     """(generated, true) relative opening over one clip, from its consecutive non-overlapping windows."""
     assert model.motion is not None
-    proxy = torch.from_numpy(model.motion.proxy.copy()).permute(2, 0, 1).float().div(127.5).sub(1)[None]
     idx = [i for i, (it, start) in enumerate(ds.windows) if it == item and start % ds.frames == 0]
-    batch = collate([ds[i] for i in idx])
-    video = model.generator(batch.mel, proxy.expand(len(idx), -1, -1, -1)).clamp(-1, 1)
-    frames = video.add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).reshape(-1, 64, 64, 3).numpy()
-    points = np.asarray(ds.cache.landmarks(ds.items[item]), np.float32)[: len(frames)]
-    return model.motion.relative(frames), inner_opening(points) / mouth_width(points)
+    return window_openings(model, model.motion, ds, idx)
 
 
 def motion_plot(model: LipSync, cache: Cache, out: str) -> None:

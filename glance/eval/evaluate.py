@@ -22,7 +22,7 @@ from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
 from glance.eval.metrics import METRICS, lmd_frames
 from glance.eval.silence import closure_summary, silence_closure
-from glance.inference import LipSync
+from glance.inference import LipSync, video_u8
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,11 +54,6 @@ def silent_frames(item: dict[str, Any], start: int, frames: int) -> np.ndarray:
     return mask
 
 
-def _to_u8(video: torch.Tensor) -> np.ndarray:
-    """[B, 3, T, H, W] in [-1, 1] -> uint8 [B, T, H, W, 3]."""
-    return video.add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
-
-
 @torch.no_grad()
 def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit: int = 0, seed: int = 0,
              device: str = "cpu", progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, tuple[float, float]]]:
@@ -75,7 +70,7 @@ def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit
         idx = picks[start:start + 8]
         b = collate([ds[i] for i in idx]).to(device)
         fake = gen(b.mel, b.identity).float().clamp(-1, 1)
-        fakes, reals = _to_u8(fake), _to_u8(b.video)
+        fakes, reals = video_u8(fake), video_u8(b.video)
         for i, f, r in zip(idx, fakes, reals, strict=True):
             item_i, w0 = ds.windows[i]
             item = ds.items[item_i]
