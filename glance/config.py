@@ -69,6 +69,10 @@ class GeneratorConfig:
     # colour in the skip/residual path (E_p's 16x16 fusion path still sees it whole); 1 = the mouth is drawn
     # from the audio, as Wav2Lip masks the lower face of its pose frame.
     mouth_mask: float = 0.0
+    # Beyond the paper: a shape head on E_s's features predicts, per frame, this many PCA coefficients of
+    # the mouth's 20 landmarks (glance.shape); 0 = no head. It drives the shape renderer of real photos.
+    shape_components: int = 0
+    shape_hidden: int = 64
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,9 @@ class CorrelationConfig:
 
     audio_channels: tuple[int, ...] = (128, 64, 32, 16)
     motion_channels: tuple[int, ...] = (4, 8, 16, 16)
-    form: Literal["cosine", "pearson"] = "pearson"
+    # "cosine": the paper's correlation (phi_s / phi_v end in ReLU; can collapse to constants). "pearson"
+    # (beyond the paper; pearson.toml, and the small / tiny presets): mean-centred over time, signed outputs.
+    form: Literal["cosine", "pearson"] = "cosine"
     derivative: bool = True  # False = ablation (f): raw audio features vs raw frames
     eps: float = 1e-8
 
@@ -126,6 +132,7 @@ class LossWeights:
     d_real: float = 1.0
     d_fake: float = 0.5
     d_mismatch: float = 0.5
+    shape: float = 0.0  # beyond the paper: landmark loss of the shape head in the GAN stage (needs shape_components)
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,8 @@ class TrainConfig:
     # Beyond the paper: share of GAN training windows replaced by a silent one (digital silence or
     # faint room tone) whose target is the clip's own closed-mouth frames (see LipClipDataset).
     silence: float = 0.0
+    shape_lr: float = 1e-3  # the `shape` stage: the shape head alone, on the frozen audio encoder
+    shape_closure: float = 4.0  # extra landmark-loss weight of frames where a p/b/m seals the lips
 
 
 @dataclass(frozen=True)
@@ -192,7 +201,7 @@ PRESETS: dict[str, GlanceConfig] = {
             head_channels=256,
         ),
         flow=FlowConfig(width=16),
-        correlation=CorrelationConfig(audio_channels=(64, 32, 16, 16)),
+        correlation=CorrelationConfig(audio_channels=(64, 32, 16, 16), form="pearson"),
         autoencoder=AutoencoderConfig(channels=(32, 64, 128), res_blocks=3),
     ),
     "tiny": GlanceConfig(
@@ -214,7 +223,7 @@ PRESETS: dict[str, GlanceConfig] = {
             head_channels=128,
         ),
         flow=FlowConfig(width=8),
-        correlation=CorrelationConfig(audio_channels=(32, 16, 16, 16)),
+        correlation=CorrelationConfig(audio_channels=(32, 16, 16, 16), form="pearson"),
         autoencoder=AutoencoderConfig(channels=(16, 32, 64), res_blocks=2),
     ),
 }
@@ -300,6 +309,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError(f"correlation.form must be cosine or pearson, not {cfg.correlation.form!r}")
     if not 0.0 <= g.mouth_mask <= 1.0 or (g.mouth_mask > 0 and not g.identity_skips):
         raise ConfigError("generator.mouth_mask must lie in [0, 1] and needs generator.identity_skips")
+    if g.shape_components < 0 or g.shape_components > 40 or (cfg.losses.shape > 0 and not g.shape_components):
+        raise ConfigError("generator.shape_components must lie in 0..40, and losses.shape needs it > 0")
     if not 0.0 <= cfg.train.silence <= 1.0:
         raise ConfigError(f"train.silence is a share of windows in [0, 1], not {cfg.train.silence}")
     if g.upsample not in ("transpose", "resize"):

@@ -105,23 +105,24 @@ CROP_BOX_SIDE = 1.6  # face-box side, in crop sides
 
 
 def crop_mouth_landmarks(crop: np.ndarray) -> np.ndarray | None:
-    """uint8 RGB crop [S, S, 3] -> mouth points [20, 2] (dlib 48-67) in crop pixels, or None."""
+    """uint8 RGB crop [H, W, 3] (square by the crop rule; a roughly square lip crop works too) -> mouth
+    points [20, 2] (dlib 48-67) in crop pixels, or None. x is measured along the width, y along the height."""
     import dlib
 
     _, predictor = _dlib_models()
-    size = crop.shape[0]
+    h, w = crop.shape[:2]
     big = cv2.resize(crop, None, fx=CROP_UPSCALE, fy=CROP_UPSCALE, interpolation=cv2.INTER_CUBIC)
-    n = big.shape[0]
-    side, cx, cy = CROP_BOX_SIDE * n, n / 2, n / 2 + CROP_BOX_OFFSET * n
+    nh, nw = big.shape[:2]
+    side, cx, cy = CROP_BOX_SIDE * nh, nw / 2, nh / 2 + CROP_BOX_OFFSET * nh
     left, top, right, bottom = cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2
     pl, pt = int(max(0.0, -left)) + 8, int(max(0.0, -top)) + 8
-    pr, pb = int(max(0.0, right - n)) + 8, int(max(0.0, bottom - n)) + 8
+    pr, pb = int(max(0.0, right - nw)) + 8, int(max(0.0, bottom - nh)) + 8
     canvas = cv2.copyMakeBorder(big, pt, pb, pl, pr, cv2.BORDER_REPLICATE)
     rect = dlib.rectangle(int(left + pl), int(top + pt), int(right + pl), int(bottom + pt))
     shape = predictor(np.ascontiguousarray(canvas), rect)  # type: ignore[operator]
     pts = (np.array([(p.x, p.y) for p in shape.parts()][48:68], np.float32) - [pl, pt]) / CROP_UPSCALE
-    width = float(np.ptp(pts[:, 0]))
-    centre = pts.mean(0)
-    if not (0.3 * size < width < 1.0 * size) or np.abs(centre - size / 2).max() > 0.2 * size:
+    mouth_w = float(np.ptp(pts[:, 0]))
+    off_centre = np.abs(pts.mean(0) - (w / 2, h / 2))
+    if not (0.3 * w < mouth_w < 1.0 * w) or off_centre[0] > 0.2 * w or off_centre[1] > 0.2 * h:
         return None
     return pts

@@ -28,8 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="write the 64x64 lip video (the mouth crop) instead of the whole photo")
     p.add_argument("--frames", help="also write every output frame as PNG into this folder")
     p.add_argument("--renderer", default="auto", choices=RENDERERS,
-                   help="warp: move the photo's own lips by the generator's motion; network: paste the generator's "
-                        "lips; auto (default): warp for a photo, network for a lip crop")
+                   help="shape: move the photo's own lips to the mouth shapes the generator's shape head predicts "
+                        "(width, rounding, each lip, jaw); warp: open and close them by the generator's motion "
+                        "probe; network: paste the generator's lips; auto (default): shape (or warp, for a model "
+                        "without a shape head) for a photo, network for a lip crop")
     p.add_argument("--keep-mouth", action="store_true",
                    help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
     p.add_argument("--face-index", type=int, default=0, help="which face (0 = largest)")

@@ -13,7 +13,7 @@ grow with the audio length.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +31,12 @@ from glance.motion import MotionProbe
 from glance.nn import Generator
 from glance.paste import FaceTarget, colour_offset, find_face, paste
 from glance.render import MouthWarp
+from glance.shape_render import ShapeWarp
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "default.safetensors"
 OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mouth is closed before generation
-RENDERERS = ("auto", "warp", "network")  # auto: warp for a photo when the model has a motion probe
+# auto: for a photo, shape when the model has a shape head, else warp when it has a motion probe; network for a lip crop
+RENDERERS = ("auto", "shape", "warp", "network")
 
 
 def image_tensor(image: np.ndarray) -> torch.Tensor:
@@ -45,6 +47,35 @@ def image_tensor(image: np.ndarray) -> torch.Tensor:
 def video_u8(video: torch.Tensor) -> np.ndarray:
     """Generator output [B, 3, T, H, W] in [-1, 1] -> uint8 frames [B, T, H, W, 3]."""
     return video.clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
+
+
+def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:
+    """The `n` frames of overlapping windows of `frames` frames (hop frames/2), cross-faded where they meet;
+    each frame is yielded as soon as it is final, so memory does not grow with n."""
+    hop = frames // 2
+    weights = blend_weights(frames, hop)
+    acc: np.ndarray | None = None
+    wsum = np.zeros(frames + hop, np.float32)
+    n_windows = max(1, -(-(n - frames) // hop) + 1)
+    done = 0
+    for i, chunk in enumerate(chunks):
+        if acc is None:
+            acc = np.zeros((frames + hop, *chunk.shape[1:]), np.float32)
+        w = weights.copy()
+        if i == 0:
+            w[:hop] = 1.0
+        if i == n_windows - 1:
+            w[hop:] = 1.0
+        acc[:frames] += chunk * w.reshape(-1, *([1] * (chunk.ndim - 1)))
+        wsum[:frames] += w
+        for k in range(hop if i < n_windows - 1 else frames):
+            if done < n:
+                yield acc[k] / wsum[k]
+                done += 1
+        acc = np.roll(acc, -hop, axis=0)
+        wsum = np.roll(wsum, -hop)
+        acc[-hop:] = 0
+        wsum[-hop:] = 0
 
 
 def blend_weights(frames: int, hop: int) -> np.ndarray:
@@ -108,49 +139,85 @@ class LipSync:
             if not close_mouth:
                 return crop, None
             if points is not None:
-                return close_identity(crop, np.asarray(points, np.float64) * size / image.shape[1]), None
+                scale = np.array([size / image.shape[1], size / image.shape[0]])  # x by the width, y by the height
+                return close_identity(crop, np.asarray(points, np.float64) * scale), None
             return close_identity(crop, is_open=self._is_open), None
         target = find_face(image, face_index, size)
         return (close_identity(target.crop, target.points) if close_mouth else target.crop), target
 
+    def _windows(self, n: int) -> int:
+        g = self.config.generator
+        return max(1, -(-(n - g.frames) // (g.frames // 2)) + 1)
+
+    def _window_mels(self, mel_at: Callable[[int, int], torch.Tensor], n: int,
+                     batch: int) -> Iterator[torch.Tensor]:
+        """Normalised log-mel batches [B, 1, 4T, n_mels] of the overlapping windows (hop T/2) over `n` frames;
+        `mel_at(start, count)` gives raw log-mel frames."""
+        t, mpf = self.config.generator.frames, self.config.audio.mels_per_frame
+        n_windows = self._windows(n)
+        for first in range(0, n_windows, batch):
+            idx = range(first, min(first + batch, n_windows))
+            yield torch.stack([self.audio_stats.normalize(mel_at(i * (t // 2) * mpf, t * mpf))
+                               for i in idx])[:, None].to(self.device)
+
     @torch.inference_mode()
     def stream_lips(self, audio: np.ndarray, identity: np.ndarray, batch: int = 4) -> Iterator[np.ndarray]:
         """Yield uint8 RGB lip frames [64, 64, 3] for mono `audio` at the model's sample rate."""
-        cfg, g = self.config, self.config.generator
+        g = self.config.generator
         if identity.shape != (g.image_size, g.image_size, 3) or identity.dtype != np.uint8:
             raise ValueError(f"identity must be uint8 [{g.image_size}, {g.image_size}, 3], got "
                              f"{identity.dtype} {list(identity.shape)}")
-        n = self.frame_count(len(audio))
-        t, hop, mpf = g.frames, g.frames // 2, cfg.audio.mels_per_frame
-        n_windows = max(1, -(-(n - t) // hop) + 1)
         wave = torch.as_tensor(audio, dtype=torch.float32)
+        yield from self._lips(lambda s, c: log_mel_range(wave, self.config.audio, s, c), self.frame_count(len(audio)),
+                              identity, batch)
+
+    def _lips(self, mel_at: Callable[[int, int], torch.Tensor], n: int, identity: np.ndarray,
+              batch: int) -> Iterator[np.ndarray]:
         ident = image_tensor(identity).to(self.device)
-        weights = blend_weights(t, hop)
-        acc = np.zeros((t + hop, g.image_size, g.image_size, 3), np.float32)
-        wsum = np.zeros(t + hop, np.float32)
-        done = 0
-        for first in range(0, n_windows, batch):
-            idx = range(first, min(first + batch, n_windows))
-            mels = torch.stack([self.audio_stats.normalize(log_mel_range(wave, cfg.audio, i * hop * mpf, t * mpf))
-                                for i in idx])[:, None].to(self.device)
-            video = self.generator(mels, ident.expand(len(idx), -1, -1, -1))
-            clips = video.permute(0, 2, 3, 4, 1).add(1).mul(127.5).float().cpu().numpy()
-            for i, clip in zip(idx, clips, strict=True):
-                w = weights.copy()
-                if i == 0:
-                    w[:hop] = 1.0
-                if i == n_windows - 1:
-                    w[hop:] = 1.0
-                acc[:t] += clip * w[:, None, None, None]
-                wsum[:t] += w
-                for k in range(hop if i < n_windows - 1 else t):
-                    if done < n:
-                        yield np.clip(acc[k] / wsum[k], 0, 255).round().astype(np.uint8)
-                        done += 1
-                acc = np.roll(acc, -hop, axis=0)
-                wsum = np.roll(wsum, -hop)
-                acc[-hop:] = 0
-                wsum[-hop:] = 0
+        clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in
+                 self.generator(m, ident.expand(len(m), -1, -1, -1)).permute(0, 2, 3, 4, 1).add(1).mul(127.5)
+                 .float().cpu().numpy())
+        for frame in crossfade(clips, n, self.config.generator.frames):
+            yield np.clip(frame, 0, 255).round().astype(np.uint8)
+
+    def _cached_mel(self, mel: np.ndarray) -> tuple[Callable[[int, int], torch.Tensor], int]:
+        """(mel_at, frames) for a raw log-mel [4T, n_mels] as a cache stores it, silent past its end."""
+        cfg = self.config.audio
+        pad = np.full((self.config.generator.frames * cfg.mels_per_frame, mel.shape[1]), np.log(cfg.log_floor))
+        full = torch.from_numpy(np.concatenate([mel, pad]).astype(np.float32))
+        return (lambda s, c: full[s:s + c]), len(mel) // cfg.mels_per_frame
+
+    @torch.inference_mode()
+    def proxy_frames_of_mel(self, mel: np.ndarray, batch: int = 4) -> np.ndarray:
+        """The generator's frames [T, 64, 64, 3] of the motion probe's proxy face for a cached raw log-mel."""
+        mel_at, n = self._cached_mel(mel)
+        return np.stack(list(self._lips(mel_at, n, self._motion().proxy, batch)))
+
+    def openings_of_mel(self, mel: np.ndarray, batch: int = 4) -> np.ndarray:
+        """The motion probe's relative opening per frame [T] for a cached raw log-mel (see `stream_openings`)."""
+        return self._motion().relative(self.proxy_frames_of_mel(mel, batch))
+
+    @torch.inference_mode()
+    def stream_shapes(self, audio: np.ndarray, batch: int = 16) -> Iterator[np.ndarray]:
+        """Yield the shape head's mouth shape per frame: displacements [20, 2] from the rest mouth, in rest
+        mouth widths (glance.shape); needs a model with a shape head."""
+        wave = torch.as_tensor(audio, dtype=torch.float32)
+        yield from self._shapes(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
+                                self.frame_count(len(audio)), batch)
+
+    @torch.inference_mode()
+    def shapes_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
+        """The shape head's shapes [T, 20, 2] for a raw log-mel [4T, n_mels] as a cache stores it."""
+        mel_at, n = self._cached_mel(mel)
+        return np.stack(list(self._shapes(mel_at, n, batch)))
+
+    def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
+        head = self.generator.shape_head
+        if head is None:
+            raise UserError("this model has no shape head: train one with `glance train shape`")
+        chunks = (s for m in self._window_mels(mel_at, n, batch)
+                  for s in head.shapes(head(self.generator.audio_encoder(m))).float().cpu().numpy())
+        yield from crossfade(chunks, n, self.config.generator.frames)
 
     def _is_open(self, crop: np.ndarray) -> bool:
         """Whether a lip crop's mouth is open, as the motion probe reads it (True without a probe)."""
@@ -175,9 +242,15 @@ class LipSync:
         if renderer not in RENDERERS:
             raise UserError(f"unknown renderer '{renderer}' (choose from {', '.join(RENDERERS)})")
         if renderer == "auto":
-            return "warp" if self.motion is not None and not is_lip_crop(image) else "network"
+            if is_lip_crop(image):
+                return "network"
+            return "shape" if self.generator.shape_head is not None else "warp" if self.motion is not None \
+                else "network"
         if renderer == "warp":
             self._motion()
+        if renderer == "shape" and self.generator.shape_head is None:
+            raise UserError("this model has no shape head, so it cannot drive the shape renderer: train one with "
+                            "`glance train shape`, or use --renderer warp or network")
         return renderer
 
     def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
@@ -190,21 +263,25 @@ class LipSync:
     def stream_pairs(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
                      renderer: str = "auto") -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips) pairs; see `stream`."""
-        if self.renderer(image, renderer) == "warp":
+        chosen = self.renderer(image, renderer)
+        if chosen == "shape":
+            shaped = self.prepare_warp(image, face_index, ShapeWarp)
+            assert isinstance(shaped, ShapeWarp)
+            return ((f, shaped.lips(f)) for f in (shaped.frame(s) for s in self.stream_shapes(audio)))
+        if chosen == "warp":
             warp = self.prepare_warp(image, face_index)
-            frames = (warp.frame(r) for r in self.stream_openings(audio))
-            return ((f, warp.lips(f)) for f in frames)
+            return ((f, warp.lips(f)) for f in (warp.frame(r) for r in self.stream_openings(audio)))
         identity, target = self.prepare(image, face_index, close_mouth)
         lips = self.stream_lips(audio, identity)
         if target is None:
             return ((f, f) for f in lips)
         return _pasted(target, lips)
 
-    def prepare_warp(self, image: np.ndarray, face_index: int = 0) -> MouthWarp:
-        """The mouth of a face photo (or of a lip crop, read by dlib) for the warp renderer."""
+    def prepare_warp(self, image: np.ndarray, face_index: int = 0, kind: type[MouthWarp] = MouthWarp) -> MouthWarp:
+        """The mouth of a face photo (or of a lip crop, read by dlib) for the warp (or shape) renderer."""
         if _check_image(image):
-            return MouthWarp.for_crop(image)
-        return MouthWarp.for_photo(find_face(image, face_index, self.config.generator.image_size))
+            return kind.for_crop(image)
+        return kind.for_photo(find_face(image, face_index, self.config.generator.image_size))
 
     def generate(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
                  close_mouth: bool = True, renderer: str = "auto") -> np.ndarray:

@@ -41,3 +41,12 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
     """BCE-with-logits against an all-real or all-fake target (non-saturating for G)."""
     target = torch.ones_like(logits) if real else torch.zeros_like(logits)
     return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def shape_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean absolute error of mouth shapes [B, T, 20, 2] (glance.shape), in percent of the rest mouth width;
+    frames weighted by `weight` [B, T] (normalised to mean 1) when given."""
+    err = (pred - target).abs().mean((-2, -1))
+    if weight is not None:
+        err = err * weight / weight.mean()
+    return 100.0 * err.mean()

@@ -65,6 +65,7 @@ class GeneratorOutput:
     corr_fake: torch.Tensor | None  # phi_v(motion of the generated video)
     motion_real: torch.Tensor | None  # motion streams for the three-stream D
     motion_fake: torch.Tensor | None
+    shape: torch.Tensor | None = None  # the shape head's mouth shapes [B, T, 20, 2], when losses.shape > 0
 
 
 class GeneratorSide(nn.Module):
@@ -93,7 +94,9 @@ class GeneratorSide(nn.Module):
             a = self.phi_s(audio_feat)
             real_in, fake_in = (motion_real, motion_fake) if nets.cfg.correlation.derivative else (video, fake)
             b_real, b_fake = self.phi_v(real_in), self.phi_v(fake_in)
-        return GeneratorOutput(fake, audio_feat, a, b_real, b_fake, motion_real, motion_fake)
+        head = self.generator.shape_head
+        shape = head.shapes(head(audio_feat)) if head is not None and nets.cfg.losses.shape > 0 else None
+        return GeneratorOutput(fake, audio_feat, a, b_real, b_fake, motion_real, motion_fake, shape)
 
 
 def count_parameters(module: nn.Module | None) -> int:

@@ -20,21 +20,12 @@ import torch
 
 from glance.data.cache import Cache
 from glance.errors import UserError
+from glance.shape import inner_opening, mouth_width
 
 DEADZONE = 0.03  # relative opening (of the mouth width) read as closed: the probe's noise on closed mouths
 
 
-def inner_opening(points: np.ndarray) -> np.ndarray:
-    """Inner-lip opening (distance of points 62 and 66) of mouth points [..., 20, 2]."""
-    return np.linalg.norm(points[..., 14, :] - points[..., 18, :], axis=-1)
-
-
-def mouth_width(points: np.ndarray) -> np.ndarray:
-    """Corner to corner (points 48 and 54) of mouth points [..., 20, 2]."""
-    return np.linalg.norm(points[..., 0, :] - points[..., 6, :], axis=-1)
-
-
-def _mouth_features(frames: np.ndarray) -> np.ndarray:
+def mouth_features(frames: np.ndarray) -> np.ndarray:
     """uint8 [N, 64, 64, 3] -> the grey mouth region at half resolution, per-frame standardised [N, 480]."""
     s = frames.shape[1] / 64
     grey = frames.astype(np.float32).mean(-1)[:, int(16 * s):int(56 * s), int(8 * s):int(56 * s)]
@@ -58,14 +49,14 @@ class OpeningProbe:
         xs, ys = [], []
         for item in items[::max(1, len(items) // clips)]:
             crops = np.asarray(cache.crops(item))
-            xs.append(_mouth_features(crops))
+            xs.append(mouth_features(crops))
             ys.append(inner_opening(np.asarray(cache.landmarks(item), np.float32)))
         x, y = np.concatenate(xs).astype(np.float64), np.concatenate(ys).astype(np.float64)
         w = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ (y - y.mean()))
         return cls(w, float(y.mean()))
 
     def __call__(self, frames: np.ndarray) -> np.ndarray:
-        return _mouth_features(np.asarray(frames)) @ self.weights + self.bias
+        return mouth_features(np.asarray(frames)) @ self.weights + self.bias
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
 from glance.inference import LipSync, image_tensor, video_u8
-from glance.motion import MotionProbe, inner_opening, mouth_width
+from glance.motion import MotionProbe
+from glance.shape import inner_opening, mouth_width
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

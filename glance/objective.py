@@ -13,7 +13,7 @@ import torch
 
 from glance.batch import Batch
 from glance.config import GlanceConfig, LossWeights
-from glance.losses import correlation_loss, gan_loss, perceptual_loss, pixel_loss
+from glance.losses import correlation_loss, gan_loss, perceptual_loss, pixel_loss, shape_loss
 from glance.model import GeneratorOutput, GeneratorSide, GlanceNetworks
 
 TERM_WEIGHTS: dict[str, str] = {
@@ -22,6 +22,7 @@ TERM_WEIGHTS: dict[str, str] = {
     "g/pix": "pix",
     "g/perc": "perc",
     "g/adv": "gen",
+    "g/shape": "shape",
     "d/real": "d_real",
     "d/fake": "d_fake",
     "d/mismatch": "d_mismatch",
@@ -82,6 +83,8 @@ def generator_terms(cfg: GlanceConfig, batch: Batch, out: GeneratorOutput, d: Di
         terms["g/corr_real"] = correlation_loss(out.corr_audio, out.corr_real, form, eps)
     if out.corr_audio is not None and out.corr_fake is not None and w.corr_fake > 0:
         terms["g/corr_fake"] = correlation_loss(out.corr_audio, out.corr_fake, form, eps)
+    if w.shape > 0 and out.shape is not None and "shape" in batch.extra:
+        terms["g/shape"] = shape_loss(out.shape, batch.extra["shape"], batch.extra.get("shape_weight"))
     if w.gen > 0 and d is not None:
         b = len(batch)
         terms["g/adv"] = gan_loss(_d_logits(d, batch, out, detach=False)[b:2 * b], True)

@@ -17,8 +17,8 @@ import numpy as np
 from glance.closing import ABOVE, BELOW, box_side, reshape_mouth
 from glance.errors import UserError
 from glance.face import crop_mouth_landmarks, crop_square, is_lip_crop, mouth_square
-from glance.motion import mouth_width
 from glance.paste import FaceTarget
+from glance.shape import mouth_width
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ randomness is a pure function of (seed, epoch, index), so a resumed run sees the
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from torch.utils.data import Dataset
 from glance.audio import AudioStats
 from glance.batch import Batch
 from glance.data.cache import Cache
+from glance.errors import UserError
+from glance.shape import clip_shapes, frame_classes
 
 
 def augment_log_mel(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -49,7 +52,7 @@ class LipClipDataset(Dataset):
 
     def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
                  seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None,
-                 silence: float = 0.0) -> None:
+                 silence: float = 0.0, shapes: bool = False, closure_weight: float = 0.0) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
         self.split = split
         self.items = self.cache.split(split)
@@ -60,6 +63,11 @@ class LipClipDataset(Dataset):
         self.windows = [(i, s) for i, it in enumerate(self.items) for s in range(0, it["frames"] - frames + 1, hop)
                         if it["frames"] > frames]
         self.silence = silence
+        # add each window's mouth shapes (glance.shape) as "shape" [T, 20, 2], and as "shape_weight" [T] a loss
+        # weight of 1 + closure_weight on frames where a p/b/m seals the lips (from a synthetic clip's phones)
+        self.shapes, self.closure_weight = shapes, closure_weight
+        self._shape_cache: dict[int, np.ndarray] = {}
+        self._sealed: dict[int, np.ndarray] = {}
         self.epoch = 0
         self._mean = np.array(self.stats.mean, np.float32)
         self._std = np.array(self.stats.std, np.float32)
@@ -85,6 +93,7 @@ class LipClipDataset(Dataset):
         item = self.items[i]
         crops = self.cache.crops(item)
         rest = rest_frames(item, self.frames, rng) if self.silence and rng.random() < self.silence else None
+        frames = rest if rest is not None else np.arange(start, start + self.frames)
         if rest is not None:
             clip, mel = crops[rest], self._silent_mel(rng)
             ident = crops[int(rng.integers(item["frames"]))]
@@ -93,12 +102,25 @@ class LipClipDataset(Dataset):
             outside = [f for f in range(item["frames"]) if not start <= f < start + self.frames]
             ident = crops[outside[int(rng.integers(len(outside)))]]
         wi, ws = self._mismatch(i, start, rng)
-        return {
+        sample = {
             "video": _to_unit(clip.transpose(3, 0, 1, 2)),
             "mel": mel,
             "identity": _to_unit(ident.transpose(2, 0, 1)),
             "wrong_mel": self._mel(self.items[wi], ws, rng),
         }
+        if self.shapes:
+            sample["shape"] = torch.from_numpy(self.clip_shapes(i)[frames].astype(np.float32))
+            sealed = self._sealed[i][frames]
+            sample["shape_weight"] = torch.from_numpy((1 + self.closure_weight * sealed).astype(np.float32))
+        return sample
+
+    def clip_shapes(self, i: int) -> np.ndarray:
+        """Mouth shapes [T, 20, 2] of item i (glance.shape), computed once."""
+        if i not in self._shape_cache:
+            item = self.items[i]
+            self._shape_cache[i] = clip_shapes(item, np.asarray(self.cache.landmarks(item)))
+            self._sealed[i] = frame_classes(item, item["frames"]) == "bilabial"
+        return self._shape_cache[i]
 
     def _silent_mel(self, rng: np.random.Generator) -> torch.Tensor:
         """Normalised log-mel of a silent window: digital zeros, or room tone 30-70 dB below average speech."""
@@ -111,13 +133,29 @@ class LipClipDataset(Dataset):
         m = np.log(power).astype(np.float32)
         return torch.from_numpy((m - self._mean) / self._std)[None]
 
+    @functools.cached_property
+    def _videos_with_windows(self) -> int:
+        return len({wi for wi, _ in self.windows})
+
     def _mismatch(self, i: int, start: int, rng: np.random.Generator) -> tuple[int, int]:
-        """A window of another video (or a non-overlapping one of this video if it is the only one)."""
+        """A window of another video (or a non-overlapping one of this video if it is the only video with
+        windows); never the window's own audio. Random draws first; should they all miss, the first valid
+        window after the last draw; with none at all, a `UserError`."""
+        def other(wi: int, ws: int) -> bool:
+            return wi != i if self._videos_with_windows > 1 else abs(ws - start) >= self.frames
+
+        k = 0
         for _ in range(64):
-            wi, ws = self.windows[int(rng.integers(len(self.windows)))]
-            if wi != i if len(self.items) > 1 else abs(ws - start) >= self.frames:
+            k = int(rng.integers(len(self.windows)))
+            if other(*self.windows[k]):
+                return self.windows[k]
+        for j in range(1, len(self.windows) + 1):
+            wi, ws = self.windows[(k + j) % len(self.windows)]
+            if other(wi, ws):
                 return wi, ws
-        return i, start
+        raise UserError(f"{self.cache.root}: split '{self.split}' has no window to serve as the mismatched audio "
+                        f"of {self.items[i]['id']} frame {start} (another video, or a window of the same video "
+                        f"{self.frames} frames away): add videos or longer clips to the split")
 
 
 def rest_frames(item: dict[str, Any], frames: int, rng: np.random.Generator,

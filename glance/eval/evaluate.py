@@ -1,8 +1,9 @@
 """`glance evaluate RUN_OR_WEIGHTS --data CACHE --split test`: LMD, SSIM, PSNR, CPBD (SPEC section 5).
 
-The model runs in eval mode on every 16-frame window of the split (hop 8) with the identity
-frame drawn outside the window, fixed by seed. Per-window values go to a jsonl file; the
-summary (mean +- std over windows; LMD detection failures counted) to a Markdown table.
+The model runs in eval mode on every window of the split (the model's `generator.frames`, 16 in
+the paper, with a hop of half a window) with the identity frame drawn outside the window, fixed by
+seed. Per-window values go to a jsonl file; the summary (mean +- std over windows; LMD detection
+failures counted out of the frames evaluated) to a Markdown table.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--closure", type=int, default=8, metavar="N",
                    help="also measure how far digital silence closes an open mouth, on N clips (0: skip)")
+    p.add_argument("--sync", action="store_true",
+                   help="instead: mouth-shape sync per viseme class against the corpus's landmarks (opening "
+                        "correlation, p/b/m closure, rounded/spread width) for the shape head, the motion probe "
+                        "and a loudness envelope (glance.eval.sync); --limit counts clips")
+    p.add_argument("--shape-probe", action="store_true",
+                   help="with --sync: also a ridge probe of mouth shape read on the generator's frames")
     p.add_argument("--out", help="output prefix (default: next to the weights, eval-SPLIT)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.set_defaults(func=run)
@@ -57,7 +64,9 @@ def silent_frames(item: dict[str, Any], start: int, frames: int) -> np.ndarray:
 @torch.no_grad()
 def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit: int = 0, seed: int = 0,
              device: str = "cpu", progress: bool = True) -> tuple[list[dict[str, Any]], dict[str, tuple[float, float]]]:
-    ds = LipClipDataset(cache, split, train=False, seed=seed, stats=model.audio_stats)
+    frames = model.config.generator.frames
+    ds = LipClipDataset(cache, split, frames=frames, hop=max(1, frames // 2), train=False, seed=seed,
+                        stats=model.audio_stats)
     if len(ds) == 0:
         raise UserError(f"{cache.root}: split '{split}' has no windows")
     # With a limit, windows spread evenly over the split (every identity), not the first N.
@@ -90,7 +99,7 @@ def evaluate(model: LipSync, cache: Cache, split: str, metrics: list[str], limit
     for key in [k for k in rows[0] if k not in ("video", "start")]:
         vals = np.array([r[key] for r in rows if r[key] is not None], float)
         if key == "lmd_failures":
-            summary[key] = (float(vals.sum()), float(len(rows) * 16))
+            summary[key] = (float(vals.sum()), float(len(rows) * frames))
         elif len(vals):
             summary[key] = (float(vals.mean()), float(vals.std()))
     if "lmd" in metrics and silent_lmd:
@@ -127,6 +136,17 @@ def run(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     model = LipSync.from_pretrained(weights, device=args.device)
     cache = Cache(args.data)
+    if args.sync:
+        from glance.eval.sync import run_sync
+
+        out = Path(args.out) if args.out else weights.parent / f"eval-{args.split}-sync"
+        try:
+            title = f"{weights.name} on {Path(args.data).name}/{args.split}"
+            run_sync(model, cache, args.split, args.limit, out, title, args.shape_probe)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        print(out.with_suffix(".md").read_text(), end="")
+        return 0
     rows, summary = evaluate(model, cache, args.split, metrics, args.limit, args.seed, args.device)
     if args.closure > 0:
         summary.update(closure_summary(silence_closure(model, cache, args.split, limit=args.closure)))

@@ -40,27 +40,43 @@ def ssim(fake: np.ndarray, real: np.ndarray) -> dict[str, float]:
     return {"ssim": float(np.mean(vals))}
 
 
+def edge_width(line: np.ndarray, x: int, rising: bool) -> int:
+    """Marziliano width of the edge at `x` of a 1-D profile: the distance between the extrema on either
+    side, found by walking while the profile keeps rising (or falling) away from `x`."""
+    sign = 1.0 if rising else -1.0
+    left = x
+    while left > 0 and sign * (line[left] - line[left - 1]) > 0:
+        left -= 1
+    right = x
+    while right < len(line) - 1 and sign * (line[right + 1] - line[right]) > 0:
+        right += 1
+    return right - left
+
+
 def cpbd_frame(rgb: np.ndarray, p_jnb: float = 0.63, beta: float = 3.6) -> float:
-    """Cumulative probability of blur detection of one frame (higher = sharper)."""
+    """Cumulative probability of blur detection of one frame (higher = sharper; Narvekar & Karam 2011).
+
+    Canny edge pixels; each edge's width (Marziliano) is measured across the edge: along the row
+    where the horizontal gradient dominates (a vertical edge), along the column where the vertical
+    one does (a horizontal edge, such as the lip contours). P_blur = 1 - exp(-(w / w_JNB)^beta) with
+    w_JNB = 5 px at contrast <= 50 and 3 px above; the score is the share of edges with P_blur <= P_JNB.
+    """
     grey = rgb.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     edges = canny(grey)
     if edges.sum() == 0:
         return 0.0
     gx = np.zeros_like(grey)
     gx[:, 1:-1] = grey[:, 2:] - grey[:, :-2]
+    gy = np.zeros_like(grey)
+    gy[1:-1] = grey[2:] - grey[:-2]
     contrast = grey.max() - grey.min()
     w_jnb = 5.0 if contrast <= 50 else 3.0
     probs = []
     for y, x in zip(*np.nonzero(edges), strict=True):
-        row = grey[y]
-        sign = 1.0 if gx[y, x] >= 0 else -1.0  # rising or falling edge along the row
-        left = x
-        while left > 0 and sign * (row[left] - row[left - 1]) > 0:
-            left -= 1
-        right = x
-        while right < len(row) - 1 and sign * (row[right + 1] - row[right]) > 0:
-            right += 1
-        width = right - left
+        if abs(gx[y, x]) >= abs(gy[y, x]):  # across a vertical edge: along the row
+            width = edge_width(grey[y], x, gx[y, x] >= 0)
+        else:  # across a horizontal edge: along the column
+            width = edge_width(grey[:, x], y, gy[y, x] >= 0)
         if width <= 0:
             continue
         probs.append(1.0 - np.exp(-((width / w_jnb) ** beta)))

@@ -102,6 +102,33 @@ def _over_time(x: torch.Tensor, frames: int) -> torch.Tensor:
     return x.unsqueeze(2).expand(-1, -1, frames, -1, -1)
 
 
+class ShapeHead(nn.Module):
+    """Beyond the paper: E_s features [B, C, T, F] -> mouth shape coefficients [B, T, K] per frame
+    (a small temporal conv net); `shapes` turns them into landmark displacements [B, T, 20, 2]
+    with the PCA basis it holds as buffers (glance.shape.ShapeBasis, filled when its training starts)."""
+
+    basis_mean: torch.Tensor
+    basis_components: torch.Tensor
+
+    def __init__(self, cfg: GeneratorConfig, audio: AudioConfig, in_channels: int) -> None:
+        super().__init__()
+        k, h = cfg.shape_components, cfg.shape_hidden
+        cin = in_channels * audio.n_mels // 8
+        self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
+                                 nn.LeakyReLU(0.2), nn.Conv1d(h, k, 1))
+        self.register_buffer("basis_mean", torch.zeros(40))
+        self.register_buffer("basis_components", torch.zeros(k, 40))
+
+    def forward(self, audio_feat: torch.Tensor) -> torch.Tensor:
+        b, c, t, f = audio_feat.shape
+        return self.net(audio_feat.permute(0, 1, 3, 2).reshape(b, c * f, t)).transpose(1, 2)
+
+    def shapes(self, coeffs: torch.Tensor) -> torch.Tensor:
+        """Coefficients [..., K] -> displacements [..., 20, 2] (rest widths)."""
+        x = coeffs @ self.basis_components + self.basis_mean
+        return x.reshape(*coeffs.shape[:-1], 20, 2)
+
+
 class Generator(nn.Module):
     """G: (log-mel [B, 1, 4T, n_mels], identity [B, 3, H, W]) -> video [B, 3, T, H, W] in [-1, 1]."""
 
@@ -114,6 +141,9 @@ class Generator(nn.Module):
         self.fusion = conv3d(cin, cfg.fusion_channels, 3, 1, 1)
         self.decoder = Decoder(cfg, cfg.identity_channels[1])
         kaiming_init(self)
+        # after the init: the head keeps PyTorch's default init (kaiming_init is tuned for the GAN's convs)
+        self.shape_head = (ShapeHead(cfg, audio or AudioConfig(), self.audio_encoder.out_channels)
+                           if cfg.shape_components else None)
         if cfg.identity_skips:
             self.decoder.start_from_identity()
 

@@ -33,6 +33,11 @@ def _keys(phones: list[Phone]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return np.array(centres), np.array(widths), np.array(doms), np.array(vals, np.float64)
 
 
+def closure_half(duration: float) -> float:
+    """Half the time (s) a bilabial of this duration keeps the lips sealed, around its midpoint."""
+    return max(0.35 * duration, 0.03)
+
+
 def _closure_envelope(t: np.ndarray, phones: list[Phone]) -> np.ndarray:
     """1 around every bilabial's midpoint (at least +-30 ms), raised-cosine ramps of 30 ms."""
     env = np.zeros_like(t)
@@ -40,7 +45,7 @@ def _closure_envelope(t: np.ndarray, phones: list[Phone]) -> np.ndarray:
     for ph in phones:
         if ph.canon not in BILABIAL:
             continue
-        mid, half = (ph.start + ph.end) / 2, max(0.35 * (ph.end - ph.start), 0.03)
+        mid, half = (ph.start + ph.end) / 2, closure_half(ph.end - ph.start)
         dist = np.abs(t - mid) - half
         e = np.where(dist <= 0, 1.0, np.where(dist < ramp, 0.5 + 0.5 * np.cos(np.pi * dist / ramp), 0.0))
         env = np.maximum(env, e)

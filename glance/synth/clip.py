@@ -86,6 +86,10 @@ def make_clip(ident: Identity, voice: str, text: str, seed: int, size: int = 64,
     renderer = renderer or LipRenderer(ident, size)
     frames = np.stack([renderer.frame(art[k], mats[k], crops[k]) for k in range(n)])
     landmarks = np.stack([world[k] @ crops[k][:2, :2].T + crops[k][:2, 2] for k in range(n)])
-    meta = {"identity": ident.seed, "voice": voice, "text": text, "rate": rate, "pitch": pitch}
+    meta = {"identity": ident.seed, "voice": voice, "text": text, "rate": rate, "pitch": pitch,
+            # what turns crop pixels back into the mouth's true size (glance.shape): the crop side in source
+            # pixels and the head's scale relative to its clip mean, per frame
+            "crop_side": [round(float(sq[2]), 3) for sq in squares],
+            "head_scale": [round(float(s), 4) for s in pose.scale / pose.scale.mean()]}
     return SynthClip(degrade(frames, rng), (wave * gain).astype(np.float32), landmarks.astype(np.float32),
                      art, world.astype(np.float32), phones, lead, meta)

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     dist = init_distributed(args.device)
     for opts in options:
         if args.stage == "all" and ((opts.stage == "flow" and probe.flow is None) or
-                                    (opts.stage == "autoencoder" and probe.autoencoder is None)):
+                                    (opts.stage == "autoencoder" and probe.autoencoder is None) or
+                                    (opts.stage == "shape" and probe.generator.shape_head is None)):
             continue  # this config needs no such network
         state = opts.run / opts.stage / "state.safetensors"
         if args.stage == "all" and args.resume and not state.exists():

@@ -13,6 +13,7 @@ import torch
 
 from glance.data.dataset import LipClipDataset, collate
 from glance.model import GlanceNetworks
+from glance.nn.generator import Generator
 
 
 def sample_grid(real: torch.Tensor, fake: torch.Tensor, frames: tuple[int, ...] = (0, 4, 8, 12, 15)) -> np.ndarray:
@@ -60,17 +61,21 @@ class RunLogger:
             self.writer.add_text(tag, text, step)
 
     @torch.no_grad()
-    def samples(self, step: int, nets: GlanceNetworks, ds: LipClipDataset, stage: str, device: torch.device) -> None:
+    def samples(self, step: int, nets: GlanceNetworks, ds: LipClipDataset, stage: str, device: torch.device,
+                generator: Generator | None = None) -> None:
+        """Real over generated frames of four validation windows; a GAN run's `generator` is the network it
+        exports (the EMA generator when it keeps one; default nets.generator)."""
         if not self.main or len(ds) == 0:
             return
         picks = [ds[i] for i in np.linspace(0, len(ds) - 1, min(4, len(ds))).astype(int)]
         batch = collate(picks).to(device)
-        module = nets.generator if stage == "gan" else nets.autoencoder
+        gen = generator if generator is not None else nets.generator
+        module = gen if stage == "gan" else nets.autoencoder
         assert module is not None
         was = module.training
         module.eval()
         if stage == "gan":
-            fake = nets.generator(batch.mel, batch.identity)
+            fake = gen(batch.mel, batch.identity)
         else:
             b, c, t, h, w = batch.video.shape
             frames = batch.video.transpose(1, 2).reshape(b * t, c, h, w)

@@ -28,11 +28,12 @@ from glance.config import GlanceConfig
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
+from glance.losses import shape_loss
 from glance.model import GeneratorSide, GlanceNetworks
 from glance.objective import discriminator_terms, generator_terms, weighted_total
 from glance.train.distributed import Dist, EpochSampler, barrier, sync_buffers
 from glance.train.logging import RunLogger
-from glance.train.stages import FlowWindows, autoencoder_frames, build_stage, export, flow_loss
+from glance.train.stages import STAGE_MODULE, FlowWindows, autoencoder_frames, build_stage, export, fit_basis, flow_loss
 from glance.train.state import LoopPosition, load_state, load_weights, save_state
 from glance.train.validate import validate
 
@@ -99,9 +100,12 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     seed = cfg.train.seed
     train_ds = (FlowWindows(cache, "train", train=True, seed=seed, stats=stats, flow=cfg.flow) if opts.stage == "flow"
                 else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats,
-                                    silence=cfg.train.silence if opts.stage == "gan" else 0.0))
+                                    silence=cfg.train.silence if opts.stage in ("gan", "shape") else 0.0,
+                                    shapes=opts.stage == "shape" or (opts.stage == "gan" and cfg.losses.shape > 0),
+                                    closure_weight=cfg.train.shape_closure))
     val_split = "val" if cache.split("val") else "test"
-    val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats)
+    val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats,
+                            shapes=opts.stage == "shape", closure_weight=1.0)  # flags sealed frames
     if len(train_ds) < per_rank * d.world:
         raise UserError(f"{opts.data} has {len(train_ds)} training windows, fewer than one batch "
                         f"({cfg.train.batch_size}): make a larger corpus or use --batch-size")
@@ -118,6 +122,9 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
         pos = load_state(state_path, cfg, saved, setup.optimizers)
     elif opts.init is not None:
         load_weights(opts.init, saved)
+    head = nets.generator.shape_head
+    if head is not None and train_ds.shapes and not opts.resume and not float(head.basis_components.abs().sum()):
+        fit_basis(head, train_ds)
 
     def wrap(m: torch.nn.Module) -> torch.nn.Module:
         return DDP(m, device_ids=[device.index] if device.type == "cuda" else None) if d.world > 1 else m
@@ -126,7 +133,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     gside_run: Any = wrap(gside) if opts.stage == "gan" else None
     d_net = nets.discriminator if opts.stage == "gan" else None
     d_run: Any = wrap(d_net) if d_net is not None else None
-    single: Any = wrap(setup.modules[opts.stage]) if opts.stage != "gan" else None
+    single: Any = wrap(setup.modules[STAGE_MODULE.get(opts.stage, opts.stage)]) if opts.stage != "gan" else None
     if opts.compile:
         gside_run = torch.compile(gside_run) if gside_run is not None else None
         single = torch.compile(single) if single is not None else None
@@ -155,7 +162,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
         sync_buffers(d, list(saved.values()))
         if d.main:
             save_state(state_path, cfg, saved, opt, LoopPosition(step, pos.epoch, pos.batch_in_epoch))
-            exported = ema if ema is not None else setup.modules["generator" if opts.stage == "gan" else opts.stage]
+            exported = ema if ema is not None else (nets.generator if opts.stage in ("gan", "shape")
+                                                    else setup.modules[opts.stage])
             path = export(opts.stage, opts.run, cfg, exported, step, {"audio_stats": stats.to_dict()})
             if opts.keep_every and step % opts.keep_every == 0:
                 keep = stage_dir / "snapshots" / f"{path.stem}-step{step:07d}{path.suffix}"
@@ -206,6 +214,16 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                                 pe.lerp_(pg, 1.0 - cfg.train.ema_decay)
                             for be, bg in zip(ema.buffers(), nets.generator.buffers(), strict=True):
                                 be.copy_(bg)
+                elif opts.stage == "shape":
+                    assert head is not None
+                    with torch.no_grad():
+                        audio_feat = nets.generator.audio_encoder(batch.mel)
+                    pred = head.shapes(single(audio_feat))
+                    loss = shape_loss(pred, batch.extra["shape"], batch.extra["shape_weight"])
+                    terms["shape/l1"] = loss
+                    opt["shape_head"].zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt["shape_head"].step()
                 else:
                     if opts.stage == "flow":
                         loss = flow_loss(single, batch.video, batch.extra["flow"], cfg.flow.scale_weights)
@@ -227,10 +245,11 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                 scalars = {k: float(v.detach()) for k, v in terms.items()}
                 log.scalars(step, {**scalars, "speed/samples_per_s": rate})
                 bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in list(scalars.items())[:4]})
-            if d.main and (step % opts.sample_every == 0 or step == opts.steps) and opts.stage != "flow":
-                log.samples(step, nets, val_ds, opts.stage, device)
+            sample_now = step % opts.sample_every == 0 or step == opts.steps
+            if d.main and sample_now and opts.stage in ("gan", "autoencoder"):
+                log.samples(step, nets, val_ds, opts.stage, device, generator=ema)  # the exported generator
             if d.main and opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
-                metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device)
+                metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device, generator=ema)
                 log.metrics(step, val_split, metrics)
             keep_now = opts.keep_every and step % opts.keep_every == 0
             if step % opts.ckpt_every == 0 or keep_now or step == opts.steps or stop.signal is not None:
@@ -245,7 +264,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     if opts.save_rank_weights:
         from glance.checkpoint import save_checkpoint
 
-        module = setup.modules["generator" if opts.stage == "gan" else opts.stage]
+        module = setup.modules[STAGE_MODULE.get(opts.stage, opts.stage)]
         save_checkpoint(stage_dir / f"rank{d.rank}.safetensors", module.state_dict(), cfg, "debug", {"step": step})
     if stop.signal is not None:
         if d.main:

@@ -15,9 +15,13 @@ from glance.data.dataset import LipClipDataset
 from glance.errors import UserError
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow, multiscale_epe
+from glance.nn.generator import ShapeHead
+from glance.shape import ShapeBasis
 
-STAGES = ("flow", "autoencoder", "gan")
-EXPORTS = {"flow": "flow.safetensors", "autoencoder": "autoencoder.safetensors", "gan": "generator.safetensors"}
+STAGES = ("flow", "autoencoder", "gan", "shape")
+EXPORTS = {"flow": "flow.safetensors", "autoencoder": "autoencoder.safetensors", "gan": "generator.safetensors",
+           "shape": "shape.safetensors"}
+STAGE_MODULE = {"gan": "generator", "shape": "shape_head"}  # the trained module of a stage, where not its name
 
 
 class FlowWindows(LipClipDataset):
@@ -67,6 +71,8 @@ def build_stage(stage: str, cfg: GlanceConfig, nets: GlanceNetworks, run: Path, 
             raise UserError(f"config {cfg.name} has no perceptual loss: skip the autoencoder stage")
         return StageSetup({"autoencoder": nets.autoencoder}, {"autoencoder": torch.optim.Adam(
             nets.autoencoder.parameters(), lr=t.autoencoder_lr, betas=t.betas)})
+    if stage == "shape":
+        return _shape_stage(cfg, nets, run)
     frozen: dict[str, nn.Module] = {}
     for name, module in (("flow", nets.flow), ("autoencoder", nets.autoencoder)):
         if module is None:
@@ -94,7 +100,42 @@ def build_stage(stage: str, cfg: GlanceConfig, nets: GlanceNetworks, run: Path, 
     return StageSetup(modules, optimizers, frozen)
 
 
+def _shape_stage(cfg: GlanceConfig, nets: GlanceNetworks, run: Path) -> StageSetup:
+    """The shape head alone, on the run's trained generator (frozen): `glance.shape`."""
+    head = nets.generator.shape_head
+    if head is None:
+        raise UserError(f"config {cfg.name} has no shape head: add the `shape` config (e.g. {cfg.name}+shape)")
+    path = run / EXPORTS["gan"]
+    if not path.is_file():
+        raise UserError(f"the shape stage needs a trained generator at {path}: run the gan stage first "
+                        "(or copy a generator checkpoint there)")
+    tensors = {k: v for k, v in load_checkpoint(path, kind="generator").tensors.items()
+               if not k.startswith(("motion.", "shape_head."))}
+    try:
+        nets.generator.load_state_dict(tensors, strict=False)
+        missing = set(nets.generator.state_dict()) - set(tensors)
+        if any(not k.startswith("shape_head.") for k in missing):
+            raise RuntimeError(f"missing {sorted(missing)[:3]}")
+    except RuntimeError as e:
+        raise CheckpointError(f"{path} does not fit config {cfg.name}: {str(e).splitlines()[0]}") from None
+    nets.generator.requires_grad_(False).eval()
+    head.requires_grad_(True).train()
+    return StageSetup({"shape_head": head}, {"shape_head": torch.optim.Adam(
+        head.parameters(), lr=cfg.train.shape_lr)}, {"generator": nets.generator})
+
+
+def fit_basis(head: ShapeHead, ds: LipClipDataset, clips: int = 600) -> None:
+    """Fill the shape head's PCA basis from up to `clips` clips spread over the dataset's split."""
+    idx = range(0, len(ds.items), max(1, len(ds.items) // clips))
+    shapes = np.concatenate([ds.clip_shapes(i) for i in idx])
+    basis = ShapeBasis.fit(shapes, head.basis_components.shape[0])
+    with torch.no_grad():
+        head.basis_mean.copy_(torch.from_numpy(basis.mean))
+        head.basis_components.copy_(torch.from_numpy(basis.components))
+
+
 def export(stage: str, run: Path, cfg: GlanceConfig, module: nn.Module, step: int, extra: dict[str, object]) -> Path:
-    """Write the stage's exported network (generator: with the audio statistics)."""
-    kind = "generator" if stage == "gan" else stage
+    """Write the stage's exported network (generator: with the audio statistics; shape: the whole generator
+    with its shape head)."""
+    kind = "generator" if stage in ("gan", "shape") else stage
     return save_checkpoint(run / EXPORTS[stage], module.state_dict(), cfg, kind, {"step": step, **extra})

@@ -76,7 +76,10 @@ def load_weights(path: Path, modules: dict[str, nn.Module]) -> None:
             prefix = "model/generator/"
             tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
         try:
-            module.load_state_dict(tensors)
+            fresh = [k for k in module.state_dict() if k.startswith("shape_head.") and k not in tensors]
+            module.load_state_dict(tensors, strict=not fresh)  # a shape head may start fresh (glance.shape)
+            if fresh and set(module.state_dict()) - set(tensors) - set(fresh):
+                raise RuntimeError(f"size mismatch\n missing {sorted(set(module.state_dict()) - set(tensors))[0]}")
         except RuntimeError as e:
             lines = str(e).strip().splitlines()  # torch: a header line, then one line per mismatch
             detail = lines[min(1, len(lines) - 1)].strip()

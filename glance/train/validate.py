@@ -5,18 +5,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from glance.config import FlowConfig
 from glance.data.dataset import LipClipDataset, collate
 from glance.eval.metrics import psnr, ssim
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow
+from glance.nn.generator import Generator
+from glance.shape import CLOSED, opening_of
 
 
 @torch.no_grad()
 def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int, device: torch.device,
-             batch: int = 8) -> dict[str, float]:
-    """flow: EPE (pixels) vs Farneback; autoencoder: L1, PSNR; gan: `glance evaluate`'s LMD, SSIM, PSNR,
-    CPBD on the first N windows (eval mode, fixed data)."""
+             batch: int = 8, generator: Generator | None = None) -> dict[str, float]:
+    """flow: EPE (pixels) vs Farneback with the run's flow config; autoencoder: L1, PSNR; gan: `glance
+    evaluate`'s LMD, SSIM, PSNR, CPBD on the first N windows (eval mode, fixed data) of `generator`
+    (the EMA generator when the run keeps one: the network that is exported; default nets.generator)."""
     n = min(windows, len(ds))
     if n == 0:
         return {}
@@ -24,12 +26,15 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
         from glance.eval.evaluate import evaluate
         from glance.inference import LipSync
 
-        was = nets.generator.training
-        model = LipSync(nets.generator, nets.cfg, ds.stats, True, str(device))
+        gen = generator if generator is not None else nets.generator
+        was = gen.training
+        model = LipSync(gen, nets.cfg, ds.stats, True, str(device))
         _, summary = evaluate(model, ds.cache, ds.split, ["lmd", "ssim", "psnr", "cpbd"], n, ds.seed, str(device),
                               progress=False)
-        nets.generator.train(was)
+        gen.train(was)
         return {k: m for k, (m, _) in summary.items()}
+    if stage == "shape":
+        return _validate_shape(nets, ds, n, device, batch)
     module = {"flow": nets.flow, "autoencoder": nets.autoencoder, "gan": nets.generator}[stage]
     assert module is not None
     was = module.training
@@ -39,13 +44,15 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
         b = collate([ds[i] for i in range(start, min(n, start + batch))]).to(device)
         if stage == "flow":
             assert nets.flow is not None
-            pred = nets.flow.video_flow(b.video).float().cpu().numpy()  # [B, 2, 15, h, w] / div_flow
+            flow_cfg = nets.cfg.flow  # the run's Farneback parameters and flow scale
+            pred = nets.flow.video_flow(b.video).float().cpu().numpy()  # [B, 2, T-1, h, w] / div_flow
             for k, v in enumerate(b.video):
                 frames = v.permute(1, 2, 3, 0).add(1).mul(127.5).round().byte().cpu().numpy()
-                target = farneback_flow(frames, FlowConfig())  # [15, 2, H, W]
-                t = target.reshape(15, 2, pred.shape[-2], target.shape[-2] // pred.shape[-2], pred.shape[-1], -1)
+                target = farneback_flow(frames, flow_cfg)  # [T-1, 2, H, W]
+                t = target.reshape(len(target), 2, pred.shape[-2], target.shape[-2] // pred.shape[-2],
+                                   pred.shape[-1], -1)
                 t = t.mean(axis=(3, 5)).transpose(1, 0, 2, 3)
-                epe = np.linalg.norm((pred[k] - t) * FlowConfig().div_flow, axis=0).mean()
+                epe = np.linalg.norm((pred[k] - t) * flow_cfg.div_flow, axis=0).mean()
                 sums["epe_px"] = sums.get("epe_px", 0.0) + float(epe)
             continue
         if stage == "autoencoder":
@@ -66,3 +73,26 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
             sums["ssim"] = sums.get("ssim", 0.0) + ssim(fake_u8, real_u8)["ssim"] * count
     module.train(was)
     return {k: v / n for k, v in sums.items()}
+
+
+def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: torch.device,
+                    batch: int) -> dict[str, float]:
+    """Shape head: mean absolute landmark error (% of the rest mouth width) and the opening's correlation."""
+    head = nets.generator.shape_head
+    assert head is not None
+    was = head.training
+    head.eval()
+    preds, truths, sealed = [], [], []
+    for start in range(0, n, batch):
+        b = collate([ds[i] for i in range(start, min(n, start + batch))]).to(device)
+        preds.append(head.shapes(head(nets.generator.audio_encoder(b.mel))).cpu().numpy())
+        truths.append(b.extra["shape"].cpu().numpy())
+        sealed.append(b.extra["shape_weight"].cpu().numpy() > 1)
+    head.train(was)
+    pred, truth, seal = np.concatenate(preds), np.concatenate(truths), np.concatenate(sealed).ravel()
+    a, t = opening_of(pred).ravel(), opening_of(truth).ravel()
+    r = float(np.corrcoef(a, t)[0, 1]) if a.std() > 0 and t.std() > 0 else 0.0
+    out = {"shape_l1_pct": float(np.abs(pred - truth).mean() * 100), "opening_r": r}
+    if seal.any():
+        out["bilabial_closure"] = float((a[seal] < CLOSED).mean())
+    return out
