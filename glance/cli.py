@@ -10,7 +10,7 @@ from glance.checkpoint import CheckpointError
 from glance.config import ConfigError
 from glance.data import av_offset
 from glance.data import cli_preprocess as preprocess
-from glance.errors import UserError
+from glance.errors import Terminated, UserError
 from glance.eval import evaluate
 from glance.synth import cli as synth
 from glance.train import cli as train
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ConfigError, CheckpointError) as e:
         print(f"glance {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except Terminated as e:
+        print(f"glance {args.command}: terminated", file=sys.stderr)
+        return 128 + e.signum
     except KeyboardInterrupt:
         print(f"glance {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
-from glance.errors import UserError
+from glance.errors import Terminated, UserError
 from glance.inference import DEFAULT_WEIGHTS, RENDERERS, LipSync
 from glance.io.audio import AudioReadError, load_audio
+from glance.io.image import read_image
+
+MIN_FREE_BYTES = 1 << 20  # refuse to start on a disk with less free space than this
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -48,57 +55,146 @@ def load_model(weights: str | None, device: str) -> LipSync:
 
 
 def load_image(path: str) -> np.ndarray:
-    if not Path(path).is_file():
-        raise UserError(f"{path}: no such image file")
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise UserError(f"{path}: not a readable image (give a png or jpg of a face or lips)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    """uint8 RGB of an image file, with the size limits of glance.io.image checked before decoding."""
+    return read_image(path)
+
+
+def shown(path: str | Path) -> str:
+    """A path as printable text, even when its bytes are not UTF-8."""
+    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _writable_dir(folder: Path, what: str) -> None:
+    """Refuse a folder that cannot take new files (a real probe: root ignores permission bits), or a full disk."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".glance-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+        free = shutil.disk_usage(folder).free
+    except OSError as e:
+        raise UserError(f"{shown(folder)}: cannot write {what} there ({e.strerror or e})") from None
+    if free < MIN_FREE_BYTES:
+        raise UserError(f"{shown(folder)}: the disk is full ({free} bytes free)")
 
 
 def check_output(path: Path) -> None:
+    """Refuse an output that could not be written, before any work: suffix, folder, a directory in the way."""
     if path.suffix.lower() != ".mp4":
-        raise UserError(f"{path}: the output must be an .mp4 file")
+        raise UserError(f"{shown(path)}: the output must be an .mp4 file")
+    if path.is_dir():
+        raise UserError(f"{shown(path)}: is a directory: name an .mp4 file to write")
+    if path.exists() and not path.is_file():
+        raise UserError(f"{shown(path)}: exists and is not a regular file")
     parent = path.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise UserError(f"{path}: cannot write there (folder missing or not writable)")
+    if not parent.is_dir():
+        raise UserError(f"{shown(path)}: cannot write there (folder missing or not a folder)")
+    _writable_dir(parent, "the video")
+
+
+class FramesFolder:
+    """The --frames folder: checked and created before the work, removed again (with what was written into
+    it) when generation fails; a folder that existed before keeps everything it held."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
+        self.created: list[Path] = []
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"--frames {shown(folder)}: exists and is not a folder")
+        missing = []
+        probe = folder
+        while not probe.exists():
+            missing.append(probe)
+            if probe.parent == probe:
+                break
+            probe = probe.parent
+        if not probe.is_dir():
+            raise UserError(f"--frames {shown(folder)}: {shown(probe)} is not a folder")
+        try:
+            for d in reversed(missing):
+                d.mkdir()
+                self.created.append(d)
+            _writable_dir(folder, "frames")
+        except (OSError, UserError) as e:
+            self.undo()
+            msg = e.strerror if isinstance(e, OSError) else str(e)
+            raise UserError(f"--frames {shown(folder)}: cannot write frames there ({msg})") from None
+
+    def save(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for i, frame in enumerate(frames):
+            ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            if not ok:
+                raise UserError("could not encode a frame as PNG")
+            path = self.folder / f"{i:06d}.png"
+            self.written.append(path)
+            path.write_bytes(png.tobytes())
+            yield frame
+
+    def undo(self) -> None:
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        for d in reversed(self.created):
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Generate under a SIGTERM handler that unwinds like Ctrl-C, so every temp file is removed."""
+    old = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.device == "cuda":
         import torch
 
         if not torch.cuda.is_available():
             raise UserError("--device cuda asked, but this torch sees no CUDA GPU: use --device cpu")
+    if args.face_index < 0:
+        raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
     out = Path(args.output)
     check_output(out)
-    image = load_image(args.image)
-    model = load_model(args.weights, args.device)
+    frames_dir = FramesFolder(Path(args.frames)) if args.frames else None
+    tmp: str | None = None
     try:
-        audio = load_audio(args.audio, model.sample_rate)
-    except AudioReadError as e:
-        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
-    if len(audio) < model.sample_rate // model.fps:
-        raise UserError(f"{args.audio}: the audio is shorter than one video frame (40 ms)")
-    n = model.frame_count(len(audio))
-    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
-                                                     close_mouth=not args.keep_mouth, renderer=args.renderer)
-    frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50)
-    if args.frames:
-        frames = _saved(Path(args.frames), frames)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
-    os.close(fd)
-    try:
-        LipSync.save(tmp, frames, audio, model.sample_rate, model.fps)
-        os.replace(tmp, out)
+        image = load_image(args.image)
+        model = load_model(args.weights, args.device)
+        try:
+            audio = load_audio(args.audio, model.sample_rate)
+        except AudioReadError as e:
+            raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
+        if len(audio) < model.sample_rate // model.fps:
+            raise UserError(f"{shown(args.audio)}: the audio is shorter than one video frame (40 ms)")
+        n = model.frame_count(len(audio))
+        frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
+                                                    close_mouth=not args.keep_mouth, renderer=args.renderer)
+        frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50, leave=False)
+        if frames_dir is not None:
+            frames = frames_dir.save(frames)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
+        os.close(fd)
+        try:
+            LipSync.save(tmp, frames, audio, model.sample_rate, model.fps)
+            os.replace(tmp, out)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise UserError(f"{shown(out)}: the disk is full ({e.strerror})") from None
+            raise UserError(f"{shown(out)}: cannot write the video ({e.strerror or e})") from None
+    except BaseException:
+        if frames_dir is not None:
+            frames_dir.undo()
+        raise
     finally:
-        Path(tmp).unlink(missing_ok=True)
-    print(f"wrote {out.resolve()} ({n} frames, {n / model.fps:.2f} s)")
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    print(f"wrote {shown(out.resolve())} ({n} frames, {n / model.fps:.2f} s)")
     return 0
-
-
-def _saved(folder: Path, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, frame in enumerate(frames):
-        cv2.imwrite(str(folder / f"{i:06d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        yield frame

@@ -36,6 +36,8 @@ def _even(photo: np.ndarray) -> np.ndarray:
 
 def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64) -> FaceTarget:
     """Detect faces (largest first), pick one, and build the crop and paste mask for its mouth."""
+    if face_index < 0:
+        raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")
     photo = _even(photo)
     faces = detect_faces(photo) or detect_faces(photo, upsample=1)
     if not faces:

@@ -2,7 +2,8 @@
 
 Two decoding passes keep memory constant in the video length: the first tracks landmarks,
 the second crops with the temporally smoothed squares. Every expected failure becomes a
-`Skip` with a reason (unreadable, no audio, no face, too short); nothing aborts the job.
+`Skip` with a reason (unreadable, no audio, no face, too short), and any unforeseen fault of one
+video becomes a failure record with reason "error": nothing one video does aborts the job.
 """
 
 from __future__ import annotations
@@ -101,3 +102,6 @@ def try_video(src: Path, source: Source, cfg: PreprocessConfig) -> Video | dict[
         return {"path": source.path, "reason": s.reason, "detail": s.detail}
     except cv2.error as e:  # a corrupt frame that OpenCV cannot warp, etc.
         return {"path": source.path, "reason": "unreadable", "detail": f"OpenCV: {e.err}"}
+    except Exception as e:  # noqa: BLE001 - one video's unforeseen fault must not abort the whole job
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        return {"path": source.path, "reason": "error", "detail": f"{type(e).__name__}: {first}"[:500]}

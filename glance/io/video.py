@@ -1,8 +1,13 @@
-"""Write H.264 (yuv420p) + AAC mono mp4 files with PyAV, audio aligned to frame 0."""
+"""Write H.264 (yuv420p) + AAC mono mp4 files with PyAV, audio aligned to frame 0.
+
+Frames must be uint8 RGB [H, W, 3]; odd sizes are padded by one edge row/column (yuv420p needs even
+sizes). Nothing is written for no frames or for audio with NaN or infinite samples (ValueError).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,8 +34,17 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
     """Encode frames (+ mono audio) in `container` (mp4, mpeg, avi, mov); returns the frame count."""
     path = Path(path)
     vcodec, acodec, options = FORMATS[container]
+    it = iter(frames)
+    head = next(it, None)
+    if head is None:
+        raise ValueError("no frames to write: a video needs at least one frame")
+    frames = _even_frames(itertools.chain([head], it))
+    if audio is not None:
+        audio = np.asarray(audio, dtype=np.float32)
+        if audio.ndim != 1 or not np.isfinite(audio).all():
+            raise ValueError("the audio to write must be mono [N] with finite samples")
     n = 0
-    with av.open(str(path), mode="w", format=container) as out:
+    with path.open("wb") as f, av.open(f, mode="w", format=container) as out:  # any file name works
         vstream: av.VideoStream = out.add_stream(vcodec, rate=fps)  # type: ignore[assignment]
         vstream.pix_fmt = "yuv420p"
         vstream.options = dict(options)
@@ -63,6 +77,23 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
             for packet in astream.encode():
                 out.mux(packet)
     return n
+
+
+def _even_frames(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """Check uint8 RGB frames of one size; pad odd heights/widths by repeating the last row/column."""
+    size: tuple[int, ...] | None = None
+    for frame in frames:
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8 or min(frame.shape[:2]) < 1:
+            raise ValueError(f"frames must be uint8 RGB [H, W, 3], got {frame.dtype} {list(frame.shape)}")
+        if size is None:
+            size = frame.shape
+        elif frame.shape != size:
+            raise ValueError(f"frames must all have one size: {list(size)} then {list(frame.shape)}")
+        h, w = frame.shape[:2]
+        if h % 2 or w % 2:
+            frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+        yield frame
 
 
 def _resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import torch
 
+from glance.checkpoint import atomic_write
 from glance.data.dataset import LipClipDataset, collate
 from glance.model import GlanceNetworks
 from glance.nn.generator import Generator
@@ -27,15 +28,35 @@ def sample_grid(real: torch.Tensor, fake: torch.Tensor, frames: tuple[int, ...] 
     return np.vstack(rows)
 
 
+def keep_rows_upto(path: Path, step: int) -> None:
+    """Drop the rows of a jsonl log past `step` (and a torn last line): a run resumed from a checkpoint at
+    `step` redoes those steps and logs them again, so each step keeps one row."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
+            kept.append(line + "\n")
+    atomic_write(path, "".join(kept).encode())
+
+
 class RunLogger:
-    def __init__(self, folder: Path, main: bool, resume: bool) -> None:
+    def __init__(self, folder: Path, main: bool, resume: bool, start: int = 0) -> None:
+        """`start`: the step a resumed run continues from; logged rows past it are dropped (they are redone)."""
         self.folder, self.main = folder, main
         self.writer: Any = None
         if main:
             folder.mkdir(parents=True, exist_ok=True)
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(str(folder / "tb"))
+            if resume:
+                for name in ("stats.jsonl", "metrics.jsonl"):
+                    keep_rows_upto(folder / name, start)
+            self.writer = SummaryWriter(str(folder / "tb"), purge_step=start + 1 if resume else None)
             self.stats = (folder / "stats.jsonl").open("a" if resume else "w")
             self.metrics_file = (folder / "metrics.jsonl").open("a" if resume else "w")
         self.t0 = time.time()

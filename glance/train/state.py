@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from glance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from glance.checkpoint import CheckpointError, fit_module, load_checkpoint, save_checkpoint
 from glance.config import GlanceConfig
 
 
@@ -94,11 +94,20 @@ def load_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
                               "--config, or start a new --out")
     for name, module in modules.items():
         prefix = f"model/{name}/"
-        module.load_state_dict({k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)})
-    for name, opt in optimizers.items():
-        _restore_optimizer(name, opt, ckpt.tensors, ckpt.extra["optim"][name])
-    torch.set_rng_state(ckpt.tensors["rng/torch"])
-    if "rng/cuda" in ckpt.tensors and torch.cuda.is_available():
-        torch.cuda.set_rng_state(ckpt.tensors["rng/cuda"])
-    e = ckpt.extra
-    return LoopPosition(e["step"], e["epoch"], e["batch_in_epoch"], e.get("loop", {}))
+        tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
+        fit_module(module, tensors, path, f"{name} network")
+        module.load_state_dict(tensors)
+    try:
+        for name, opt in optimizers.items():
+            _restore_optimizer(name, opt, ckpt.tensors, ckpt.extra["optim"][name])
+        torch.set_rng_state(ckpt.tensors["rng/torch"])
+        if "rng/cuda" in ckpt.tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(ckpt.tensors["rng/cuda"])
+        e = ckpt.extra
+        pos = LoopPosition(int(e["step"]), int(e["epoch"]), int(e["batch_in_epoch"]), dict(e.get("loop", {})))
+    except (KeyError, IndexError, TypeError, ValueError, RuntimeError) as err:
+        raise CheckpointError(f"{path}: its optimizer or loop state is incomplete or does not fit "
+                              f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})") from None
+    if pos.step < 0:
+        raise CheckpointError(f"{path}: its step {pos.step} is negative")
+    return pos

@@ -1,0 +1,238 @@
+"""Reliability suite: corrupt and odd inputs to `glance generate` (tests/fuzz_corpus.py), kill -9 during training.
+
+Every input ends in success with a valid mp4, or in ONE line on stderr, exit code 2 and nothing written.
+The default run takes the fast subset (a few cases of every family and every regression of issue 19);
+`GLANCE_FUZZ=full` runs the whole campaign (over 200 inputs) and 10 kills during training.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from fuzz_corpus import Case, all_cases, make_assets
+
+from glance.cli import main
+
+FULL = os.environ.get("GLANCE_FUZZ", "") == "full"
+CASES = [c for c in all_cases() if FULL or c.fast]
+
+
+@pytest.fixture(scope="module")
+def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fuzz_assets")
+    make_assets(root)
+    return root
+
+
+def _listing(folder: Path) -> set[str]:
+    """Every path under `folder` (hidden ones included), relative."""
+    out = set()
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for name in dirnames + filenames:
+            out.add(os.path.relpath(os.path.join(dirpath, name), folder))
+    return out
+
+
+def _shown_lines(stderr: str) -> list[str]:
+    """Non-empty stderr lines as a terminal shows them (a progress bar redraws a line with carriage returns)."""
+    return [line.split("\r")[-1].strip() for line in stderr.split("\n") if line.split("\r")[-1].strip()]
+
+
+def _in_process(argv: list[str]) -> tuple[int, str]:
+    """main() with fds 1 and 2 captured: C libraries' own writes to stderr count too."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    py_err = io.StringIO()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        try:
+            with contextlib.redirect_stderr(py_err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(["generate", *argv])
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+        err.seek(0)
+        return code, err.read().decode("utf-8", "replace") + py_err.getvalue()
+
+
+def _subprocess(case: Case, argv: list[str], folder: Path) -> tuple[int, str]:
+    fsize = case.limits.get("fsize")
+
+    def limit() -> None:
+        if fsize is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "glance", "generate", *argv], stdout=subprocess.DEVNULL,
+                                stderr=err, env=env, preexec_fn=limit)
+        if case.expect.startswith("signal:"):
+            frames = folder / "frames"
+            deadline = time.time() + 240
+            while time.time() < deadline and proc.poll() is None and \
+                    len(list(frames.glob("*.png")) if frames.is_dir() else []) < 5:
+                time.sleep(0.1)
+            proc.send_signal(int(case.expect.split(":")[1]))
+        deadline = time.time() + 300
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.time() > deadline:
+                proc.kill()
+                raise AssertionError(f"{case.name}: still running after 300 s")
+            rss_mb = _rss_mb(proc.pid)
+            if "maxrss_mb" in case.limits and rss_mb > case.limits["maxrss_mb"]:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                raise AssertionError(f"{case.name}: {rss_mb:.0f} MB resident, over {case.limits['maxrss_mb']} MB")
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if "maxrss_mb" in case.limits:
+            assert usage.ru_maxrss / 1024 < case.limits["maxrss_mb"], f"{usage.ru_maxrss / 1024:.0f} MB peak"
+        err.seek(0)
+        return proc.returncode, err.read().decode("utf-8", "replace")
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _valid_mp4(path: Path) -> None:
+    with av.open(str(path)) as c:
+        v, a = c.streams.video[0], c.streams.audio[0]
+        assert v.codec_context.name == "h264" and a.codec_context.name == "aac"
+        assert v.codec_context.width % 2 == 0 and v.codec_context.height % 2 == 0
+        n = sum(1 for _ in c.decode(video=0))
+    with av.open(str(path)) as c:
+        audio_s = sum(f.samples for f in c.decode(audio=0)) / c.streams.audio[0].rate
+    assert n >= 1 and abs(audio_s - n / 25) <= 0.04 + 2048 / 16000, (n, audio_s)
+
+
+def _output(argv: list[str]) -> Path:
+    return Path(argv[argv.index("-o") + 1])
+
+
+def check_case(case: Case, folder: Path, assets: Path) -> str:
+    """Run one case and check the contract; returns "ok" or "error" (what happened)."""
+    argv = case.build(folder, assets)
+    before = _listing(folder)
+    code, err = _subprocess(case, argv, folder) if case.subprocess else _in_process(argv)
+    lines = _shown_lines(err)
+    out = _output(argv)
+    assert "Traceback" not in err, err
+    if case.expect.startswith("signal:"):
+        signum = int(case.expect.split(":")[1])
+        assert code == 128 + signum and len(lines) == 1, (code, lines)
+        assert _listing(folder) == before, sorted(_listing(folder) ^ before)  # no temp mp4, no frames folder
+        return "error"
+    if code == 0:
+        assert lines == [], lines  # success prints nothing on stderr (no library chatter either)
+        assert case.expect in ("ok", "any"), f"{case.name}: expected an error, got success"
+        _valid_mp4(out)
+        new = {p for p in _listing(folder) - before if not p.startswith("frames") and "/frames" not in p}
+        assert new <= {os.path.relpath(out, folder)}, sorted(new)  # no hidden temp file beside it
+        return "ok"
+    assert code == 2, (code, err[-2000:])
+    assert len(lines) == 1 and lines[0].startswith("glance generate: error: "), lines
+    assert case.expect in ("error", "any"), f"{case.name}: expected success, got {lines[0]}"
+    assert _listing(folder) == before, sorted(_listing(folder) ^ before)  # nothing written, nothing left
+    if not str(out).startswith(("/proc", "/sys", "/dev")):
+        assert not out.is_dir() or out.name == "o.mp4"  # an existing folder named as output stays as it was
+    return "error"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fuzz_input(case: Case, assets: Path, tmp_path: Path) -> None:
+    check_case(case, tmp_path, assets)
+
+
+def test_the_campaign_is_large_enough() -> None:
+    cases = all_cases()
+    assert len(cases) >= 200, len(cases)
+    assert {"ok", "error"} <= {c.expect for c in cases}
+    assert 30 <= sum(c.fast for c in cases) < 100
+
+
+def test_the_checker_catches_a_broken_contract(tmp_path: Path, assets: Path) -> None:
+    """The checker itself fails on a leftover file and on an error that is not one line."""
+    case = Case("nan", lambda d, a: ["--audio", str(d / "x.wav"), "--image", str(a / "lips.png"), "-o",
+                                     str(d / "o.mp4")], "error")
+    (tmp_path / "x.wav").write_bytes(b"")
+    assert check_case(case, tmp_path, assets) == "error"
+    with pytest.raises(AssertionError):
+        check_case(Case("wrong", case.build, "ok"), tmp_path, assets)
+
+
+# ---------------------------------------------------------------- kill -9 during training
+
+
+
+def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path: Path) -> None:
+    """SIGKILL at random moments (10 with GLANCE_FUZZ=full, 2 by default), resume each time: the final weights
+    equal an uninterrupted run's, and stats.jsonl holds exactly one row per step."""
+    import json
+
+    from glance.checkpoint import load_checkpoint
+
+    kills = 10 if FULL else 2
+    steps = 12
+    args = ["train", "gan", "--config", "tiny", "--data", str(cache_dir), "--batch-size", "2", "--steps", str(steps),
+            "--ckpt-every", "1", "--eval-every", "0", "--sample-every", "1000", "--log-every", "1", "--workers", "0"]
+    assert main([*args, "--out", str(tmp_path / "ref")]) == 0
+    run = tmp_path / "killed"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    state = run / "gan" / "state.safetensors"
+    rng = np.random.default_rng(7)
+    done_kills = 0
+    for _ in range(kills):
+        resume = ["--resume"] if state.exists() else []
+        proc = subprocess.Popen([sys.executable, "-m", "glance", *args, "--out", str(run), *resume],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        # a random moment: after start-up, while steps run (or at once, sometimes during start-up)
+        wait = float(rng.uniform(0.2, 1.5))
+        stats = run / "gan" / "stats.jsonl"
+        start_rows = len(stats.read_text().splitlines()) if stats.exists() else 0
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None and \
+                (not stats.exists() or len(stats.read_text().splitlines()) <= start_rows):
+            time.sleep(0.05)
+        time.sleep(wait)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            done_kills += 1
+        proc.wait()
+        if state.exists() and int(load_checkpoint(state, kind="training").extra["step"]) >= steps:
+            break
+    assert done_kills >= 1
+    final = ["--resume"] if state.exists() else []
+    assert main([*args, "--out", str(run), *final]) == 0
+    ref = load_checkpoint(tmp_path / "ref" / "generator.safetensors").tensors
+    got = load_checkpoint(run / "generator.safetensors").tensors
+    assert ref.keys() == got.keys()
+    for k in ref:
+        assert torch.equal(ref[k], got[k]), k
+    rows = [json.loads(line)["step"] for line in (run / "gan" / "stats.jsonl").read_text().splitlines()]
+    assert rows == list(range(1, steps + 1)), rows
