@@ -22,11 +22,12 @@ import numpy as np
 import torch
 
 from glance.audio import AudioStats, log_mel_range
-from glance.checkpoint import load_checkpoint
+from glance.checkpoint import check_generator, load_checkpoint
 from glance.closing import close_identity
 from glance.config import GlanceConfig, load_config
 from glance.errors import UserError
 from glance.face import is_lip_crop
+from glance.io.audio import check_samples
 from glance.motion import MotionProbe
 from glance.nn import Generator
 from glance.paste import FaceTarget, colour_offset, find_face, paste
@@ -101,6 +102,7 @@ class LipSync:
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
         """Load generator weights (default: the bundled model)."""
         ckpt = load_checkpoint(path or DEFAULT_WEIGHTS, kind="generator")
+        check_generator(ckpt, path or DEFAULT_WEIGHTS)  # names, shapes, motion probe, audio stats: before building
         gen = Generator(ckpt.config.generator, ckpt.config.audio)
         gen.load_state_dict({k: v for k, v in ckpt.tensors.items() if not k.startswith("motion.")})
         stats = AudioStats.from_dict(ckpt.extra["audio_stats"])
@@ -167,6 +169,7 @@ class LipSync:
         if identity.shape != (g.image_size, g.image_size, 3) or identity.dtype != np.uint8:
             raise ValueError(f"identity must be uint8 [{g.image_size}, {g.image_size}, 3], got "
                              f"{identity.dtype} {list(identity.shape)}")
+        audio = check_samples(audio, self.sample_rate)
         wave = torch.as_tensor(audio, dtype=torch.float32)
         yield from self._lips(lambda s, c: log_mel_range(wave, self.config.audio, s, c), self.frame_count(len(audio)),
                               identity, batch)
@@ -201,6 +204,7 @@ class LipSync:
     def stream_shapes(self, audio: np.ndarray, batch: int = 16) -> Iterator[np.ndarray]:
         """Yield the shape head's mouth shape per frame: displacements [20, 2] from the rest mouth, in rest
         mouth widths (glance.shape); needs a model with a shape head."""
+        audio = check_samples(audio, self.sample_rate)
         wave = torch.as_tensor(audio, dtype=torch.float32)
         yield from self._shapes(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
                                 self.frame_count(len(audio)), batch)
@@ -263,6 +267,9 @@ class LipSync:
     def stream_pairs(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
                      renderer: str = "auto") -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips) pairs; see `stream`."""
+        audio = check_samples(audio, self.sample_rate)
+        if face_index < 0:
+            raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
         chosen = self.renderer(image, renderer)
         if chosen == "shape":
             shaped = self.prepare_warp(image, face_index, ShapeWarp)

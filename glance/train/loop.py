@@ -153,7 +153,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
 
     stop = _Stop()
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
-    log = RunLogger(stage_dir, d.main, opts.resume)
+    log = RunLogger(stage_dir, d.main, opts.resume, pos.step)
     if d.main:
         (opts.run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1, sort_keys=True) + "\n")
         log.text("config", f"```\n{cfg.to_json()}\n```", pos.step)
