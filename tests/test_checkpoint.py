@@ -101,3 +101,88 @@ def test_overwrite_is_atomic(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         save_checkpoint(path, Boom(), cfg, "generator")
     assert path.read_bytes() == before
+
+
+def _resigned(tmp_path: Path, edit_tensors: object = None, stats: object = "keep", shape_components: int = 0,
+              **audio: object) -> Path:
+    """A generator checkpoint edited and saved again, so that its SHA-256 matches (only validation can tell)."""
+    import dataclasses
+
+    cfg = load_config("tiny")
+    cfg = dataclasses.replace(cfg, audio=dataclasses.replace(cfg.audio, **audio),  # type: ignore[arg-type]
+                              generator=dataclasses.replace(cfg.generator, shape_components=shape_components))
+    torch.manual_seed(0)
+    tensors = Generator(cfg.generator, load_config("tiny").audio).state_dict()
+    if callable(edit_tensors):
+        edit_tensors(tensors)
+    extra = {"audio_stats": AudioStats.identity(128).to_dict()} if stats == "keep" else {"audio_stats": stats}
+    path = save_checkpoint(tmp_path / "g.safetensors", tensors, cfg, "generator", extra)
+    return path
+
+
+def _first(t: dict[str, torch.Tensor]) -> str:
+    return next(k for k, v in t.items() if v.ndim >= 2)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("all_nan", "NaN or infinite"),
+    ("one_inf", "NaN or infinite"),
+    ("missing", "lacks tensor"),
+    ("extra", "unknown tensor"),
+    ("reshaped", "has shape"),
+    ("no_stats", "no audio statistics"),
+    ("short_stats", "bands"),
+    ("nan_stats", "not finite"),
+    ("zero_std", "std <= 0"),
+    ("rate_0", "sample_rate 0"),
+    ("rate_1e6", "sample_rate 1000000"),
+    ("shape_head_without_config", "unknown tensor shape_head."),
+])
+def test_edited_generator_checkpoints_are_refused_in_one_line(tmp_path: Path, case: str, message: str) -> None:
+    from glance.inference import LipSync
+
+    def nan(t: dict[str, torch.Tensor]) -> None:
+        for k, v in t.items():
+            if v.is_floating_point():
+                t[k] = v * float("nan")
+
+    def inf(t: dict[str, torch.Tensor]) -> None:
+        t[_first(t)].view(-1)[3] = float("inf")
+
+    def with_head(t: dict[str, torch.Tensor]) -> None:
+        cfg = load_config("tiny")
+        head = Generator(dataclasses_replace(cfg.generator, shape_components=4), cfg.audio).state_dict()
+        t.update({k: v for k, v in head.items() if k.startswith("shape_head.")})
+
+    stats = AudioStats.identity(128).to_dict()
+    kwargs: dict[str, object] = {
+        "all_nan": {"edit_tensors": nan}, "one_inf": {"edit_tensors": inf},
+        "missing": {"edit_tensors": lambda t: t.pop(_first(t))},
+        "extra": {"edit_tensors": lambda t: t.update({"decoder.more": torch.zeros(3)})},
+        "reshaped": {"edit_tensors": lambda t: t.update({_first(t): t[_first(t)].reshape(-1)})},
+        "no_stats": {"stats": None},
+        "short_stats": {"stats": {"mean": stats["mean"][:5], "std": stats["std"][:5]}},
+        "nan_stats": {"stats": {"mean": [float("nan")] * 128, "std": stats["std"]}},
+        "zero_std": {"stats": {"mean": stats["mean"], "std": [0.0] * 128}},
+        "rate_0": {"sample_rate": 0}, "rate_1e6": {"sample_rate": 1000000},
+        "shape_head_without_config": {"edit_tensors": with_head},
+    }[case]  # type: ignore[assignment]
+    path = _resigned(tmp_path, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(CheckpointError, match=message) as e:
+        LipSync.from_pretrained(path)
+    assert "\n" not in str(e.value)
+
+
+def dataclasses_replace(obj: object, **kw: object) -> object:
+    import dataclasses
+
+    return dataclasses.replace(obj, **kw)  # type: ignore[type-var]
+
+
+def test_optional_motion_and_shape_head_tensors_are_accepted(tmp_path: Path) -> None:
+    """A shape head the config asks for, and a motion probe, are part of a valid generator checkpoint."""
+    from glance.inference import DEFAULT_WEIGHTS, LipSync
+
+    path = _resigned(tmp_path, shape_components=4)
+    assert LipSync.from_pretrained(path).generator.shape_head is not None
+    assert LipSync.from_pretrained(DEFAULT_WEIGHTS).motion is not None  # the bundled model holds motion.*

@@ -13,6 +13,7 @@ from PIL import Image
 
 from glance.checkpoint import load_checkpoint, save_checkpoint
 from glance.cli import main
+from glance.errors import UserError
 from glance.inference import DEFAULT_WEIGHTS, LipSync, blend_weights
 from glance.io.audio import load_audio
 from glance.paste import find_face
@@ -209,3 +210,45 @@ def test_python_api_and_lips_only(tmp_path: Path, sample_wav: Path, astronaut_pn
     assert len(list(pngs.glob("*.png"))) == model.frame_count(len(audio))
     with av.open(str(tmp_path / "l.mp4")) as c:
         assert (c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height) == (64, 64)
+
+
+@pytest.mark.parametrize("audio, message", [
+    (np.zeros((2, 8000), np.float32), "mono"),
+    (np.zeros((1, 2, 8000), np.float32), "mono"),
+    (np.full(8000, np.nan, np.float32), "NaN"),
+    (np.full(8000, np.inf, np.float32), "NaN or infinite"),
+    (np.full(8000, 1e30, np.float32), "peaks at"),
+    (np.zeros(0, np.float32), "empty"),
+    (np.zeros(8000, np.complex64), "float32"),
+])
+def test_api_refuses_bad_audio_in_one_line(audio: np.ndarray, message: str) -> None:
+    model = LipSync.untrained("tiny")
+    ident = np.full((64, 64, 3), 120, np.uint8)
+    with pytest.raises(UserError, match=message) as e:
+        model.generate(audio, ident)
+    assert "\n" not in str(e.value)
+    with pytest.raises(UserError, match=message):
+        next(model.stream_lips(audio, ident))
+
+
+def test_api_scales_int16_and_refuses_empty_save(tmp_path: Path) -> None:
+    model = LipSync.untrained("tiny")
+    ident = np.full((64, 64, 3), 120, np.uint8)
+    rng = np.random.default_rng(0)
+    x = (0.3 * rng.standard_normal(8000)).clip(-1, 1).astype(np.float32)
+    as_int = (x * 32768).round().clip(-32768, 32767).astype(np.int16)
+    np.testing.assert_array_equal(model.generate(as_int, ident), model.generate(as_int / 32768.0, ident))
+    with pytest.raises(ValueError, match="no frames"):
+        LipSync.save(tmp_path / "none.mp4", [], x, 16000)
+    assert not (tmp_path / "none.mp4").exists()
+    with pytest.raises(UserError, match="face_index"):
+        model.generate(x, ident, face_index=-1)
+
+
+def test_odd_frame_sizes_are_padded_to_even(tmp_path: Path) -> None:
+    """libx264 (yuv420p) needs even sizes: a 65x63 frame is padded by its edge to 66x64, not refused."""
+    frames = [np.full((63, 65, 3), 100, np.uint8)] * 3
+    assert LipSync.save(tmp_path / "odd.mp4", frames, np.zeros(3 * 640, np.float32), 16000) == 3
+    with av.open(str(tmp_path / "odd.mp4")) as c:
+        f = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert f.shape == (64, 66, 3) and abs(int(f[-1, -1, 0]) - 100) <= 3

@@ -179,3 +179,58 @@ def test_a_cache_with_other_parameters_is_refused(tmp_path: Path) -> None:
     init_cache(tmp_path, cache_params(AudioConfig()), "test")
     with pytest.raises(UserError, match="other parameters"):
         init_cache(tmp_path, cache_params(replace(AudioConfig(), n_mels=80)), "test")
+
+
+def _mpg(path: Path, frames: list[np.ndarray], rate: int) -> None:
+    """MPEG-1 video + MP2 audio at `rate` Hz (a GRID-like .mpg)."""
+    import av
+
+    with av.open(str(path), "w", format="mpeg") as out:
+        v = out.add_stream("mpeg1video", rate=25)
+        v.height, v.width = frames[0].shape[:2]
+        v.pix_fmt = "yuv420p"
+        a = out.add_stream("mp2", rate=rate)
+        a.layout = "mono"
+        t = np.arange(len(frames) * rate // 25) / rate
+        wave = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+        for frame in frames:
+            for p in v.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(p)
+        for s in range(0, len(wave), 1152):
+            af = av.AudioFrame.from_ndarray(wave[None, s:s + 1152].copy(), format="flt", layout="mono")
+            af.sample_rate = rate
+            for p in a.encode(af):
+                out.mux(p)
+        for stream in (v, a):
+            for p in stream.encode():
+                out.mux(p)
+
+
+def test_one_bad_video_never_aborts_the_job(grid_videos: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A .mpg whose audio rate changes mid-file (two files joined with cat) is cached; an unforeseen fault of
+    one video is recorded in failures.jsonl and the others still get their shards."""
+    import glance.data.preprocess as pre
+
+    src = tmp_path / "src"
+    shutil.copytree(grid_videos, src)
+    frames = [f for _, f in zip(range(50), iter_frames(next(src.glob("s1/*.mpg")), 25), strict=False)]
+    (src / "s9").mkdir()
+    _mpg(tmp_path / "a.mpg", frames[:25], 32000)
+    _mpg(tmp_path / "b.mpg", frames[25:], 44100)
+    (src / "s9" / "joined.mpg").write_bytes((tmp_path / "a.mpg").read_bytes() + (tmp_path / "b.mpg").read_bytes())
+    real = pre.process_video
+
+    def faulty(src_: Path, source: pre.Source, cfg: pre.PreprocessConfig) -> object:
+        if source.path == "s2/" + sorted(p.name for p in (src / "s2").glob("*.mpg"))[0]:
+            raise RuntimeError("an unforeseen fault\nwith a second line")
+        return real(src_, source, cfg)
+
+    monkeypatch.setattr(pre, "process_video", faulty)
+    out = tmp_path / "cache"
+    assert main(["preprocess", str(src), str(out), "--layout", "grid", "--workers", "1", "--test-speakers", "s2",
+                 "--val-speakers", "s9"]) == 0
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()]
+    assert [(f["reason"], f["detail"]) for f in failures] == [("error", "RuntimeError: an unforeseen fault")]
+    ids = {i["id"] for i in Cache(out)}
+    assert "s9/joined" in ids and len(ids) == len(list(src.glob("s*/*.mpg"))) - 1

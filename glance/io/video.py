@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -33,7 +34,8 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
                 sample_rate: int = 16000, container: str = "mp4") -> int:
     """Encode frames (+ mono audio) in `container` (mp4, mpeg, avi, mov); returns the frame count."""
     path = Path(path)
-    vcodec, acodec, options = FORMATS[container]
+    if container not in FORMATS:
+        raise ValueError(f"unknown container {container!r} (one of {', '.join(FORMATS)})")
     it = iter(frames)
     head = next(it, None)
     if head is None:
@@ -44,7 +46,51 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
         if audio.ndim != 1 or not np.isfinite(audio).all():
             raise ValueError("the audio to write must be mono [N] with finite samples")
     n = 0
-    with path.open("wb") as f, av.open(f, mode="w", format=container) as out:  # any file name works
+    with path.open("wb") as f:
+        sink = _Sink(f)
+        _encode(sink, frames, fps, audio, sample_rate, container)
+        if sink.error is not None:  # a failed write (disk full): raised here, not inside PyAV's callback
+            raise sink.error
+        n = sink.frames
+    return n
+
+
+class _Sink:
+    """A file for PyAV to write into (any file name works) that keeps the first OSError instead of raising it
+    inside PyAV's I/O callback (PyAV would print a traceback there and carry on)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+        self.error: OSError | None = None
+        self.frames = 0
+
+    def write(self, data: bytes) -> int:
+        if self.error is None:
+            try:
+                self.f.write(data)
+            except OSError as e:
+                self.error = e
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.f.flush()
+            except OSError as e:
+                self.error = e
+
+
+def _encode(sink: _Sink, frames: Iterable[np.ndarray], fps: int, audio: np.ndarray | None, sample_rate: int,
+            container: str) -> None:
+    vcodec, acodec, options = FORMATS[container]
+    n = 0
+    with av.open(sink, mode="w", format=container) as out:
         vstream: av.VideoStream = out.add_stream(vcodec, rate=fps)  # type: ignore[assignment]
         vstream.pix_fmt = "yuv420p"
         vstream.options = dict(options)
@@ -58,6 +104,8 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
                 sample_rate = 32000
         audio_done = 0
         for frame in frames:
+            if sink.error is not None:  # the disk is full: stop generating
+                break
             if n == 0:
                 vstream.height, vstream.width = frame.shape[:2]
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
@@ -76,7 +124,7 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
             _encode_audio(out, astream, audio[audio_done:], sample_rate, audio_done)
             for packet in astream.encode():
                 out.mux(packet)
-    return n
+    sink.frames = n
 
 
 def _even_frames(frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
