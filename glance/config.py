@@ -73,6 +73,10 @@ class GeneratorConfig:
     # the mouth's 20 landmarks (glance.shape); 0 = no head. It drives the shape renderer of real photos.
     shape_components: int = 0
     shape_hidden: int = 64
+    # "shared": the head reads E_s itself (frozen in the shape stage; trained with E_s when losses.shape > 0 in the
+    # GAN stage); "own": the head has its own copy of E_s, started from the trained E_s and fine-tuned for shape
+    # in the shape stage, so the decoder's E_s stays as the GAN left it
+    shape_encoder: Literal["shared", "own"] = "shared"
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,9 @@ class TrainConfig:
     silence: float = 0.0
     shape_lr: float = 1e-3  # the `shape` stage: the shape head alone, on the frozen audio encoder
     shape_closure: float = 4.0  # extra landmark-loss weight of frames where a p/b/m seals the lips
+    # augmentation: stretch training log-mels along frequency by up to this share (vocal tract length), so what
+    # is learnt carries over to voices of other pitch and size (the held-out voice is a woman's)
+    mel_warp: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -311,6 +318,10 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.mouth_mask must lie in [0, 1] and needs generator.identity_skips")
     if g.shape_components < 0 or g.shape_components > 40 or (cfg.losses.shape > 0 and not g.shape_components):
         raise ConfigError("generator.shape_components must lie in 0..40, and losses.shape needs it > 0")
+    if g.shape_encoder not in ("shared", "own"):
+        raise ConfigError(f"generator.shape_encoder must be shared or own, not {g.shape_encoder!r}")
+    if not 0.0 <= cfg.train.mel_warp < 0.5:
+        raise ConfigError(f"train.mel_warp is a share in [0, 0.5), not {cfg.train.mel_warp}")
     if not 0.0 <= cfg.train.silence <= 1.0:
         raise ConfigError(f"train.silence is a share of windows in [0, 1], not {cfg.train.silence}")
     if g.upsample not in ("transpose", "resize"):

@@ -219,8 +219,9 @@ class LipSync:
         head = self.generator.shape_head
         if head is None:
             raise UserError("this model has no shape head: train one with `glance train shape`")
+        encoder = self.generator.audio_encoder
         chunks = (s for m in self._window_mels(mel_at, n, batch)
-                  for s in head.shapes(head(self.generator.audio_encoder(m))).float().cpu().numpy())
+                  for s in head(m, encoder(m) if head.needs_shared() else None).float().cpu().numpy())
         yield from crossfade(chunks, n, self.config.generator.frames)
 
     def _is_open(self, crop: np.ndarray) -> bool:

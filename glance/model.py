@@ -95,7 +95,7 @@ class GeneratorSide(nn.Module):
             real_in, fake_in = (motion_real, motion_fake) if nets.cfg.correlation.derivative else (video, fake)
             b_real, b_fake = self.phi_v(real_in), self.phi_v(fake_in)
         head = self.generator.shape_head
-        shape = head.shapes(head(audio_feat)) if head is not None and nets.cfg.losses.shape > 0 else None
+        shape = head(mel, audio_feat) if head is not None and nets.cfg.losses.shape > 0 else None
         return GeneratorOutput(fake, audio_feat, a, b_real, b_fake, motion_real, motion_fake, shape)
 
 

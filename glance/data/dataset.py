@@ -27,8 +27,23 @@ from glance.errors import UserError
 from glance.shape import clip_shapes, frame_classes
 
 
-def augment_log_mel(mel: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Training-time audio augmentation in the log-mel power domain: gain, noise (20-40 dB SNR), reverb."""
+def warp_mel(mel: np.ndarray, factor: float) -> np.ndarray:
+    """Stretch a log-mel [T, n_mels] along frequency by `factor` (> 1: formants move up, as from a shorter vocal
+    tract); bands beyond the edge repeat the last one."""
+    bins = np.arange(mel.shape[1], dtype=np.float64)
+    src = np.clip(bins / factor, 0, mel.shape[1] - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, mel.shape[1] - 1)
+    t = (src - lo)[None, :]
+    return (mel[:, lo] * (1 - t) + mel[:, hi] * t).astype(mel.dtype)
+
+
+def augment_log_mel(mel: np.ndarray, rng: np.random.Generator, warp: float = 0.0) -> np.ndarray:
+    """Training-time audio augmentation in the log-mel power domain: with `warp` > 0 a speaker-like stretch along
+    frequency by a factor in [1 - warp, 1 + warp] (vocal tract length perturbation), then gain, noise (20-40 dB
+    SNR), reverb."""
+    if warp > 0 and rng.random() < 0.8:
+        mel = warp_mel(mel, float(rng.uniform(1 - warp, 1 + warp)))
     power = np.exp(mel.astype(np.float64))
     if rng.random() < 0.5:  # reverberation: exponential decay over 10 ms frames
         rt60 = rng.uniform(0.1, 0.4)
@@ -52,7 +67,8 @@ class LipClipDataset(Dataset):
 
     def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
                  seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None,
-                 silence: float = 0.0, shapes: bool = False, closure_weight: float = 0.0) -> None:
+                 silence: float = 0.0, shapes: bool = False, closure_weight: float = 0.0,
+                 mel_warp: float = 0.0) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
         self.split = split
         self.items = self.cache.split(split)
@@ -66,6 +82,7 @@ class LipClipDataset(Dataset):
         # add each window's mouth shapes (glance.shape) as "shape" [T, 20, 2], and as "shape_weight" [T] a loss
         # weight of 1 + closure_weight on frames where a p/b/m seals the lips (from a synthetic clip's phones)
         self.shapes, self.closure_weight = shapes, closure_weight
+        self.mel_warp = mel_warp
         self._shape_cache: dict[int, np.ndarray] = {}
         self._sealed: dict[int, np.ndarray] = {}
         self.epoch = 0
@@ -84,7 +101,7 @@ class LipClipDataset(Dataset):
     def _mel(self, item: dict[str, Any], start: int, rng: np.random.Generator) -> torch.Tensor:
         m = np.asarray(self.cache.mel(item)[start * self.mpf:(start + self.frames) * self.mpf], np.float32)
         if self.augment:
-            m = augment_log_mel(m, rng)
+            m = augment_log_mel(m, rng, self.mel_warp)
         return torch.from_numpy((m - self._mean) / self._std)[None]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:

@@ -83,7 +83,7 @@ def summarise(shapes: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> dic
     """The sync numbers of one source's shapes [N, 20, 2] against the truth's, frames labelled by class."""
     o, ot = opening_of(shapes), opening_of(truth)
     w = width_of(shapes)
-    r = float(np.corrcoef(o, ot)[0, 1]) if o.std() > 0 else 0.0
+    r = float(np.corrcoef(o, ot)[0, 1]) if o.std() > 1e-9 else 0.0
     per = {}
     for c in CLASSES:
         m = classes == (c if c != "other" else "")

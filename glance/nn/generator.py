@@ -112,6 +112,7 @@ class ShapeHead(nn.Module):
 
     def __init__(self, cfg: GeneratorConfig, audio: AudioConfig, in_channels: int) -> None:
         super().__init__()
+        self.encoder = AudioEncoder(cfg, audio) if cfg.shape_encoder == "own" else None
         k, h = cfg.shape_components, cfg.shape_hidden
         cin = in_channels * audio.n_mels // 8
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
@@ -119,9 +120,21 @@ class ShapeHead(nn.Module):
         self.register_buffer("basis_mean", torch.zeros(40))
         self.register_buffer("basis_components", torch.zeros(k, 40))
 
-    def forward(self, audio_feat: torch.Tensor) -> torch.Tensor:
+    def forward(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None) -> torch.Tensor:
+        """Shapes [B, T, 20, 2] of log-mel windows: from the head's own encoder, or from E_s's `audio_feat`."""
+        if self.encoder is not None:
+            audio_feat = self.encoder(mel)
+        if audio_feat is None:
+            raise ValueError("a shape head on the shared E_s needs its features")
+        return self.shapes(self.coefficients(audio_feat))
+
+    def coefficients(self, audio_feat: torch.Tensor) -> torch.Tensor:
+        """E_s features [B, C, T, F] -> coefficients [B, T, K]."""
         b, c, t, f = audio_feat.shape
         return self.net(audio_feat.permute(0, 1, 3, 2).reshape(b, c * f, t)).transpose(1, 2)
+
+    def needs_shared(self) -> bool:
+        return self.encoder is None
 
     def shapes(self, coeffs: torch.Tensor) -> torch.Tensor:
         """Coefficients [..., K] -> displacements [..., 20, 2] (rest widths)."""

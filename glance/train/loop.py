@@ -102,7 +102,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                 else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats,
                                     silence=cfg.train.silence if opts.stage in ("gan", "shape") else 0.0,
                                     shapes=opts.stage == "shape" or (opts.stage == "gan" and cfg.losses.shape > 0),
-                                    closure_weight=cfg.train.shape_closure))
+                                    closure_weight=cfg.train.shape_closure, mel_warp=cfg.train.mel_warp))
     val_split = "val" if cache.split("val") else "test"
     val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats,
                             shapes=opts.stage == "shape", closure_weight=1.0)  # flags sealed frames
@@ -217,8 +217,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                 elif opts.stage == "shape":
                     assert head is not None
                     with torch.no_grad():
-                        audio_feat = nets.generator.audio_encoder(batch.mel)
-                    pred = head.shapes(single(audio_feat))
+                        audio_feat = nets.generator.audio_encoder(batch.mel) if head.needs_shared() else None
+                    pred = single(batch.mel, audio_feat)
                     loss = shape_loss(pred, batch.extra["shape"], batch.extra["shape_weight"])
                     terms["shape/l1"] = loss
                     opt["shape_head"].zero_grad(set_to_none=True)

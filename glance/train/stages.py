@@ -118,6 +118,8 @@ def _shape_stage(cfg: GlanceConfig, nets: GlanceNetworks, run: Path) -> StageSet
             raise RuntimeError(f"missing {sorted(missing)[:3]}")
     except RuntimeError as e:
         raise CheckpointError(f"{path} does not fit config {cfg.name}: {str(e).splitlines()[0]}") from None
+    if head.encoder is not None:  # its own E_s starts as the trained one (a resumed run then loads its own)
+        head.encoder.load_state_dict(nets.generator.audio_encoder.state_dict())
     nets.generator.requires_grad_(False).eval()
     head.requires_grad_(True).train()
     return StageSetup({"shape_head": head}, {"shape_head": torch.optim.Adam(

@@ -85,7 +85,7 @@ def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: to
     preds, truths, sealed = [], [], []
     for start in range(0, n, batch):
         b = collate([ds[i] for i in range(start, min(n, start + batch))]).to(device)
-        preds.append(head.shapes(head(nets.generator.audio_encoder(b.mel))).cpu().numpy())
+        preds.append(head(b.mel, nets.generator.audio_encoder(b.mel) if head.needs_shared() else None).cpu().numpy())
         truths.append(b.extra["shape"].cpu().numpy())
         sealed.append(b.extra["shape_weight"].cpu().numpy() > 1)
     head.train(was)

@@ -1,0 +1,110 @@
+"""Mouth shapes (glance.shape): true widths from crops, the PCA basis, viseme classes, the sync report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from glance.data.cache import Cache
+from glance.eval.sync import LoudnessBaseline, loudness_db, summarise, sync_report
+from glance.shape import (
+    CLOSED,
+    ShapeBasis,
+    clip_shapes,
+    frame_classes,
+    mouth_width,
+    opening_of,
+    opening_shape,
+    upright,
+    width_of,
+)
+from glance.synth.appearance import Identity
+from glance.synth.clip import make_clip
+from glance.synth.corpus import clip_meta
+from glance.synth.geometry import mouth_points
+
+
+def _clip() -> tuple[dict, np.ndarray, np.ndarray]:
+    """A real synthetic clip: (manifest item, crop landmarks, true pose-free mouth points)."""
+    ident = Identity.sample(7)
+    clip = make_clip(ident, "mbrola-us1", "bin blue by m two now", seed=3)
+    truth = np.stack([mouth_points(a, ident.shape) for a in clip.articulation])
+    return {"meta": clip_meta(clip), "frames": len(clip.frames)}, clip.landmarks, truth
+
+
+def test_shapes_recover_the_true_width_that_the_crop_rule_hides() -> None:
+    item, landmarks, truth = _clip()
+    shapes = clip_shapes(item, landmarks)
+    rest = truth[frame_classes(item, len(truth)) == ""]
+    true_width = mouth_width(truth) / np.median(mouth_width(rest))
+    width = width_of(shapes)
+    assert np.corrcoef(width, true_width)[0, 1] > 0.97
+    assert np.abs(width - true_width).max() < 0.04
+    assert true_width.min() < 0.85  # the clip rounds its lips ("blue", "two") ...
+    crop_px = mouth_width(landmarks) / np.median(mouth_width(landmarks))
+    assert np.corrcoef(crop_px, true_width)[0, 1] < 0.9  # ... which crop pixels alone do not show
+
+
+def test_shapes_rest_at_zero_and_open_like_the_truth() -> None:
+    item, landmarks, truth = _clip()
+    shapes = clip_shapes(item, landmarks)
+    classes = frame_classes(item, len(shapes))
+    gap = (truth[:, 18, 1] - truth[:, 14, 1]) / mouth_width(truth[0])
+    assert np.corrcoef(opening_of(shapes), gap)[0, 1] > 0.97
+    assert (opening_of(shapes)[classes == "bilabial"] < CLOSED).all()
+    assert classes.tolist().count("bilabial") >= 3 and "rounded" in classes and "spread" in classes
+    u = upright(landmarks)
+    assert np.allclose(u[:, 0, 1], u[:, 6, 1], atol=1e-6) and np.allclose(u[:, 0, 0], -u[:, 6, 0], atol=1e-6)
+
+
+def test_basis_round_trip_and_unit_variance() -> None:
+    rng = np.random.default_rng(0)
+    shapes = rng.normal(size=(500, 3)) @ rng.normal(size=(3, 40)) * 0.05
+    shapes = shapes.reshape(-1, 20, 2)
+    basis = ShapeBasis.fit(shapes, 3)
+    coeffs = basis.encode(shapes)
+    assert np.allclose(basis.decode(coeffs), shapes, atol=1e-9)
+    assert np.allclose(coeffs.std(0, ddof=1), 1, atol=1e-6)
+    assert np.abs(ShapeBasis.fit(shapes, 2).decode(ShapeBasis.fit(shapes, 2).encode(shapes)) - shapes).max() > 1e-3
+
+
+def test_opening_shape_opens_without_changing_width() -> None:
+    s = opening_shape(np.array([0.0, 0.2]))
+    assert np.allclose(opening_of(s), [0, 0.2]) and np.allclose(width_of(s), 1)
+
+
+def test_sync_summary_of_hand_made_sources() -> None:
+    truth = np.zeros((6, 20, 2))
+    truth[:, 18, 1] = [0.0, 0.2, 0.1, 0.0, 0.3, 0.1]
+    truth[1, 6, 0], truth[2, 6, 0] = -0.1, 0.05  # frame 1 rounded (narrower), frame 2 spread
+    classes = np.array(["bilabial", "rounded", "spread", "bilabial", "", ""], dtype=object)
+    ideal = summarise(truth, truth, classes)
+    assert ideal["opening_r"] > 0.9999 and ideal["bilabial_closure"] == 1
+    assert abs(ideal["width_ratio"] - 0.9 / 1.05) < 1e-9
+    flat = summarise(opening_shape(np.full(6, 0.1)), truth, classes)
+    assert flat["bilabial_closure"] == 0 and flat["width_ratio"] == 1 and flat["opening_r"] == 0
+
+
+def test_loudness_baseline_fits_floor_and_gain() -> None:
+    db = np.array([-70.0, -30.0, -20.0, -10.0, 0.0])
+    base = LoudnessBaseline.fit([db], [np.clip(db + 40, 0, None) * 0.01])
+    assert base.floor == -40 and abs(base.gain - 0.01) < 1e-9
+    mel = np.log(np.full((8, 4), 1e-3))
+    mel[4:] += np.log(100.0)  # 20 dB louder in the second frame
+    assert np.allclose(loudness_db(mel), [-20, 0])
+
+
+def test_sync_report_on_a_corpus(cache_dir: Path) -> None:
+    cache = Cache(cache_dir)
+    mpf = cache.info["params"]["audio"]["mels_per_frame"]
+    base = LoudnessBaseline(-50.0, 0.004)
+    report = sync_report({"loudness": lambda it, mel: base.shapes(loudness_db(mel, mpf)),
+                          "still": lambda it, mel: np.zeros((len(mel) // mpf, 20, 2))}, cache, "test")
+    truth, still, loud = (report["sources"][k] for k in ("truth", "still", "loudness"))
+    assert truth["bilabial_closure"] == 1 and truth["opening_r"] > 0.9999 and truth["width_ratio"] < 0.95
+    assert still["bilabial_closure"] == 1 and still["opening_r"] == 0
+    assert loud["opening_r"] > 0.3
+    assert report["frames"] == sum(it["frames"] for it in cache.split("test"))
+    json.dumps(report)
