@@ -31,7 +31,7 @@ from glance.eval.sync import LoudnessBaseline, loudness_db
 from glance.face import detect_faces, landmarks
 from glance.inference import LipSync
 from glance.io.decode import iter_frames
-from glance.shape import clip_shapes, frame_classes, inner_opening, mouth_width, opening_shape
+from glance.shape import clip_shapes, frame_classes, inner_opening, mouth_width, opening_of, opening_shape
 from glance.shape_render import ShapeWarp
 from glance.synth.articulation import trajectory
 from glance.synth.geometry import LipShape, mouth_points
@@ -100,7 +100,7 @@ def main() -> int:
                        "truth": list(truth)}
             if model.motion is not None:
                 motions["probe"] = [opening_shape(r) for r in model.stream_openings(sp.wave)]
-            series.setdefault("reference", []).append(np.clip(truth[:, 18, 1] - truth[:, 14, 1], 0, None))
+            series.setdefault("reference", []).append(opening_of(truth))
             series.setdefault("classes", []).append(classes)
             for src, shapes in motions.items():
                 frames = [warp.frame(s) for s in shapes[:n]]

@@ -38,7 +38,7 @@ TOOTH = 0.05  # of the mouth box side: most upper teeth shown
 TONGUE = np.array([150.0, 62.0, 66.0])  # RGB of a tongue in the light
 
 
-def _curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
+def curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """y of a quadratic through `points` [N, 2] (least squares), at `xs`."""
     return np.polyval(np.polyfit(points[:, 0], points[:, 1], 2), xs)
 
@@ -51,7 +51,7 @@ def box_side(points: np.ndarray) -> float:
 def mouth_gap(points: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(upper inner edge, lower inner edge, gap >= 0) per column `xs`; the gap is 0 outside the inner corners."""
     inner = np.asarray(points, np.float64)[12:20]
-    upper, lower = _curve(inner[[0, 1, 2, 3, 4]], xs), _curve(inner[[0, 7, 6, 5, 4]], xs)
+    upper, lower = curve(inner[[0, 1, 2, 3, 4]], xs), curve(inner[[0, 7, 6, 5, 4]], xs)
     inside = (xs > inner[:, 0].min()) & (xs < inner[:, 0].max())
     return upper, lower, np.where(inside, np.clip(lower - upper, 0, None), 0.0)
 
@@ -79,8 +79,8 @@ def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float) -> np.n
     meet = upper + UPPER_SHARE * gap
     new_upper, new_lower = meet - UPPER_SHARE * target, meet + (1 - UPPER_SHARE) * target
     reach = np.minimum(OVERSHOOT * unit, gap)
-    top = _curve(pts[[0, 1, 2, 3, 4, 5, 6]], xs)  # outer contour of the upper lip
-    bottom = _curve(pts[[6, 7, 8, 9, 10, 11, 0]], xs)
+    top = curve(pts[[0, 1, 2, 3, 4, 5, 6]], xs)  # outer contour of the upper lip
+    bottom = curve(pts[[6, 7, 8, 9, 10, 11, 0]], xs)
     shift_up, shift_down = new_upper - (upper - reach), new_lower - (lower + reach)
     ys = np.arange(h, dtype=np.float64)
     src = np.tile(ys[:, None], (1, w))

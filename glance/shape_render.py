@@ -25,22 +25,18 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from glance.closing import ABOVE, BELOW, UPPER_SHARE, box_side, fill_inside, mouth_gap
+from glance.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, fill_inside, mouth_gap
 from glance.render import MouthWarp
 from glance.shape import CLOSED, mouth_width, opening_shape
 
 SIDE_MARGIN = 0.35  # of the mouth width, beside each corner: cheek that absorbs narrowing and widening
 
 
-def _quad(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    return np.polyval(np.polyfit(points[:, 0], points[:, 1], 2), xs)
-
-
 def _curves(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """[4, len(xs)]: outer top, inner upper, inner lower, outer bottom edges of the lips at columns xs."""
     upper, lower, _ = mouth_gap(pts, xs)
-    top = _quad(pts[[0, 1, 2, 3, 4, 5, 6]], xs)
-    bottom = _quad(pts[[6, 7, 8, 9, 10, 11, 0]], xs)
+    top = curve(pts[[0, 1, 2, 3, 4, 5, 6]], xs)
+    bottom = curve(pts[[6, 7, 8, 9, 10, 11, 0]], xs)
     lower = np.maximum(lower, upper)
     return np.stack([np.minimum(top, upper), upper, lower, np.maximum(bottom, lower)])
 
