@@ -94,7 +94,16 @@ def test_dry_run_prints_the_resolved_config(cache_dir: Path, capsys: pytest.Capt
                  "--dry-run", "--batch-size", "3"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed["config"]["discriminator"]["kind"] == "none" and printed["config"]["train"]["batch_size"] == 3
-    assert [s["stage"] for s in printed["stages"]] == ["flow", "autoencoder", "gan"]
+    assert [s["stage"] for s in printed["stages"]] == ["gan"]  # baseline b: no D, no phi, no perceptual loss
+
+
+@pytest.mark.parametrize(("config", "stages"), [("tiny", ["flow", "autoencoder", "gan"]),
+                                                ("tiny+shape", ["flow", "autoencoder", "gan", "shape"])])
+def test_dry_run_lists_the_stages_that_will_run(cache_dir: Path, capsys: pytest.CaptureFixture[str],
+                                                config: str, stages: list[str]) -> None:
+    assert main(["train", "all", "--config", config, "--data", str(cache_dir), "--out", "/nonexistent",
+                 "--dry-run"]) == 0
+    assert [s["stage"] for s in json.loads(capsys.readouterr().out)["stages"]] == stages
 
 
 def _state_step(path: Path) -> int:

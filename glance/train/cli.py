@@ -66,20 +66,20 @@ def run(args: argparse.Namespace) -> int:
                             keep_every=args.keep_every, eval_every=args.eval_every, eval_windows=args.eval_windows,
                             save_rank_weights=args.save_rank_weights)
                for s in stages]
+    from glance.model import GlanceNetworks
+
+    probe = GlanceNetworks(cfg)
+    if args.stage == "all":  # only the stages this config has networks for
+        needed = {"flow": probe.flow is not None, "autoencoder": probe.autoencoder is not None,
+                  "shape": probe.generator.shape_head is not None}
+        options = [o for o in options if needed.get(o.stage, True)]
     if args.dry_run:
         print(json.dumps({"config": cfg.to_dict(), "stages": [
             {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(o).items()} for o in options]},
             indent=1, sort_keys=True))
         return 0
-    from glance.model import GlanceNetworks
-
-    probe = GlanceNetworks(cfg)
     dist = init_distributed(args.device)
     for opts in options:
-        if args.stage == "all" and ((opts.stage == "flow" and probe.flow is None) or
-                                    (opts.stage == "autoencoder" and probe.autoencoder is None) or
-                                    (opts.stage == "shape" and probe.generator.shape_head is None)):
-            continue  # this config needs no such network
         state = opts.run / opts.stage / "state.safetensors"
         if args.stage == "all" and args.resume and not state.exists():
             opts = dataclasses.replace(opts, resume=False)  # a later stage not started yet
