@@ -4,9 +4,9 @@
 
 Speed: `glance generate`'s path (audio in memory -> windows -> frames -> H.264/AAC mp4) on the
 astronaut photo with paste-back and lips-only, untrained weights of each preset (speed does
-not depend on the weights), and the bundled model with the warp renderer (the default for a
-photo). Memory: a child process generates a long audio to mp4 with the bundled model and the
-warp renderer, and reports its peak RSS (ru_maxrss).
+not depend on the weights), and the bundled model with each photo renderer it can drive (shape:
+the default for a photo when the model has a shape head; warp). Memory: a child process generates a
+long audio to mp4 with the bundled model and its default renderer, and reports its peak RSS (ru_maxrss).
 """
 
 from __future__ import annotations
@@ -56,19 +56,24 @@ def main() -> None:
                 kind = "64x64 lips" if lips_only else "512x512 photo, pasted"
                 print(f"| {preset} | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
         bundled = LipSync.from_pretrained()
-        for lips_only in (True, False):
-            t0 = time.perf_counter()
-            n = LipSync.save(Path(d) / "o.mp4", bundled.stream(audio, photo, lips_only=lips_only), audio, 16000)
-            fps = n / (time.perf_counter() - t0)
-            kind = "64x64 lips of the warped photo" if lips_only else "512x512 photo, warp renderer"
-            print(f"| tiny (bundled) | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
+        renderers = [r for r, ok in (("shape", bundled.generator.shape_head is not None),
+                                     ("warp", bundled.motion is not None)) if ok]
+        for renderer in renderers:
+            for lips_only in (True, False):
+                t0 = time.perf_counter()
+                n = LipSync.save(Path(d) / "o.mp4", bundled.stream(audio, photo, lips_only=lips_only,
+                                                                   renderer=renderer), audio, 16000)
+                fps = n / (time.perf_counter() - t0)
+                kind = f"64x64 lips of the {renderer}-rendered photo" if lips_only else \
+                    f"512x512 photo, {renderer} renderer"
+                print(f"| tiny (bundled) | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
         if args.long_minutes > 0:
             out = Path(d) / "long.mp4"
             t0 = time.perf_counter()
             r = subprocess.run([sys.executable, "-c", LONG, str(args.long_minutes), str(out)], capture_output=True,
                                text=True, check=True)
             kb = int(r.stdout.strip().splitlines()[-1])
-            print(f"\n{args.long_minutes:.0f}-minute audio, bundled tiny model, warp renderer: "
+            print(f"\n{args.long_minutes:.0f}-minute audio, bundled tiny model, default renderer: "
                   f"peak RSS {kb / 1024:.0f} MB, {time.perf_counter() - t0:.0f} s, "
                   f"output {out.stat().st_size / 1e6:.0f} MB")
 

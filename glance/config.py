@@ -77,6 +77,10 @@ class GeneratorConfig:
     # GAN stage); "own": the head has its own copy of E_s, started from the trained E_s and fine-tuned for shape
     # in the shape stage, so the decoder's E_s stays as the GAN left it
     shape_encoder: Literal["shared", "own"] = "shared"
+    # a closure gate: one more output per frame, the logit that a p/b/m seals the lips; where it fires, the
+    # frame's shape is replaced by the mean sealed shape of the corpus (a regression alone averages the short
+    # seals away). Trained in the shape stage with a cross-entropy of weight train.shape_gate.
+    shape_gate: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,8 @@ class TrainConfig:
     silence: float = 0.0
     shape_lr: float = 1e-3  # the `shape` stage: the shape head alone, on the frozen audio encoder
     shape_closure: float = 4.0  # extra landmark-loss weight of frames where a p/b/m seals the lips
+    shape_gate: float = 1.0  # weight of the closure gate's cross-entropy (generator.shape_gate) in the shape stage
+    shape_gate_pos: float = 3.0  # weight of the sealed frames in that cross-entropy (they are few: favour recall)
     # augmentation: stretch training log-mels along frequency by up to this share (vocal tract length), so what
     # is learnt carries over to voices of other pitch and size (the held-out voice is a woman's)
     mel_warp: float = 0.0

@@ -43,6 +43,11 @@ def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, target)
 
 
+def gate_loss(logit: torch.Tensor, sealed: torch.Tensor, pos_weight: float) -> torch.Tensor:
+    """Binary cross-entropy of the shape head's closure logits [B, T] against sealed-lip flags [B, T]."""
+    return F.binary_cross_entropy_with_logits(logit, sealed, pos_weight=logit.new_tensor(pos_weight))
+
+
 def shape_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean absolute error of mouth shapes [B, T, 20, 2] (glance.shape), in percent of the rest mouth width;
     frames weighted by `weight` [B, T] (normalised to mean 1) when given."""

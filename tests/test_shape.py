@@ -108,3 +108,32 @@ def test_sync_report_on_a_corpus(cache_dir: Path) -> None:
     assert loud["opening_r"] > 0.3
     assert report["frames"] == sum(it["frames"] for it in cache.split("test"))
     json.dumps(report)
+
+
+def test_closure_gate_seals_the_frames_it_fires_on(cache_dir: Path) -> None:
+    import torch
+
+    from glance.config import load_config
+    from glance.data.dataset import LipClipDataset
+    from glance.model import GlanceNetworks
+    from glance.train.stages import fit_basis
+
+    gen = GlanceNetworks(load_config("tiny+shape")).generator
+    head = gen.shape_head
+    assert head is not None and head.gated and head.needs_shared()
+    ds = LipClipDataset(Cache(cache_dir), "train", frames=16, shapes=True)
+    fit_basis(head, ds)
+    closed = head.closed_shape.reshape(20, 2).numpy()
+    assert opening_of(closed) < CLOSED and np.abs(closed).max() > 0  # the corpus's own mean sealed shape
+    head.eval()
+    mel = ds[0]["mel"][None]
+    with torch.no_grad():
+        feat = gen.audio_encoder(mel)
+        k = head.basis_components.shape[0]
+        free = head.shapes(head.coefficients(feat)[..., :k]).numpy()
+        head.net[-1].bias[-1] = -1e4  # never fires: the regression's shapes pass through
+        shapes, logit = head(mel, feat, parts=True)
+        assert logit is not None and bool((logit < 0).all()) and np.allclose(shapes.numpy(), free)
+        head.net[-1].bias[-1] = 1e4  # always fires: every frame sealed
+        sealed = head(mel, feat).numpy()
+    assert np.allclose(sealed, closed) and (opening_of(sealed) < CLOSED).all() and not np.allclose(free, closed)

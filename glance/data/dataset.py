@@ -129,6 +129,7 @@ class LipClipDataset(Dataset):
             sample["shape"] = torch.from_numpy(self.clip_shapes(i)[frames].astype(np.float32))
             sealed = self._sealed[i][frames]
             sample["shape_weight"] = torch.from_numpy((1 + self.closure_weight * sealed).astype(np.float32))
+            sample["sealed"] = torch.from_numpy(sealed.astype(np.float32))
         return sample
 
     def clip_shapes(self, i: int) -> np.ndarray:
@@ -138,6 +139,11 @@ class LipClipDataset(Dataset):
             self._shape_cache[i] = clip_shapes(item, np.asarray(self.cache.landmarks(item)))
             self._sealed[i] = frame_classes(item, item["frames"]) == "bilabial"
         return self._shape_cache[i]
+
+    def sealed_frames(self, i: int) -> np.ndarray:
+        """Bool [T] of item i: frames where a p/b/m seals the lips (from a synthetic clip's phones)."""
+        self.clip_shapes(i)
+        return self._sealed[i]
 
     def _silent_mel(self, rng: np.random.Generator) -> torch.Tensor:
         """Normalised log-mel of a silent window: digital zeros, or room tone 30-70 dB below average speech."""

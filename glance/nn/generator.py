@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -105,31 +107,52 @@ def _over_time(x: torch.Tensor, frames: int) -> torch.Tensor:
 class ShapeHead(nn.Module):
     """Beyond the paper: E_s features [B, C, T, F] -> mouth shape coefficients [B, T, K] per frame
     (a small temporal conv net); `shapes` turns them into landmark displacements [B, T, 20, 2]
-    with the PCA basis it holds as buffers (glance.shape.ShapeBasis, filled when its training starts)."""
+    with the PCA basis it holds as buffers (glance.shape.ShapeBasis, filled when its training starts).
+    With a closure gate (cfg.shape_gate) one more output per frame is the logit that the lips are sealed
+    (p/b/m); where it fires the shape becomes `closed_shape`, the corpus's mean sealed shape: softly by its
+    sigmoid in training, fully where the logit is > 0 in eval mode (as in inference)."""
 
     basis_mean: torch.Tensor
     basis_components: torch.Tensor
+    closed_shape: torch.Tensor
 
     def __init__(self, cfg: GeneratorConfig, audio: AudioConfig, in_channels: int) -> None:
         super().__init__()
         self.encoder = AudioEncoder(cfg, audio) if cfg.shape_encoder == "own" else None
         k, h = cfg.shape_components, cfg.shape_hidden
+        self.gated = cfg.shape_gate
         cin = in_channels * audio.n_mels // 8
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
-                                 nn.LeakyReLU(0.2), nn.Conv1d(h, k, 1))
+                                 nn.LeakyReLU(0.2), nn.Conv1d(h, k + int(self.gated), 1))
         self.register_buffer("basis_mean", torch.zeros(40))
         self.register_buffer("basis_components", torch.zeros(k, 40))
+        self.register_buffer("closed_shape", torch.zeros(40))
 
-    def forward(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None) -> torch.Tensor:
-        """Shapes [B, T, 20, 2] of log-mel windows: from the head's own encoder, or from E_s's `audio_feat`."""
+    def forward(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None, parts: bool = False) -> Any:
+        """Shapes [B, T, 20, 2] of log-mel windows: from the head's own encoder, or from E_s's `audio_feat`;
+        with `parts`, the pair `self.parts` returns (so that a DDP wrapper sees the call)."""
+        out = self.parts(mel, audio_feat)
+        return out if parts else out[0]
+
+    def parts(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(gated shapes [B, T, 20, 2], closure logits [B, T] or None without a gate)."""
         if self.encoder is not None:
             audio_feat = self.encoder(mel)
         if audio_feat is None:
             raise ValueError("a shape head on the shared E_s needs its features")
-        return self.shapes(self.coefficients(audio_feat))
+        out = self.coefficients(audio_feat)
+        k = self.basis_components.shape[0]
+        shapes = self.shapes(out[..., :k])
+        if not self.gated:
+            return shapes, None
+        logit = out[..., k]
+        gate = torch.sigmoid(logit) if self.training else (logit > 0).to(shapes.dtype)
+        closed = self.closed_shape.reshape(20, 2)
+        return shapes + gate[..., None, None] * (closed - shapes), logit
 
     def coefficients(self, audio_feat: torch.Tensor) -> torch.Tensor:
-        """E_s features [B, C, T, F] -> coefficients [B, T, K]."""
+        """E_s features [B, C, T, F] -> coefficients [B, T, K] (then the closure logit, with a gate)."""
         b, c, t, f = audio_feat.shape
         return self.net(audio_feat.permute(0, 1, 3, 2).reshape(b, c * f, t)).transpose(1, 2)
 

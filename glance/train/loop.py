@@ -28,7 +28,7 @@ from glance.config import GlanceConfig
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
-from glance.losses import shape_loss
+from glance.losses import gate_loss, shape_loss
 from glance.model import GeneratorSide, GlanceNetworks
 from glance.objective import discriminator_terms, generator_terms, weighted_total
 from glance.train.distributed import Dist, EpochSampler, barrier, sync_buffers
@@ -218,9 +218,12 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                     assert head is not None
                     with torch.no_grad():
                         audio_feat = nets.generator.audio_encoder(batch.mel) if head.needs_shared() else None
-                    pred = single(batch.mel, audio_feat)
+                    pred, logit = single(batch.mel, audio_feat, parts=True)
                     loss = shape_loss(pred, batch.extra["shape"], batch.extra["shape_weight"])
                     terms["shape/l1"] = loss
+                    if logit is not None and cfg.train.shape_gate > 0:
+                        terms["shape/gate_bce"] = gate_loss(logit, batch.extra["sealed"], cfg.train.shape_gate_pos)
+                        loss = loss + cfg.train.shape_gate * terms["shape/gate_bce"]
                     opt["shape_head"].zero_grad(set_to_none=True)
                     loss.backward()
                     opt["shape_head"].step()

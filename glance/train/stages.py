@@ -127,13 +127,17 @@ def _shape_stage(cfg: GlanceConfig, nets: GlanceNetworks, run: Path) -> StageSet
 
 
 def fit_basis(head: ShapeHead, ds: LipClipDataset, clips: int = 600) -> None:
-    """Fill the shape head's PCA basis from up to `clips` clips spread over the dataset's split."""
+    """Fill the shape head's PCA basis and its mean sealed (p/b/m) shape from up to `clips` clips spread over
+    the dataset's split."""
     idx = range(0, len(ds.items), max(1, len(ds.items) // clips))
     shapes = np.concatenate([ds.clip_shapes(i) for i in idx])
+    sealed = np.concatenate([ds.sealed_frames(i) for i in idx])
     basis = ShapeBasis.fit(shapes, head.basis_components.shape[0])
     with torch.no_grad():
         head.basis_mean.copy_(torch.from_numpy(basis.mean))
         head.basis_components.copy_(torch.from_numpy(basis.components))
+        if sealed.any():
+            head.closed_shape.copy_(torch.from_numpy(shapes[sealed].mean(0).reshape(40).astype(np.float32)))
 
 
 def export(stage: str, run: Path, cfg: GlanceConfig, module: nn.Module, step: int, extra: dict[str, object]) -> Path:

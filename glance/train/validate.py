@@ -95,4 +95,7 @@ def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: to
     out = {"shape_l1_pct": float(np.abs(pred - truth).mean() * 100), "opening_r": r}
     if seal.any():
         out["bilabial_closure"] = float((a[seal] < CLOSED).mean())
+    wide = t > 3 * CLOSED  # frames the truth holds clearly open: a closure there is a false one
+    if wide.any():
+        out["false_closure"] = float((a[wide] < CLOSED).mean())
     return out
