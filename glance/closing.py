@@ -44,7 +44,7 @@ def curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
 
 
 def box_side(points: np.ndarray) -> float:
-    """Side of the SPEC crop square of these mouth points (the warp's unit of length)."""
+    """Side of the lip crop square (docs/DESIGN.md, Data rules) of these mouth points (the warp's unit of length)."""
     return float(1.3 * np.ptp(points, axis=0).max())
 
 

@@ -53,7 +53,7 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """Audio encoder E_s + identity encoder E_p + 3D fusion + 3D residual decoder (SPEC 1)."""
+    """Audio encoder E_s + identity encoder E_p + 3D fusion + 3D residual decoder (docs/DESIGN.md, Generator)."""
 
     frames: int = 16
     image_size: int = 64
@@ -145,7 +145,7 @@ class LossWeights:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimisers and schedule of SPEC section 4."""
+    """Optimisers and schedule (docs/DESIGN.md, Training stages)."""
 
     batch_size: int = 24
     lr: float = 2e-4

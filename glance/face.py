@@ -1,4 +1,4 @@
-"""Faces and mouths with dlib: HOG detector, 68-point predictor, and the SPEC crop rule.
+"""Faces and mouths with dlib: HOG detector, 68-point predictor, and the lip crop rule (docs/DESIGN.md, Data rules).
 
 The crop rule (authors' rule): a square centred on the box of mouth points 48-67, side
 1.3 x max(w, h), resized to 64x64.

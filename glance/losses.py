@@ -1,4 +1,4 @@
-"""Loss functions of SPEC section 2. Networks return tensors; every loss lives here."""
+"""Loss functions (docs/DESIGN.md, Losses and weights). Networks return tensors; every loss lives here."""
 
 from __future__ import annotations
 

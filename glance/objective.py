@@ -1,4 +1,4 @@
-"""The paper's objective as named, weighted terms (SPEC section 2).
+"""The paper's objective as named, weighted terms (docs/DESIGN.md, Losses and weights).
 
 `discriminator_terms` is Eq. 4 with the mismatch strategy (one D forward over real, fake and
 mismatched pairs), `generator_terms` is Eq. 2. Terms whose weight is 0 are not computed;

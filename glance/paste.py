@@ -1,4 +1,4 @@
-"""Full-face mode: find the mouth in a photo, crop it by the SPEC rule, paste generated lips back.
+"""Full-face mode: find the mouth in a photo, crop it by the lip crop rule (docs/DESIGN.md), paste generated lips back.
 
 The generated 64x64 crop is warped back into the photo inside a feathered ellipse around
 the mouth, after shifting its colour to the photo's (measured on a skin ring around the

@@ -66,7 +66,7 @@ class MouthWarp:
         return out
 
     def lips(self, frame: np.ndarray, size: int = 64) -> np.ndarray:
-        """The SPEC lip crop of a rendered frame (a lip crop's frame, resized)."""
+        """The lip crop (docs/DESIGN.md, Data rules) of a rendered frame (a lip crop's frame, resized)."""
         if is_lip_crop(self.image):
             return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
         cx, cy, side = mouth_square(self.points)

@@ -1,4 +1,4 @@
-"""The training cache (SPEC section 3): memory-mappable shards plus a manifest and a parameter hash.
+"""The training cache (docs/DESIGN.md, Data rules): memory-mappable shards plus a manifest and a parameter hash.
 
     CACHE/cache.json              format version, parameters, their hash, what wrote it
     CACHE/manifest.jsonl          one line per video: speaker, utterance, split, frames, fps,

@@ -1,1 +1,1 @@
-"""Evaluation: LMD, SSIM, PSNR, CPBD (SPEC section 5) and `glance evaluate`."""
+"""Evaluation: LMD, SSIM, PSNR, CPBD (docs/DESIGN.md, Evaluation protocol) and `glance evaluate`."""

@@ -1,4 +1,4 @@
-"""`glance evaluate RUN_OR_WEIGHTS --data CACHE --split test`: LMD, SSIM, PSNR, CPBD (SPEC section 5).
+"""`glance evaluate RUN_OR_WEIGHTS --data CACHE --split test`: LMD, SSIM, PSNR, CPBD (docs/DESIGN.md).
 
 The model runs in eval mode on every window of the split (the model's `generator.frames`, 16 in
 the paper, with a hop of half a window) with the identity frame drawn outside the window, fixed by

@@ -1,4 +1,4 @@
-"""Frame metrics of SPEC section 5, each a registered function of (generated, real) uint8 clips.
+"""Frame metrics (docs/DESIGN.md, Evaluation protocol), each a registered function of (generated, real) uint8 clips.
 
 PSNR is computed in float (the authors' uint8 PSNR wrapped around). SSIM is scikit-image's
 `structural_similarity` (Wang et al. 2004: 7x7 uniform window, K1 0.01, K2 0.03, RGB averaged

@@ -1,4 +1,7 @@
-"""Perceptual feature network phi: a per-frame 2D autoencoder trained from scratch (SPEC 1)."""
+"""Perceptual feature network phi: a per-frame 2D autoencoder trained from scratch.
+
+Layers and training: docs/DESIGN.md, Perceptual autoencoder.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""phi_s and phi_v: map audio features and motion to one value per frame transition (SPEC 1, 2)."""
+"""phi_s and phi_v: map audio features and motion to one value per frame transition.
+
+Layers and the loss they feed: docs/DESIGN.md, Correlation networks.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Three-stream (audio, video, motion) and two-stream (audio, video) discriminators (SPEC 1)."""
+"""Three-stream (audio, video, motion) and two-stream (audio, video) discriminators (docs/DESIGN.md, Discriminator)."""
 
 from __future__ import annotations
 

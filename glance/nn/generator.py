@@ -1,4 +1,4 @@
-"""Generator G(s, p): audio encoder E_s, identity encoder E_p, 3D fusion and decoder (SPEC 1)."""
+"""Generator G(s, p): audio encoder E_s, identity encoder E_p, 3D fusion and decoder (docs/DESIGN.md)."""
 
 from __future__ import annotations
 

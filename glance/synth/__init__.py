@@ -1,1 +1,1 @@
-"""The offline talking-lips corpus: TTS phoneme timing -> visemes -> rendered lips (CORPUS.md)."""
+"""The offline talking-lips corpus: TTS phoneme timing -> visemes -> rendered lips (docs/SYNTH.md)."""
