@@ -167,6 +167,9 @@ class TrainConfig:
     # augmentation: stretch training log-mels along frequency by up to this share (vocal tract length), so what
     # is learnt carries over to voices of other pitch and size (the held-out voice is a woman's)
     mel_warp: float = 0.0
+    # augmentation of the shape stage: read training windows up to (1 + tempo) times faster or slower (log-mel,
+    # mouth shapes and seal flags together), so the short p/b/m seals of fast speakers are seen in training
+    tempo: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.shape_components must lie in 0..40, and losses.shape needs it > 0")
     if g.shape_encoder not in ("shared", "own"):
         raise ConfigError(f"generator.shape_encoder must be shared or own, not {g.shape_encoder!r}")
+    if not 0.0 <= cfg.train.tempo < 1.0:
+        raise ConfigError(f"train.tempo is a share in [0, 1), not {cfg.train.tempo}")
     if not 0.0 <= cfg.train.mel_warp < 0.5:
         raise ConfigError(f"train.mel_warp is a share in [0, 0.5), not {cfg.train.mel_warp}")
     if not 0.0 <= cfg.train.silence <= 1.0:

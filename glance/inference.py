@@ -50,6 +50,13 @@ def video_u8(video: torch.Tensor) -> np.ndarray:
     return video.clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
 
 
+def _packed(shapes: torch.Tensor, logit: torch.Tensor | None) -> np.ndarray:
+    """Shapes [B, T, 20, 2] and closure logits [B, T] (or None) -> [B, T, 41]."""
+    b, t = shapes.shape[:2]
+    lg = logit if logit is not None else shapes.new_zeros(b, t)
+    return torch.cat([shapes.reshape(b, t, 40), lg[..., None]], -1).detach().float().cpu().numpy()
+
+
 def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:
     """The `n` frames of overlapping windows of `frames` frames (hop frames/2), cross-faded where they meet;
     each frame is yielded as soon as it is final, so memory does not grow with n."""
@@ -219,9 +226,19 @@ class LipSync:
         head = self.generator.shape_head
         if head is None:
             raise UserError("this model has no shape head: train one with `glance train shape`")
+        closed = head.closed_shape.reshape(20, 2).float().cpu().numpy()
+        for frame in self._shape_parts(mel_at, n, batch):
+            shape = frame[:40].reshape(20, 2)
+            yield closed if head.gated and frame[40] > 0 else shape
+
+    def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
+        """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit
+        (0 without a gate); both cross-faded between windows, so the gate decides on the blended logit."""
+        head = self.generator.shape_head
+        assert head is not None
         encoder = self.generator.audio_encoder
-        chunks = (s for m in self._window_mels(mel_at, n, batch)
-                  for s in head(m, encoder(m) if head.needs_shared() else None).float().cpu().numpy())
+        chunks = (c for m in self._window_mels(mel_at, n, batch)
+                  for c in _packed(*head(m, encoder(m) if head.needs_shared() else None, parts=True)))
         yield from crossfade(chunks, n, self.config.generator.frames)
 
     def _is_open(self, crop: np.ndarray) -> bool:

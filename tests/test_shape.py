@@ -134,6 +134,25 @@ def test_closure_gate_seals_the_frames_it_fires_on(cache_dir: Path) -> None:
         head.net[-1].bias[-1] = -1e4  # never fires: the regression's shapes pass through
         shapes, logit = head(mel, feat, parts=True)
         assert logit is not None and bool((logit < 0).all()) and np.allclose(shapes.numpy(), free)
+        assert np.allclose(head(mel, feat).numpy(), free)
         head.net[-1].bias[-1] = 1e4  # always fires: every frame sealed
         sealed = head(mel, feat).numpy()
     assert np.allclose(sealed, closed) and (opening_of(sealed) < CLOSED).all() and not np.allclose(free, closed)
+
+
+def test_tempo_reads_log_mel_shapes_and_seals_at_the_same_times(cache_dir: Path) -> None:
+    from glance.data.dataset import LipClipDataset
+
+    ds = LipClipDataset(Cache(cache_dir), "train", frames=8, shapes=True, tempo=0.4)
+    i = next(k for k, it in enumerate(ds.items) if it["frames"] >= 40)
+    item, mpf = ds.items[i], ds.mpf
+    raw, shapes, sealed = np.asarray(ds.cache.mel(item), np.float32), ds.clip_shapes(i), ds.sealed_frames(i)
+    m, s, z = ds.at_tempo(i, 3, 1.0)
+    assert np.allclose(m, raw[3 * mpf:11 * mpf]) and np.allclose(s, shapes[3:11]) and (z == sealed[3:11]).all()
+    m, s, z = ds.at_tempo(i, 3, 2.0)  # twice as fast: every other frame, every other mel row
+    assert np.allclose(m, raw[3 * mpf:19 * mpf:2]) and np.allclose(s, shapes[3:19:2]) and (z == sealed[3:19:2]).all()
+    m, s, _ = ds.at_tempo(i, 3, 1.5)  # between frames: halfway blends
+    assert np.allclose(s[1], (shapes[4] + shapes[5]) / 2)
+    assert np.allclose(m[1], (raw[3 * mpf + 1] + raw[3 * mpf + 2]) / 2)
+    ds.tempo, ds.augment = 0.4, True
+    assert ds[0]["mel"].shape == LipClipDataset(Cache(cache_dir), "train", frames=8, shapes=True)[0]["mel"].shape

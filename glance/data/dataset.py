@@ -62,13 +62,21 @@ def augment_log_mel(mel: np.ndarray, rng: np.random.Generator, warp: float = 0.0
     return (np.log(power) + gain).astype(np.float32)
 
 
+def _lerp(x: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """x [N, ...] read at fractional positions `pos` (in 0..N-1) along its first axis."""
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, len(x) - 1)
+    a = (pos - lo).reshape(-1, *([1] * (x.ndim - 1)))
+    return (1 - a) * x[lo] + a * x[hi]
+
+
 class LipClipDataset(Dataset):
     """Windows of one split of a cache; items are dicts of tensors, `collate` makes a `Batch`."""
 
     def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
                  seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None,
                  silence: float = 0.0, shapes: bool = False, closure_weight: float = 0.0,
-                 mel_warp: float = 0.0) -> None:
+                 mel_warp: float = 0.0, tempo: float = 0.0) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
         self.split = split
         self.items = self.cache.split(split)
@@ -83,6 +91,9 @@ class LipClipDataset(Dataset):
         # weight of 1 + closure_weight on frames where a p/b/m seals the lips (from a synthetic clip's phones)
         self.shapes, self.closure_weight = shapes, closure_weight
         self.mel_warp = mel_warp
+        # with shapes, in training: a share of windows read at a tempo up to (1 + tempo) times faster or slower
+        # (log-mel, shapes and seal flags resampled together), so short seals of fast speech are seen
+        self.tempo = tempo
         self._shape_cache: dict[int, np.ndarray] = {}
         self._sealed: dict[int, np.ndarray] = {}
         self.epoch = 0
@@ -126,11 +137,28 @@ class LipClipDataset(Dataset):
             "wrong_mel": self._mel(self.items[wi], ws, rng),
         }
         if self.shapes:
-            sample["shape"] = torch.from_numpy(self.clip_shapes(i)[frames].astype(np.float32))
-            sealed = self._sealed[i][frames]
+            shapes, sealed = self.clip_shapes(i)[frames], self._sealed[i][frames]
+            if self.tempo > 0 and self.augment and rest is None:
+                f = float(np.exp(rng.uniform(-np.log1p(self.tempo), np.log1p(self.tempo))))
+                m, shapes, sealed = self.at_tempo(i, start, f)
+                m = augment_log_mel(m, rng, self.mel_warp)
+                sample["mel"] = torch.from_numpy(((m - self._mean) / self._std).astype(np.float32))[None]
+            sample["shape"] = torch.from_numpy(shapes.astype(np.float32))
             sample["shape_weight"] = torch.from_numpy((1 + self.closure_weight * sealed).astype(np.float32))
             sample["sealed"] = torch.from_numpy(sealed.astype(np.float32))
         return sample
+
+    def at_tempo(self, i: int, start: int, f: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(raw log-mel [4T, n_mels], shapes [T, 20, 2], seal flags [T]) of the window at `start` of item i read
+        f times faster (f cut so the window stays inside the clip), linearly interpolated (flags: nearest)."""
+        item, t = self.items[i], self.frames
+        f = min(f, (item["frames"] - 1 - start) / t)
+        mel = np.asarray(self.cache.mel(item), np.float32)
+        shapes = self.clip_shapes(i)
+        pos = start + np.arange(t) * f
+        mpos = np.minimum(start * self.mpf + np.arange(t * self.mpf) * f, len(mel) - 1)
+        sealed = self._sealed[i][np.rint(pos).astype(int)]
+        return _lerp(mel, mpos).astype(np.float32), _lerp(shapes, pos), sealed
 
     def clip_shapes(self, i: int) -> np.ndarray:
         """Mouth shapes [T, 20, 2] of item i (glance.shape), computed once."""

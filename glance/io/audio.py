@@ -3,12 +3,14 @@
 Limits are checked from the header BEFORE decoding, and again while decoding (a header may lie):
 a source rate in MIN_RATE..MAX_RATE Hz, at most MAX_CHANNELS channels and MAX_SECONDS of sound.
 A stream whose rate or channel layout changes mid-file (two files joined with `cat`) is decoded
-piece by piece, each piece resampled to the target rate. NaN or infinite samples are refused.
+piece by piece, each piece resampled to the target rate; a few undecodable packets (the seam) are
+skipped, a file with many is refused. NaN or infinite samples are refused.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -58,7 +60,7 @@ def decode_audio(path: str | Path, sample_rate: int) -> tuple[np.ndarray, float]
                                      f"{MAX_SECONDS:.0f} s: cut it into parts")
             resampler: av.AudioResampler | None = None
             setup: tuple[int, str, str] | None = None
-            for frame in container.decode(stream):
+            for frame in _frames(container, stream, shown):
                 if first is None:
                     first = float(frame.time) if frame.time is not None else 0.0
                 now = (frame.sample_rate, frame.layout.name, frame.format.name)
@@ -89,6 +91,29 @@ def decode_audio(path: str | Path, sample_rate: int) -> tuple[np.ndarray, float]
     if not np.isfinite(audio).all():
         raise AudioReadError(f"{shown}: holds NaN or infinite samples")
     return audio, first
+
+
+MAX_BAD_SHARE = 0.1  # of packets: above this share of undecodable packets the file is refused
+
+
+def _frames(container: av.container.InputContainer, stream: av.AudioStream, shown: str) -> Iterator[av.AudioFrame]:
+    """The stream's decoded frames, skipping packets the decoder refuses (as the ffmpeg tool does).
+
+    Two mp3 files at different rates joined with `cat` hold one such packet at the seam (the second
+    file's header frame); a file with more than MAX_BAD_SHARE of its packets undecodable is refused."""
+    packets = bad = 0
+    error: av.error.FFmpegError | None = None
+    for packet in container.demux(stream):
+        packets += packet.size > 0
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as e:
+            bad, error = bad + 1, e
+            continue
+        yield from frames
+    if error is not None and bad > MAX_BAD_SHARE * max(packets, 1):
+        raise AudioReadError(f"{shown}: not a readable audio file ({bad} of {packets} packets undecodable: "
+                             f"{error.strerror or error})")
 
 
 def _header_seconds(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:

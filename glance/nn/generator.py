@@ -129,27 +129,29 @@ class ShapeHead(nn.Module):
         self.register_buffer("closed_shape", torch.zeros(40))
 
     def forward(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None, parts: bool = False) -> Any:
-        """Shapes [B, T, 20, 2] of log-mel windows: from the head's own encoder, or from E_s's `audio_feat`;
-        with `parts`, the pair `self.parts` returns (so that a DDP wrapper sees the call)."""
-        out = self.parts(mel, audio_feat)
-        return out if parts else out[0]
+        """Gated shapes [B, T, 20, 2] of log-mel windows: from the head's own encoder, or from E_s's
+        `audio_feat`; with `parts`, the pair `self.parts` returns (so that a DDP wrapper sees the call)."""
+        shapes, logit = self.parts(mel, audio_feat)
+        return (shapes, logit) if parts else self.gate(shapes, logit)
 
     def parts(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None
               ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(gated shapes [B, T, 20, 2], closure logits [B, T] or None without a gate)."""
+        """(shapes before the gate [B, T, 20, 2], closure logits [B, T] or None without a gate)."""
         if self.encoder is not None:
             audio_feat = self.encoder(mel)
         if audio_feat is None:
             raise ValueError("a shape head on the shared E_s needs its features")
         out = self.coefficients(audio_feat)
         k = self.basis_components.shape[0]
-        shapes = self.shapes(out[..., :k])
-        if not self.gated:
-            return shapes, None
-        logit = out[..., k]
-        gate = torch.sigmoid(logit) if self.training else (logit > 0).to(shapes.dtype)
-        closed = self.closed_shape.reshape(20, 2)
-        return shapes + gate[..., None, None] * (closed - shapes), logit
+        return self.shapes(out[..., :k]), (out[..., k] if self.gated else None)
+
+    def gate(self, shapes: torch.Tensor, logit: torch.Tensor | None) -> torch.Tensor:
+        """Shapes [..., 20, 2] moved towards `closed_shape` by the gate: sigmoid(logit) in training, fully where
+        logit > 0 in eval mode."""
+        if logit is None:
+            return shapes
+        g = torch.sigmoid(logit) if self.training else (logit > 0).to(shapes.dtype)
+        return shapes + g[..., None, None] * (self.closed_shape.reshape(20, 2) - shapes)
 
     def coefficients(self, audio_feat: torch.Tensor) -> torch.Tensor:
         """E_s features [B, C, T, F] -> coefficients [B, T, K] (then the closure logit, with a gate)."""

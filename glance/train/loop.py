@@ -102,7 +102,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                 else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats,
                                     silence=cfg.train.silence if opts.stage in ("gan", "shape") else 0.0,
                                     shapes=opts.stage == "shape" or (opts.stage == "gan" and cfg.losses.shape > 0),
-                                    closure_weight=cfg.train.shape_closure, mel_warp=cfg.train.mel_warp))
+                                    closure_weight=cfg.train.shape_closure, mel_warp=cfg.train.mel_warp,
+                                    tempo=cfg.train.tempo if opts.stage == "shape" else 0.0))
     val_split = "val" if cache.split("val") else "test"
     val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats,
                             shapes=opts.stage == "shape", closure_weight=1.0)  # flags sealed frames
@@ -219,7 +220,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                     with torch.no_grad():
                         audio_feat = nets.generator.audio_encoder(batch.mel) if head.needs_shared() else None
                     pred, logit = single(batch.mel, audio_feat, parts=True)
-                    loss = shape_loss(pred, batch.extra["shape"], batch.extra["shape_weight"])
+                    loss = shape_loss(head.gate(pred, logit), batch.extra["shape"], batch.extra["shape_weight"])
                     terms["shape/l1"] = loss
                     if logit is not None and cfg.train.shape_gate > 0:
                         terms["shape/gate_bce"] = gate_loss(logit, batch.extra["sealed"], cfg.train.shape_gate_pos)
