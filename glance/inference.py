@@ -28,6 +28,7 @@ from glance.config import GlanceConfig, load_config
 from glance.errors import UserError
 from glance.face import is_lip_crop
 from glance.io.audio import check_samples
+from glance.loudness import normalize_level
 from glance.motion import MotionProbe
 from glance.nn import Generator
 from glance.paste import FaceTarget, colour_offset, find_face, paste
@@ -104,6 +105,7 @@ class LipSync:
     trained: bool = True
     device: str = "cpu"
     motion: MotionProbe | None = None  # animates real photos (glance.motion), if the checkpoint holds one
+    level: bool = True  # bring speech to the training corpus's level before features (glance.loudness)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
@@ -122,6 +124,11 @@ class LipSync:
         torch.manual_seed(seed)
         gen = Generator(cfg.generator, cfg.audio).eval()
         return cls(gen, cfg, AudioStats.identity(cfg.audio.n_mels), trained=False)
+
+    def heard(self, audio: np.ndarray) -> np.ndarray:
+        """What the model hears of mono float samples at its rate: the speech brought to the training corpus's
+        active-speech level (glance.loudness; silence unchanged), unless `level` is False."""
+        return normalize_level(audio, self.sample_rate) if self.level else audio
 
     @property
     def sample_rate(self) -> int:
@@ -177,7 +184,7 @@ class LipSync:
             raise ValueError(f"identity must be uint8 [{g.image_size}, {g.image_size}, 3], got "
                              f"{identity.dtype} {list(identity.shape)}")
         audio = check_samples(audio, self.sample_rate)
-        wave = torch.as_tensor(audio, dtype=torch.float32)
+        wave = torch.as_tensor(self.heard(audio), dtype=torch.float32)
         yield from self._lips(lambda s, c: log_mel_range(wave, self.config.audio, s, c), self.frame_count(len(audio)),
                               identity, batch)
 
@@ -212,7 +219,7 @@ class LipSync:
         """Yield the shape head's mouth shape per frame: displacements [20, 2] from the rest mouth, in rest
         mouth widths (glance.shape); needs a model with a shape head."""
         audio = check_samples(audio, self.sample_rate)
-        wave = torch.as_tensor(audio, dtype=torch.float32)
+        wave = torch.as_tensor(self.heard(audio), dtype=torch.float32)
         yield from self._shapes(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
                                 self.frame_count(len(audio)), batch)
 
@@ -227,9 +234,9 @@ class LipSync:
         if head is None:
             raise UserError("this model has no shape head: train one with `glance train shape`")
         closed = head.closed_shape.reshape(20, 2).float().cpu().numpy()
+        threshold = float(head.gate_threshold)
         for frame in self._shape_parts(mel_at, n, batch):
-            shape = frame[:40].reshape(20, 2)
-            yield closed if head.gated and frame[40] > 0 else shape
+            yield closed if head.gated and frame[40] > threshold else frame[:40].reshape(20, 2)
 
     def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit

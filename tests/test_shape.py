@@ -156,3 +156,27 @@ def test_tempo_reads_log_mel_shapes_and_seals_at_the_same_times(cache_dir: Path)
     assert np.allclose(m[1], (raw[3 * mpf + 1] + raw[3 * mpf + 2]) / 2)
     ds.tempo, ds.augment = 0.4, True
     assert ds[0]["mel"].shape == LipClipDataset(Cache(cache_dir), "train", frames=8, shapes=True)[0]["mel"].shape
+
+
+def test_gate_calibration_closes_the_asked_share_of_seals(cache_dir: Path) -> None:
+    import torch
+
+    from glance.config import load_config
+    from glance.data.dataset import LipClipDataset, collate
+    from glance.model import GlanceNetworks
+    from glance.train.stages import calibrate_gate, fit_basis
+
+    torch.manual_seed(0)
+    gen = GlanceNetworks(load_config("tiny+shape")).generator
+    head = gen.shape_head
+    assert head is not None
+    ds = LipClipDataset(Cache(cache_dir), "train", frames=16, shapes=True)
+    fit_basis(head, ds)
+    b = collate([ds[i] for i in range(len(ds))])
+    seal = b.extra["sealed"].numpy() > 0.5
+    assert seal.sum() >= 20
+    for recall in (0.9, 0.5):
+        calibrate_gate(gen, ds, recall, torch.device("cpu"))
+        with torch.no_grad():
+            closed = opening_of(head.eval()(b.mel, gen.audio_encoder(b.mel)).numpy()) < CLOSED
+        assert abs(closed[seal].mean() - recall) < 0.05

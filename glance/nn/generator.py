@@ -110,11 +110,13 @@ class ShapeHead(nn.Module):
     with the PCA basis it holds as buffers (glance.shape.ShapeBasis, filled when its training starts).
     With a closure gate (cfg.shape_gate) one more output per frame is the logit that the lips are sealed
     (p/b/m); where it fires the shape becomes `closed_shape`, the corpus's mean sealed shape: softly by its
-    sigmoid in training, fully where the logit is > 0 in eval mode (as in inference)."""
+    sigmoid in training, fully where the logit is above `gate_threshold` in eval mode (as in inference); that
+    threshold is set on the validation split so that a share `train.shape_gate_recall` of its seals close."""
 
     basis_mean: torch.Tensor
     basis_components: torch.Tensor
     closed_shape: torch.Tensor
+    gate_threshold: torch.Tensor
 
     def __init__(self, cfg: GeneratorConfig, audio: AudioConfig, in_channels: int) -> None:
         super().__init__()
@@ -127,6 +129,7 @@ class ShapeHead(nn.Module):
         self.register_buffer("basis_mean", torch.zeros(40))
         self.register_buffer("basis_components", torch.zeros(k, 40))
         self.register_buffer("closed_shape", torch.zeros(40))
+        self.register_buffer("gate_threshold", torch.zeros(()))  # calibrated on validation (glance.train.stages)
 
     def forward(self, mel: torch.Tensor, audio_feat: torch.Tensor | None = None, parts: bool = False) -> Any:
         """Gated shapes [B, T, 20, 2] of log-mel windows: from the head's own encoder, or from E_s's
@@ -147,10 +150,10 @@ class ShapeHead(nn.Module):
 
     def gate(self, shapes: torch.Tensor, logit: torch.Tensor | None) -> torch.Tensor:
         """Shapes [..., 20, 2] moved towards `closed_shape` by the gate: sigmoid(logit) in training, fully where
-        logit > 0 in eval mode."""
+        logit > gate_threshold in eval mode."""
         if logit is None:
             return shapes
-        g = torch.sigmoid(logit) if self.training else (logit > 0).to(shapes.dtype)
+        g = torch.sigmoid(logit) if self.training else (logit > self.gate_threshold).to(shapes.dtype)
         return shapes + g[..., None, None] * (self.closed_shape.reshape(20, 2) - shapes)
 
     def coefficients(self, audio_feat: torch.Tensor) -> torch.Tensor:

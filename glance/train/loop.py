@@ -33,7 +33,16 @@ from glance.model import GeneratorSide, GlanceNetworks
 from glance.objective import discriminator_terms, generator_terms, weighted_total
 from glance.train.distributed import Dist, EpochSampler, barrier, sync_buffers
 from glance.train.logging import RunLogger
-from glance.train.stages import STAGE_MODULE, FlowWindows, autoencoder_frames, build_stage, export, fit_basis, flow_loss
+from glance.train.stages import (
+    STAGE_MODULE,
+    FlowWindows,
+    autoencoder_frames,
+    build_stage,
+    calibrate_gate,
+    export,
+    fit_basis,
+    flow_loss,
+)
 from glance.train.state import LoopPosition, load_state, load_weights, save_state
 from glance.train.validate import validate
 
@@ -253,6 +262,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
             if d.main and sample_now and opts.stage in ("gan", "autoencoder"):
                 log.samples(step, nets, val_ds, opts.stage, device, generator=ema)  # the exported generator
             if d.main and opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
+                if opts.stage == "shape" and head is not None and head.gated and cfg.train.shape_gate_recall > 0:
+                    calibrate_gate(nets.generator, val_ds, cfg.train.shape_gate_recall, device)
                 metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device, generator=ema)
                 log.metrics(step, val_split, metrics)
             keep_now = opts.keep_every and step % opts.keep_every == 0

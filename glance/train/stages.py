@@ -11,11 +11,11 @@ from torch import nn
 
 from glance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from glance.config import FlowConfig, GlanceConfig
-from glance.data.dataset import LipClipDataset
+from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow, multiscale_epe
-from glance.nn.generator import ShapeHead
+from glance.nn.generator import Generator, ShapeHead
 from glance.shape import ShapeBasis
 
 STAGES = ("flow", "autoencoder", "gan", "shape")
@@ -138,6 +138,27 @@ def fit_basis(head: ShapeHead, ds: LipClipDataset, clips: int = 600) -> None:
         head.basis_components.copy_(torch.from_numpy(basis.components))
         if sealed.any():
             head.closed_shape.copy_(torch.from_numpy(shapes[sealed].mean(0).reshape(40).astype(np.float32)))
+
+
+@torch.no_grad()
+def calibrate_gate(gen: Generator, ds: LipClipDataset, recall: float, device: torch.device, batch: int = 64) -> float:
+    """Set the shape head's gate threshold to the (1 - recall) quantile of its closure logits on the sealed
+    frames of `ds` (every window); returns it."""
+    head = gen.shape_head
+    assert head is not None and head.gated
+    was = head.training
+    head.eval()
+    logits = []
+    for start in range(0, len(ds), batch):
+        b = collate([ds[i] for i in range(start, min(len(ds), start + batch))]).to(device)
+        seal = b.extra["sealed"] > 0.5
+        if seal.any():
+            _, lg = head(b.mel, gen.audio_encoder(b.mel) if head.needs_shared() else None, parts=True)
+            logits.append(lg[seal].float().cpu())
+    head.train(was)
+    if logits:
+        head.gate_threshold.fill_(float(torch.quantile(torch.cat(logits), 1.0 - recall)))
+    return float(head.gate_threshold)
 
 
 def export(stage: str, run: Path, cfg: GlanceConfig, module: nn.Module, step: int, extra: dict[str, object]) -> Path:

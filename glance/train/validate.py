@@ -93,6 +93,8 @@ def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: to
     a, t = opening_of(pred).ravel(), opening_of(truth).ravel()
     r = float(np.corrcoef(a, t)[0, 1]) if a.std() > 0 and t.std() > 0 else 0.0
     out = {"shape_l1_pct": float(np.abs(pred - truth).mean() * 100), "opening_r": r}
+    if head.gated:
+        out["gate_threshold"] = float(head.gate_threshold)
     if seal.any():
         out["bilabial_closure"] = float((a[seal] < CLOSED).mean())
     wide = t > 3 * CLOSED  # frames the truth holds clearly open: a closure there is a false one
