@@ -16,18 +16,28 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 import torch
-from fuzz_corpus import Case, all_cases, make_assets
+from fuzz_corpus import Case, all_cases, families, make_assets
+from fuzz_report import Recorder
 
 from glance.cli import main
 
 FULL = os.environ.get("GLANCE_FUZZ", "") == "full"
 CASES = [c for c in all_cases() if FULL or c.fast]
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[Recorder]:
+    """With GLANCE_FUZZ_REPORT=path, a json record of the run is written there when the module ends."""
+    rec = Recorder({c.name: f for f, cases in families().items() for c in cases}, FULL)
+    yield rec
+    rec.write()
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +179,14 @@ def check_case(case: Case, folder: Path, assets: Path) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_fuzz_input(case: Case, assets: Path, tmp_path: Path) -> None:
-    check_case(case, tmp_path, assets)
+def test_fuzz_input(case: Case, assets: Path, tmp_path: Path, recorder: Recorder) -> None:
+    start = time.time()
+    try:
+        outcome = check_case(case, tmp_path, assets)
+    except AssertionError as e:
+        recorder.case(case.name, case.expect, "fail", time.time() - start, str(e)[:300])
+        raise
+    recorder.case(case.name, case.expect, outcome, time.time() - start)
 
 
 def test_the_campaign_is_large_enough() -> None:
@@ -194,13 +210,14 @@ def test_the_checker_catches_a_broken_contract(tmp_path: Path, assets: Path) -> 
 
 
 
-def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path: Path) -> None:
+def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path: Path, recorder: Recorder) -> None:
     """SIGKILL at random moments (10 with GLANCE_FUZZ=full, 2 by default), resume each time: the final weights
     equal an uninterrupted run's, and stats.jsonl holds exactly one row per step."""
     import json
 
     from glance.checkpoint import load_checkpoint
 
+    t0 = time.time()
     kills = 10 if FULL else 2
     steps = 12
     args = ["train", "gan", "--config", "tiny+a", "--data", str(cache_dir), "--batch-size", "2", "--steps", str(steps),
@@ -245,3 +262,6 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
         assert torch.equal(ref[k], got[k]), k
     rows = [json.loads(line)["step"] for line in (run / "gan" / "stats.jsonl").read_text().splitlines()]
     assert rows == list(range(1, steps + 1)), rows
+    recorder.extra["kill9_training"] = {"kills": done_kills, "steps": steps, "weights_equal": True,
+                                        "stats_rows_one_per_step": True,
+                                        "seconds": round(time.time() - t0, 1)}
