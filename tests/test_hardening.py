@@ -83,3 +83,73 @@ def test_huge_headers_refused_with_the_limit_message(data: bytes) -> None:
     """The header check itself answers (its message names the limit), not a decoder failing later."""
     with pytest.raises(ImageReadError, match="over glance's limit"):
         decode_image(data, "x")
+
+
+def test_audio_rate_refused_from_the_header_alone(tmp_path: Path) -> None:
+    """A header that says 1 Hz over no samples at all: only the header check can name the rate."""
+    (tmp_path / "a.wav").write_bytes(pcm_wav_header(1, 0))
+    with pytest.raises(AudioReadError, match="sample rate 1 Hz"):
+        decode_audio(tmp_path / "a.wav", 16000)
+
+
+def test_audio_duration_limit_from_the_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fuzz_corpus import write_wav
+
+    import glance.io.audio
+
+    write_wav(tmp_path / "a.wav", np.zeros(9600), 16000)  # 0.6 s
+    monkeypatch.setattr(glance.io.audio, "MAX_SECONDS", 0.3)
+    with pytest.raises(AudioReadError, match="over glance's limit of 0 s"):
+        decode_audio(tmp_path / "a.wav", 16000)
+
+
+def test_audio_duration_limit_while_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four flac files joined: the first one's header says 0.6 s, 2.4 s decode; the running count (with its
+    second of slack for codec padding) refuses."""
+    import glance.io.audio
+
+    path = _joined(tmp_path, "flac", "flac", (16000,) * 4, 0.6)
+    assert 2.3 < len(decode_audio(path, 16000)[0]) / 16000 < 2.5
+    monkeypatch.setattr(glance.io.audio, "MAX_SECONDS", 0.7)
+    with pytest.raises(AudioReadError, match="more than 1 s of audio"):
+        decode_audio(path, 16000)
+
+
+def test_pil_warnings_never_reach_stderr() -> None:
+    """A 100-megapixel header makes PIL warn (DecompressionBombWarning) before glance refuses it."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(ImageReadError, match="over glance's limit"):
+            decode_image(png_with_header(10000, 10000), "x")
+    assert [str(w.message) for w in seen] == []
+
+
+def test_write_mp4_refuses_nan_audio_before_writing(tmp_path: Path) -> None:
+    from glance.io.video import write_mp4
+
+    audio = np.zeros(1280, np.float32)
+    audio[5] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        write_mp4(tmp_path / "o.mp4", [np.zeros((16, 16, 3), np.uint8)] * 2, 25, audio, 16000)
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_stats_rows_past_the_resumed_step_are_dropped(tmp_path: Path) -> None:
+    """A run killed after logging step 9 and resumed from its step-6 checkpoint redoes 7..9: one row each."""
+    from glance.train.logging import keep_rows_upto
+
+    log = tmp_path / "stats.jsonl"
+    log.write_text("".join(f'{{"step": {i}, "loss": 1.0}}\n' for i in range(1, 10)) + '{"step": 10, "lo')
+    keep_rows_upto(log, 6)
+    assert [int(line.split(":")[1].split(",")[0]) for line in log.read_text().splitlines()] == list(range(1, 7))
+
+
+def test_absurdly_large_network_refused_before_it_is_built() -> None:
+    from torch import nn
+
+    from glance.checkpoint import CheckpointError, meta_module
+
+    with pytest.raises(CheckpointError, match="parameters: not a glance model"):
+        meta_module(lambda: nn.Linear(50_000, 50_000), "w.safetensors", "generator")
