@@ -183,8 +183,10 @@ def _run(args: argparse.Namespace) -> int:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
         os.close(fd)
         try:
-            LipSync.save(tmp, frames, audio, model.sample_rate, model.fps)
+            LipSync.save(tmp, frames, args.audio, model.sample_rate, model.fps)  # the input's own soundtrack
             os.replace(tmp, out)
+        except AudioReadError as e:
+            raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
                 raise UserError(f"{shown(out)}: the disk is full ({e.strerror})") from None

@@ -321,12 +321,15 @@ class LipSync:
         return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer)))
 
     @staticmethod
-    def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray, sample_rate: int,
-             fps: int = 25) -> int:
-        """Write frames + audio as H.264/AAC mp4 (a helper; the model itself does no I/O)."""
+    def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,
+             fps: int = 25, crf: int = 18) -> int:
+        """Write frames + audio as H.264/AAC mp4 (a helper; the model itself does no I/O). `audio`: mono samples
+        at `sample_rate`, or the speech file itself, written at its own rate and channels (glance.io.soundtrack)."""
+        from glance.io.soundtrack import Soundtrack
         from glance.io.video import write_mp4
 
-        return write_mp4(path, frames, fps, audio, sample_rate)
+        track = Soundtrack(audio) if isinstance(audio, (str, Path)) else audio
+        return write_mp4(path, frames, fps, track, sample_rate, crf)
 
 
 def _check_image(image: np.ndarray) -> bool:

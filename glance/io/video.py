@@ -1,4 +1,7 @@
-"""Write H.264 (yuv420p) + AAC mono mp4 files with PyAV, audio aligned to frame 0.
+"""Write H.264 (yuv420p) + AAC mp4 files with PyAV, audio aligned to frame 0.
+
+The audio is mono samples [N] at a given rate, or a `Soundtrack` (glance.io.soundtrack): a file's own
+audio at its own rate and channels, AAC at 96 kbit/s a channel, decoded while it is muxed.
 
 Frames must be uint8 RGB [H, W, 3]; odd sizes are padded by one edge row/column (yuv420p needs even
 sizes). Nothing is written for no frames or for audio with NaN or infinite samples (ValueError).
@@ -15,6 +18,8 @@ from typing import BinaryIO
 import av
 import numpy as np
 
+from glance.io.soundtrack import Soundtrack
+
 # container -> (video codec, audio codec, encoder options)
 FORMATS = {
     "mp4": ("libx264", "aac", {"crf": "18", "preset": "veryfast"}),
@@ -25,14 +30,16 @@ FORMATS = {
 
 
 def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
-              audio: np.ndarray | None = None, sample_rate: int = 16000) -> int:
-    """Encode uint8 RGB frames [H, W, 3] (even H, W) as H.264 + AAC mono mp4; returns frame count."""
-    return write_video(path, frames, fps, audio, sample_rate, "mp4")
+              audio: np.ndarray | Soundtrack | None = None, sample_rate: int = 16000, crf: int = 18) -> int:
+    """Encode uint8 RGB frames [H, W, 3] as H.264 (quality `crf`: 0 lossless .. 51 worst) + AAC mp4; returns
+    the frame count. `audio`: mono samples at `sample_rate`, or a Soundtrack (its own rate and channels)."""
+    return write_video(path, frames, fps, audio, sample_rate, "mp4", crf)
 
 
-def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, audio: np.ndarray | None = None,
-                sample_rate: int = 16000, container: str = "mp4") -> int:
-    """Encode frames (+ mono audio) in `container` (mp4, mpeg, avi, mov); returns the frame count."""
+def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
+                audio: np.ndarray | Soundtrack | None = None, sample_rate: int = 16000, container: str = "mp4",
+                crf: int | None = None) -> int:
+    """Encode frames (+ mono audio or a Soundtrack) in `container` (mp4, mpeg, avi, mov); returns the frame count."""
     path = Path(path)
     if container not in FORMATS:
         raise ValueError(f"unknown container {container!r} (one of {', '.join(FORMATS)})")
@@ -41,14 +48,18 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25, a
     if head is None:
         raise ValueError("no frames to write: a video needs at least one frame")
     frames = _even_frames(itertools.chain([head], it))
-    if audio is not None:
+    if not 0 <= (crf if crf is not None else 0) <= 51:
+        raise ValueError(f"crf {crf}: H.264 quality runs from 0 (lossless) to 51")
+    if isinstance(audio, Soundtrack) and FORMATS[container][1] != "aac":
+        raise ValueError(f"a soundtrack is written as AAC, which {container} does not hold here")
+    if audio is not None and not isinstance(audio, Soundtrack):
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim != 1 or not np.isfinite(audio).all():
             raise ValueError("the audio to write must be mono [N] with finite samples")
     n = 0
     with path.open("wb") as f:
         sink = _Sink(f)
-        _encode(sink, frames, fps, audio, sample_rate, container)
+        _encode(sink, frames, fps, audio, sample_rate, container, crf)
         if sink.error is not None:  # a failed write (disk full): raised here, not inside PyAV's callback
             raise sink.error
         n = sink.frames
@@ -86,21 +97,32 @@ class _Sink:
                 self.error = e
 
 
-def _encode(sink: _Sink, frames: Iterable[np.ndarray], fps: int, audio: np.ndarray | None, sample_rate: int,
-            container: str) -> None:
+def _encode(sink: _Sink, frames: Iterable[np.ndarray], fps: int, audio: np.ndarray | Soundtrack | None,
+            sample_rate: int, container: str, crf: int | None = None) -> None:
     vcodec, acodec, options = FORMATS[container]
     n = 0
+    track = audio if isinstance(audio, Soundtrack) else None
+    samples = None if isinstance(audio, Soundtrack) else audio
     with av.open(sink, mode="w", format=container) as out:
         vstream: av.VideoStream = out.add_stream(vcodec, rate=fps)  # type: ignore[assignment]
         vstream.pix_fmt = "yuv420p"
-        vstream.options = dict(options)
+        opts: dict[str, object] = {str(k): str(v) for k, v in options.items()}
+        if crf is not None and "crf" in opts:
+            opts["crf"] = str(crf)
+        vstream.options = opts
         astream: av.AudioStream | None = None
-        if audio is not None:
+        if track is not None:
+            t: av.AudioStream = out.add_stream("aac", rate=track.rate)
+            t.layout = track.layout
+            t.bit_rate = track.bit_rate
+            astream = t
+            sample_rate = track.rate
+        elif samples is not None:
             a: av.AudioStream = out.add_stream(acodec, rate=sample_rate if acodec != "mp2" else 32000)  # type: ignore[assignment]
             a.layout = "mono"
             astream = a
             if acodec == "mp2":
-                audio = _resample(audio, sample_rate, 32000)
+                samples = _resample(samples, sample_rate, 32000)
                 sample_rate = 32000
         audio_done = 0
         for frame in frames:
@@ -114,14 +136,23 @@ def _encode(sink: _Sink, frames: Iterable[np.ndarray], fps: int, audio: np.ndarr
             for packet in vstream.encode(vf):
                 out.mux(packet)
             n += 1
-            if astream is not None and audio is not None:  # interleave: audio up to the end of this frame
-                upto = min(len(audio), n * sample_rate // fps)
-                _encode_audio(out, astream, audio[audio_done:upto], sample_rate, audio_done)
+            if astream is not None and samples is not None:  # interleave: audio up to the end of this frame
+                upto = min(len(samples), n * sample_rate // fps)
+                _encode_audio(out, astream, samples[audio_done:upto], sample_rate, audio_done)
                 audio_done = upto
+            elif astream is not None and track is not None:
+                piece = track.take(n * sample_rate // fps - audio_done)
+                _encode_audio(out, astream, piece, sample_rate, audio_done)
+                audio_done += piece.shape[-1]
         for packet in vstream.encode():
             out.mux(packet)
-        if astream is not None and audio is not None:
-            _encode_audio(out, astream, audio[audio_done:], sample_rate, audio_done)
+        if astream is not None and samples is not None:
+            _encode_audio(out, astream, samples[audio_done:], sample_rate, audio_done)
+        if astream is not None and track is not None:
+            for piece in track.rest():
+                _encode_audio(out, astream, piece, sample_rate, audio_done)
+                audio_done += piece.shape[-1]
+        if astream is not None:
             for packet in astream.encode():
                 out.mux(packet)
     sink.frames = n
@@ -152,11 +183,15 @@ def _resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
 
 def _encode_audio(out: av.container.OutputContainer, stream: av.AudioStream, audio: np.ndarray,
                   sample_rate: int, offset: int) -> None:
-    """Encode mono float samples starting at sample `offset` (PyAV re-chunks them to the codec's frames)."""
+    """Encode float samples, mono [N] or planar [C, N], starting at sample `offset` (PyAV re-chunks them to the
+    codec's frames)."""
     block = 1024
-    for start in range(0, len(audio), block):
-        chunk = audio[start:start + block].astype(np.float32)
-        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk[None, :]), format="flt", layout="mono")
+    planar = audio.ndim == 2
+    layout = ("mono" if audio.shape[0] == 1 else "stereo") if planar else "mono"
+    for start in range(0, audio.shape[-1], block):
+        chunk = audio[:, start:start + block] if planar else audio[None, start:start + block]
+        af = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk, np.float32), format="fltp" if planar else "flt",
+                                        layout=layout)
         af.sample_rate = sample_rate
         af.pts = offset + start
         af.time_base = Fraction(1, sample_rate)
