@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from glance.io.audio import AudioReadError, _shown
+from glance.io.audio import AudioReadError, _frames, _shown
 
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 BITRATE_PER_CHANNEL = 96_000  # bit/s: transparent enough for speech in AAC-LC (192 kbit/s for stereo)
@@ -53,7 +53,7 @@ class Soundtrack:
             resampler: av.AudioResampler | None = None
             setup: tuple[int, str, str] | None = None
             try:
-                for frame in container.decode(stream):
+                for frame in _frames(container, stream, _shown(self.path)):  # skips what load_audio skips
                     now = (frame.sample_rate, frame.layout.name, frame.format.name)
                     if now != setup:  # the stream changed rate or layout mid-file: a new resampler
                         if resampler is not None:
@@ -62,7 +62,7 @@ class Soundtrack:
                         setup = now
                     assert resampler is not None
                     yield from (p.to_ndarray() for p in resampler.resample(frame))
-            except av.error.FFmpegError:
+            except (av.error.FFmpegError, AudioReadError):
                 pass  # a damaged tail: the track ends where the decodable sound ends (as load_audio's does)
             if resampler is not None:
                 yield from (p.to_ndarray() for p in resampler.resample(None))
