@@ -153,3 +153,14 @@ def test_absurdly_large_network_refused_before_it_is_built() -> None:
 
     with pytest.raises(CheckpointError, match="parameters: not a glance model"):
         meta_module(lambda: nn.Linear(50_000, 50_000), "w.safetensors", "generator")
+
+
+@pytest.mark.parametrize("frames", [[np.zeros((16, 16), np.uint8)], [np.zeros((16, 16, 3), np.float64)],
+                                    [np.zeros((16, 16, 3), np.uint8)] * 3 + [np.zeros((18, 16, 3), np.uint8)]],
+                         ids=["grey", "float", "size_changes_at_frame_4"])
+def test_save_leaves_no_half_written_video(tmp_path: Path, frames: list[np.ndarray]) -> None:
+    from glance.inference import LipSync
+
+    with pytest.raises(ValueError, match="frames must"):
+        LipSync.save(tmp_path / "o.mp4", frames, np.zeros(4 * 640, np.float32), 16000)
+    assert list(tmp_path.iterdir()) == []

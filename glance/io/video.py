@@ -4,7 +4,8 @@ The audio is mono samples [N] at a given rate, or a `Soundtrack` (glance.io.soun
 audio at its own rate and channels, AAC at 96 kbit/s a channel, decoded while it is muxed.
 
 Frames must be uint8 RGB [H, W, 3]; odd sizes are padded by one edge row/column (yuv420p needs even
-sizes). Nothing is written for no frames or for audio with NaN or infinite samples (ValueError).
+sizes). Nothing is written for no frames, a first frame of another kind or audio with NaN or infinite
+samples (ValueError); a video that fails part-way (a later bad frame, a full disk) is removed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
     head = next(it, None)
     if head is None:
         raise ValueError("no frames to write: a video needs at least one frame")
-    frames = _even_frames(itertools.chain([head], it))
+    checked = _even_frames(itertools.chain([head], it))
+    frames = itertools.chain([next(checked)], checked)  # the first frame checked before the file is opened
     if not 0 <= (crf if crf is not None else 0) <= 51:
         raise ValueError(f"crf {crf}: H.264 quality runs from 0 (lossless) to 51")
     if isinstance(audio, Soundtrack) and FORMATS[container][1] != "aac":
@@ -56,14 +58,18 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
         audio = np.asarray(audio, dtype=np.float32)
         if audio.ndim != 1 or not np.isfinite(audio).all():
             raise ValueError("the audio to write must be mono [N] with finite samples")
-    n = 0
-    with path.open("wb") as f:
-        sink = _Sink(f)
-        _encode(sink, frames, fps, audio, sample_rate, container, crf)
-        if sink.error is not None:  # a failed write (disk full): raised here, not inside PyAV's callback
-            raise sink.error
-        n = sink.frames
-    return n
+    f = path.open("wb")
+    try:
+        with f:
+            sink = _Sink(f)
+            _encode(sink, frames, fps, audio, sample_rate, container, crf)
+            if sink.error is not None:  # a failed write (disk full): raised here, not inside PyAV's callback
+                raise sink.error
+    except BaseException:
+        if path.is_file():  # the half-written video is removed (never a device such as /dev/null)
+            path.unlink()
+        raise
+    return sink.frames
 
 
 class _Sink:
