@@ -248,6 +248,14 @@ def audio_cases() -> list[Case]:
             p.write_bytes(b"".join(parts))
         cases.append(_audio_case(f"cat_{ext}_{rates[0]}_{rates[1]}", make, "ok", ext=ext,
                                  fast=rates in ((16000, 44100), (22050, 48000))))
+    # A 16 kHz flac followed by a 100 Hz one: the header is fine, the second part's rate is refused.
+    def low_rate_tail(p: Path) -> None:
+        encoded_audio(p.with_name("hi.flac"), "flac", "flac", RATE, 0.6)
+        encoded_audio(p.with_name("lo.flac"), "flac", "flac", 100, 2.0)
+        p.write_bytes(p.with_name("hi.flac").read_bytes() + p.with_name("lo.flac").read_bytes())
+        p.with_name("hi.flac").unlink()
+        p.with_name("lo.flac").unlink()
+    cases.append(_audio_case("cat_flac_16000_100", low_rate_tail, "error", ext="flac"))
     # Twenty 50 ms mp3 files at alternating rates joined: one undecodable packet in five, refused.
     cases.append(_audio_case("cat_mp3_twenty_seams", _many_seams, "error", ext="mp3"))
     # Other formats that decode.

@@ -50,6 +50,13 @@ def test_audio_rate_out_of_range_refused_from_the_header(tmp_path: Path, rate: i
         decode_audio(tmp_path / "a.wav", 16000)
 
 
+
+def test_audio_rate_out_of_range_refused_mid_stream(tmp_path: Path) -> None:
+    """A 16 kHz flac followed by a 100 Hz one: the header is fine, the frame check refuses the second part."""
+    path = _joined(tmp_path, "flac", "flac", (16000, 100), 0.6)
+    with pytest.raises(AudioReadError, match="sample rate 100 Hz"):
+        decode_audio(path, 16000)
+
 def test_audio_channels_over_the_limit_refused(tmp_path: Path) -> None:
     (tmp_path / "a.wav").write_bytes(pcm_wav_header(16000, 16000, channels=200) + bytes(16000))
     with pytest.raises(AudioReadError, match="channels"):
