@@ -3,8 +3,21 @@
 An implementation of "Lip Movements Generation at a Glance" (Chen et al., ECCV 2018).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
-
-from glance.inference import LipSync  # noqa: E402
-
 __all__ = ["LipSync", "__version__"]
+
+if TYPE_CHECKING:
+    from glance.inference import LipSync
+
+
+def __getattr__(name: str) -> Any:
+    """`glance.LipSync` is imported on first use, so that `glance --help` does not load torch."""
+    if name == "LipSync":
+        from glance.inference import LipSync
+
+        return LipSync
+    raise AttributeError(f"module 'glance' has no attribute {name!r}")

@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        raise UserError("the demo needs Gradio: run `make setup` (or `pip install gradio`)") from None
+        from glance.install import GLANCE
+
+        raise UserError(f"the demo needs Gradio: run `{GLANCE}` (in a checkout: `make setup`)") from None
     print(f"glance demo on http://{args.host}:{args.port} (Ctrl+C to stop)")
     launch(model, args.host, args.port)
     return 0

@@ -30,7 +30,10 @@ def _dlib_models() -> tuple[object, object]:
 
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or spec.origin is None:
-        raise RuntimeError("face-recognition-models is not installed: run `make setup`")
+        from glance.errors import UserError
+        from glance.install import hint
+
+        raise UserError(hint("face_recognition_models"))
     dat = Path(spec.origin).parent / "models" / "shape_predictor_68_face_landmarks.dat"
     return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(dat))
 

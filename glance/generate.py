@@ -12,15 +12,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-import cv2
 import numpy as np
-from tqdm import tqdm
 
 from glance.errors import Terminated, UserError
-from glance.inference import DEFAULT_WEIGHTS, RENDERERS, LipSync
 from glance.io.audio import AudioReadError, load_audio
 from glance.io.image import read_image
+from glance.renderers import RENDERERS
+
+if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
+    from glance.inference import LipSync
 
 MIN_FREE_BYTES = 1 << 20  # refuse to start on a disk with less free space than this
 
@@ -47,6 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def load_model(weights: str | None, device: str) -> LipSync:
+    from glance.inference import DEFAULT_WEIGHTS, LipSync
+
     if weights is not None or DEFAULT_WEIGHTS.is_file():
         return LipSync.from_pretrained(weights, device=device)
     print("glance generate: WARNING: no trained model is bundled yet; using an UNTRAINED tiny model "
@@ -121,6 +125,8 @@ class FramesFolder:
             raise UserError(f"--frames {shown(folder)}: cannot write frames there ({msg})") from None
 
     def save(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        import cv2
+
         for i, frame in enumerate(frames):
             ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
             if not ok:
@@ -177,13 +183,15 @@ def _run(args: argparse.Namespace) -> int:
         n = model.frame_count(len(audio))
         frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
                                                     close_mouth=not args.keep_mouth, renderer=args.renderer)
+        from tqdm import tqdm
+
         frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50, leave=False)
         if frames_dir is not None:
             frames = frames_dir.save(frames)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
         os.close(fd)
         try:
-            LipSync.save(tmp, frames, args.audio, model.sample_rate, model.fps)  # the input's own soundtrack
+            model.save(tmp, frames, args.audio, model.sample_rate, model.fps)  # the input's own soundtrack
             os.replace(tmp, out)
         except AudioReadError as e:
             raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None

@@ -33,12 +33,11 @@ from glance.motion import MotionProbe
 from glance.nn import Generator
 from glance.paste import FaceTarget, colour_offset, find_face, paste
 from glance.render import MouthWarp
+from glance.renderers import RENDERERS
 from glance.shape_render import ShapeWarp
 
 DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "default.safetensors"
 OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mouth is closed before generation
-# auto: for a photo, shape when the model has a shape head, else warp when it has a motion probe; network for a lip crop
-RENDERERS = ("auto", "shape", "warp", "network")
 
 
 def image_tensor(image: np.ndarray) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""`glance info`: versions, device, and every preset with parameter counts and GMAC."""
+"""`glance info`: versions, device, the bundled model and samples, and every preset with parameter counts and GMAC."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ PACKAGES = ("torch", "numpy", "av", "opencv-python-headless", "scikit-image", "d
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("info", help="versions, device, presets with parameter counts and GMAC")
+    p = sub.add_parser("info", help="versions, device, the bundled model and sample, presets with parameter counts "
+                       "and GMAC")
     p.set_defaults(func=run)
 
 
@@ -28,12 +29,36 @@ def _version(pkg: str) -> str:
         return "not installed"
 
 
+def bundled() -> None:
+    """The bundled model, speech sample and sample photos, and the command that uses them."""
+    from glance.checkpoint import CheckpointError, load_checkpoint
+    from glance.inference import DEFAULT_WEIGHTS
+    from glance.samples import sample_photos
+
+    assets = DEFAULT_WEIGHTS.parent
+    try:
+        ckpt = load_checkpoint(DEFAULT_WEIGHTS, kind="generator")
+        what = (f"config {ckpt.config.name}, step {ckpt.extra.get('step', '?')}, "
+                f"{DEFAULT_WEIGHTS.stat().st_size / 1e6:.1f} MB, card {assets / 'MODEL_CARD.md'}")
+    except (CheckpointError, OSError) as e:
+        what = f"not usable ({e}): glance generate falls back to an untrained model"
+    print(f"bundled model: {DEFAULT_WEIGHTS} ({what})")
+    sample = assets / "sample.wav"
+    print(f"sample speech: {sample}" + ("" if sample.is_file() else " (missing)"))
+    photos = sample_photos()
+    print("sample photos: " + (", ".join(str(p) for p in photos) or "none (install scikit-image)"))
+    if photos and sample.is_file():
+        print(f"try: glance generate --audio {sample} --image {photos[0]} -o demo.mp4")
+
+
 def run(args: argparse.Namespace) -> int:
     print(f"glance {__version__}  python {platform.python_version()}  ({sys.executable})")
     print("  " + "  ".join(f"{p} {_version(p)}" for p in PACKAGES))
     cuda = torch.cuda.is_available()
     device = f"cuda ({torch.cuda.get_device_name(0)})" if cuda else "cpu"
     print(f"device: {device}, torch threads: {torch.get_num_threads()}")
+    print()
+    bundled()
     print()
     print("presets (parameters in millions; GMAC per 16-frame clip, forward):")
     head = ("preset", "G", "D", "flow", "phi_s+phi_v", "autoenc", "G GMAC", "D GMAC")
