@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,13 +62,21 @@ def _shown_lines(stderr: str) -> list[str]:
     return [line.split("\r")[-1].strip() for line in stderr.split("\n") if line.split("\r")[-1].strip()]
 
 
+PLAIN_PYTHON_IGNORES = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
 def _in_process(argv: list[str]) -> tuple[int, str]:
-    """main() with fds 1 and 2 captured: C libraries' own writes to stderr count too."""
+    """main() with fds 1 and 2 captured: C libraries' own writes to stderr count too, and so do the Python
+    warnings a plain `glance` process would print (pytest would otherwise swallow them)."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
     py_err = io.StringIO()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            warnings.catch_warnings(record=True) as seen:
+        warnings.resetwarnings()  # the filters of a plain interpreter
+        for category in PLAIN_PYTHON_IGNORES:
+            warnings.filterwarnings("ignore", category=category)
         os.dup2(out.fileno(), 1)
         os.dup2(err.fileno(), 2)
         try:
@@ -79,7 +88,8 @@ def _in_process(argv: list[str]) -> tuple[int, str]:
             os.close(saved[0])
             os.close(saved[1])
         err.seek(0)
-        return code, err.read().decode("utf-8", "replace") + py_err.getvalue()
+        shown = "".join(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n" for w in seen)
+        return code, err.read().decode("utf-8", "replace") + py_err.getvalue() + shown
 
 
 def _subprocess(case: Case, argv: list[str], folder: Path) -> tuple[int, str]:
