@@ -27,7 +27,7 @@ from glance.inference import LipSync
 LONG = """
 import sys, resource, numpy as np, skimage.data
 from glance.inference import LipSync
-m = LipSync.from_pretrained()
+m = LipSync.from_pretrained(sys.argv[3] if len(sys.argv) > 3 else None)
 audio = (0.05 * np.random.default_rng(0).standard_normal(int(float(sys.argv[1]) * 60 * 16000))).astype(np.float32)
 LipSync.save(sys.argv[2], m.stream(audio, skimage.data.astronaut()), audio, 16000)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -39,6 +39,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--long-minutes", type=float, default=10.0)
     p.add_argument("--presets", nargs="+", default=["tiny", "small", "paper"])
+    p.add_argument("--weights", default=None, help="a generator checkpoint instead of the bundled model")
     args = p.parse_args()
     torch.set_num_threads(2)
     photo = skimage.data.astronaut()
@@ -55,7 +56,7 @@ def main() -> None:
                 fps = n / (time.perf_counter() - t0)
                 kind = "64x64 lips" if lips_only else "512x512 photo, pasted"
                 print(f"| {preset} | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
-        bundled = LipSync.from_pretrained()
+        bundled = LipSync.from_pretrained(args.weights)
         renderers = [r for r, ok in (("shape", bundled.generator.shape_head is not None),
                                      ("warp", bundled.motion is not None)) if ok]
         for renderer in renderers:
@@ -70,8 +71,8 @@ def main() -> None:
         if args.long_minutes > 0:
             out = Path(d) / "long.mp4"
             t0 = time.perf_counter()
-            r = subprocess.run([sys.executable, "-c", LONG, str(args.long_minutes), str(out)], capture_output=True,
-                               text=True, check=True)
+            r = subprocess.run([sys.executable, "-c", LONG, str(args.long_minutes), str(out),
+                                *([args.weights] if args.weights else [])], capture_output=True, text=True, check=True)
             kb = int(r.stdout.strip().splitlines()[-1])
             print(f"\n{args.long_minutes:.0f}-minute audio, bundled tiny model, default renderer: "
                   f"peak RSS {kb / 1024:.0f} MB, {time.perf_counter() - t0:.0f} s, "

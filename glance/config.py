@@ -81,6 +81,9 @@ class GeneratorConfig:
     # frame's shape is replaced by the mean sealed shape of the corpus (a regression alone averages the short
     # seals away). Trained in the shape stage with a cross-entropy of weight train.shape_gate.
     shape_gate: bool = True
+    # with shape_encoder "own": subtract each window's mean log-mel per band before the head's encoder (a
+    # per-window cepstral-mean-like normalisation, so a voice's spectral tilt and level matter less)
+    shape_cmn: bool = False
 
 
 @dataclass(frozen=True)
@@ -330,6 +333,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.mouth_mask must lie in [0, 1] and needs generator.identity_skips")
     if g.shape_components < 0 or g.shape_components > 40 or (cfg.losses.shape > 0 and not g.shape_components):
         raise ConfigError("generator.shape_components must lie in 0..40, and losses.shape needs it > 0")
+    if g.shape_cmn and g.shape_encoder != "own":
+        raise ConfigError("generator.shape_cmn needs generator.shape_encoder = \"own\"")
     if g.shape_encoder not in ("shared", "own"):
         raise ConfigError(f"generator.shape_encoder must be shared or own, not {g.shape_encoder!r}")
     if not 0.0 <= cfg.train.shape_gate_recall < 1.0:

@@ -142,14 +142,16 @@ class LipSync:
         return max(1, -(-n_samples // (self.sample_rate // self.fps)))
 
     def prepare(self, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
-                points: np.ndarray | None = None) -> tuple[np.ndarray, FaceTarget | None]:
+                points: np.ndarray | None = None,
+                box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, FaceTarget | None]:
         """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
         With `close_mouth` an open mouth in the image is closed first (glance.closing), so that silence
         gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
         crop, less surely than on a face; `points` (mouth landmarks 48-67 [20, 2] in the crop's pixels,
-        as a preprocessed dataset stores them) are used instead when given."""
+        as a preprocessed dataset stores them) are used instead when given. `box` (x, y, w, h) names the face
+        of a photo by hand."""
         size = self.config.generator.image_size
-        if _check_image(image):
+        if _check_image(image) and box is None:
             crop = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
             if not close_mouth:
                 return crop, None
@@ -157,7 +159,7 @@ class LipSync:
                 scale = np.array([size / image.shape[1], size / image.shape[0]])  # x by the width, y by the height
                 return close_identity(crop, np.asarray(points, np.float64) * scale), None
             return close_identity(crop, is_open=self._is_open), None
-        target = find_face(image, face_index, size)
+        target = find_face(image, face_index, size, box)
         return (close_identity(target.crop, target.points) if close_mouth else target.crop), target
 
     def _windows(self, n: int) -> int:
@@ -228,6 +230,13 @@ class LipSync:
         mel_at, n = self._cached_mel(mel)
         return np.stack(list(self._shapes(mel_at, n, batch)))
 
+    @torch.inference_mode()
+    def gate_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
+        """The shape head's closure-gate logit per frame [T] (cross-faded, as the renderer sees it) for a raw
+        log-mel [4T, n_mels] as a cache stores it."""
+        mel_at, n = self._cached_mel(mel)
+        return np.array([f[40] for f in self._shape_parts(mel_at, n, batch)])
+
     def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         head = self.generator.shape_head
         if head is None:
@@ -265,12 +274,13 @@ class LipSync:
                             "add one with `glance motion`, or use --renderer network")
         return self.motion
 
-    def renderer(self, image: np.ndarray, renderer: str = "auto") -> str:
-        """Which renderer `stream` uses for this image: "warp" or "network"."""
+    def renderer(self, image: np.ndarray, renderer: str = "auto", photo: bool = False) -> str:
+        """Which renderer `stream` uses for this image ("shape", "warp" or "network"); `photo`: a face photo
+        even if it is as small as a lip crop (a face box was given)."""
         if renderer not in RENDERERS:
             raise UserError(f"unknown renderer '{renderer}' (choose from {', '.join(RENDERERS)})")
         if renderer == "auto":
-            if is_lip_crop(image):
+            if is_lip_crop(image) and not photo:
                 return "network"
             return "shape" if self.generator.shape_head is not None else "warp" if self.motion is not None \
                 else "network"
@@ -282,42 +292,47 @@ class LipSync:
         return renderer
 
     def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
-               close_mouth: bool = True, renderer: str = "auto") -> Iterator[np.ndarray]:
+               close_mouth: bool = True, renderer: str = "auto", *,
+               box: tuple[int, int, int, int] | None = None) -> Iterator[np.ndarray]:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
-        generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion."""
-        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer)
+        generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
+        `face_index` picks a face (0 = largest; `glance faces` lists them), `box` (x, y, w, h) gives one."""
+        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box)
         return (lips if lips_only else frame for frame, lips in pairs)
 
     def stream_pairs(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
-                     renderer: str = "auto") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                     renderer: str = "auto", *,
+                     box: tuple[int, int, int, int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips) pairs; see `stream`."""
         audio = check_samples(audio, self.sample_rate)
         if face_index < 0:
             raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
-        chosen = self.renderer(image, renderer)
+        chosen = self.renderer(image, renderer, photo=box is not None)
         if chosen == "shape":
-            shaped = self.prepare_warp(image, face_index, ShapeWarp)
+            shaped = self.prepare_warp(image, face_index, ShapeWarp, box)
             assert isinstance(shaped, ShapeWarp)
             return ((f, shaped.lips(f)) for f in (shaped.frame(s) for s in self.stream_shapes(audio)))
         if chosen == "warp":
-            warp = self.prepare_warp(image, face_index)
+            warp = self.prepare_warp(image, face_index, box=box)
             return ((f, warp.lips(f)) for f in (warp.frame(r) for r in self.stream_openings(audio)))
-        identity, target = self.prepare(image, face_index, close_mouth)
+        identity, target = self.prepare(image, face_index, close_mouth, box=box)
         lips = self.stream_lips(audio, identity)
         if target is None:
             return ((f, f) for f in lips)
         return _pasted(target, lips)
 
-    def prepare_warp(self, image: np.ndarray, face_index: int = 0, kind: type[MouthWarp] = MouthWarp) -> MouthWarp:
+    def prepare_warp(self, image: np.ndarray, face_index: int = 0, kind: type[MouthWarp] = MouthWarp,
+                     box: tuple[int, int, int, int] | None = None) -> MouthWarp:
         """The mouth of a face photo (or of a lip crop, read by dlib) for the warp (or shape) renderer."""
-        if _check_image(image):
+        if _check_image(image) and box is None:
             return kind.for_crop(image)
-        return kind.for_photo(find_face(image, face_index, self.config.generator.image_size))
+        return kind.for_photo(find_face(image, face_index, self.config.generator.image_size, box))
 
     def generate(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
-                 close_mouth: bool = True, renderer: str = "auto") -> np.ndarray:
+                 close_mouth: bool = True, renderer: str = "auto", *,
+                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """All output frames at once: uint8 [N, H, W, 3]."""
-        return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer)))
+        return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box)))
 
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,

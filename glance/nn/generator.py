@@ -122,7 +122,7 @@ class ShapeHead(nn.Module):
         super().__init__()
         self.encoder = AudioEncoder(cfg, audio) if cfg.shape_encoder == "own" else None
         k, h = cfg.shape_components, cfg.shape_hidden
-        self.gated = cfg.shape_gate
+        self.gated, self.cmn = cfg.shape_gate, cfg.shape_cmn
         cin = in_channels * audio.n_mels // 8
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
                                  nn.LeakyReLU(0.2), nn.Conv1d(h, k + int(self.gated), 1))
@@ -141,7 +141,7 @@ class ShapeHead(nn.Module):
               ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(shapes before the gate [B, T, 20, 2], closure logits [B, T] or None without a gate)."""
         if self.encoder is not None:
-            audio_feat = self.encoder(mel)
+            audio_feat = self.encoder(mel - mel.mean(-2, keepdim=True) if self.cmn else mel)
         if audio_feat is None:
             raise ValueError("a shape head on the shared E_s needs its features")
         out = self.coefficients(audio_feat)

@@ -263,7 +263,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                 log.samples(step, nets, val_ds, opts.stage, device, generator=ema)  # the exported generator
             if d.main and opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
                 if opts.stage == "shape" and head is not None and head.gated and cfg.train.shape_gate_recall > 0:
-                    calibrate_gate(nets.generator, val_ds, cfg.train.shape_gate_recall, device)
+                    calibrate_gate(nets.generator, cfg, val_ds, cfg.train.shape_gate_recall, device)
                 metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device, generator=ema)
                 log.metrics(step, val_split, metrics)
             keep_now = opts.keep_every and step % opts.keep_every == 0

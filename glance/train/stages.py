@@ -11,7 +11,7 @@ from torch import nn
 
 from glance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from glance.config import FlowConfig, GlanceConfig
-from glance.data.dataset import LipClipDataset, collate
+from glance.data.dataset import LipClipDataset
 from glance.errors import UserError
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow, multiscale_epe
@@ -140,24 +140,25 @@ def fit_basis(head: ShapeHead, ds: LipClipDataset, clips: int = 600) -> None:
             head.closed_shape.copy_(torch.from_numpy(shapes[sealed].mean(0).reshape(40).astype(np.float32)))
 
 
-@torch.no_grad()
-def calibrate_gate(gen: Generator, ds: LipClipDataset, recall: float, device: torch.device, batch: int = 64) -> float:
+def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, recall: float, device: torch.device) -> float:
     """Set the shape head's gate threshold to the (1 - recall) quantile of its closure logits on the sealed
-    frames of `ds` (every window); returns it."""
+    frames of every clip of `ds`, computed as inference does (windows cross-faded); returns it."""
+    from glance.inference import LipSync
+
     head = gen.shape_head
     assert head is not None and head.gated
-    was = head.training
-    head.eval()
+    was = gen.training
+    model = LipSync(gen.eval(), cfg, ds.stats, True, str(device))
     logits = []
-    for start in range(0, len(ds), batch):
-        b = collate([ds[i] for i in range(start, min(len(ds), start + batch))]).to(device)
-        seal = b.extra["sealed"] > 0.5
-        if seal.any():
-            _, lg = head(b.mel, gen.audio_encoder(b.mel) if head.needs_shared() else None, parts=True)
-            logits.append(lg[seal].float().cpu())
-    head.train(was)
-    if logits:
-        head.gate_threshold.fill_(float(torch.quantile(torch.cat(logits), 1.0 - recall)))
+    for i, item in enumerate(ds.items):
+        lg, sealed = model.gate_logits_of_mel(np.asarray(ds.cache.mel(item))), ds.sealed_frames(i)
+        n = min(len(lg), len(sealed))
+        logits.append(lg[:n][sealed[:n]])
+    gen.train(was)
+    pooled = np.concatenate(logits) if logits else np.zeros(0)
+    if len(pooled):
+        with torch.no_grad():
+            head.gate_threshold.fill_(float(np.quantile(pooled, 1.0 - recall)))
     return float(head.gate_threshold)
 
 
