@@ -171,3 +171,18 @@ def test_save_leaves_no_half_written_video(tmp_path: Path, frames: list[np.ndarr
     with pytest.raises(ValueError, match="frames must"):
         LipSync.save(tmp_path / "o.mp4", frames, np.zeros(4 * 640, np.float32), 16000)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_frames_folder_that_is_a_file_is_refused_before_work(tmp_path: Path) -> None:
+    from glance.errors import UserError
+    from glance.generate import FramesFolder, check_output
+
+    (tmp_path / "frames").write_bytes(b"x")
+    with pytest.raises(UserError, match="exists and is not a folder"):
+        FramesFolder(tmp_path / "frames")
+    (tmp_path / "o.mp4").mkdir()
+    with pytest.raises(UserError, match="is a directory"):
+        check_output(tmp_path / "o.mp4")
+    with pytest.raises(UserError, match="must be an .mp4"):
+        check_output(tmp_path / "o.avi")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "o.mp4"]
