@@ -186,3 +186,14 @@ def test_frames_folder_that_is_a_file_is_refused_before_work(tmp_path: Path) -> 
     with pytest.raises(UserError, match="must be an .mp4"):
         check_output(tmp_path / "o.avi")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "o.mp4"]
+
+
+def test_face_index_refused_before_any_file_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CLI's own check answers first (the API's would only after the image, model and audio are loaded)."""
+    from glance.cli import main
+
+    missing = str(tmp_path / "missing")
+    assert main(["generate", "--audio", missing, "--image", missing, "-o", str(tmp_path / "o.mp4"),
+                 "--face-index", "-1"]) == 2
+    assert capsys.readouterr().err.splitlines() == ["glance generate: error: --face-index -1: faces count from 0 "
+                                                    "(the largest)"]
