@@ -173,19 +173,24 @@ def test_save_leaves_no_half_written_video(tmp_path: Path, frames: list[np.ndarr
     assert list(tmp_path.iterdir()) == []
 
 
-def test_frames_folder_that_is_a_file_is_refused_before_work(tmp_path: Path) -> None:
-    from glance.errors import UserError
-    from glance.generate import FramesFolder, check_output
+@pytest.mark.parametrize("where, message", [
+    (["-o", "{d}/o.mp4", "--frames", "{d}/frames"], "--frames {d}/frames: exists and is not a folder"),
+    (["-o", "{d}/folder.mp4"], "{d}/folder.mp4: is a directory"),
+    (["-o", "{d}/o.avi"], "{d}/o.avi: the output must be a"),
+])
+def test_outputs_refused_before_any_file_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                where: list[str], message: str) -> None:
+    """Missing audio and image: the output checks answer first, so they run before the work."""
+    from glance.cli import main
 
     (tmp_path / "frames").write_bytes(b"x")
-    with pytest.raises(UserError, match="exists and is not a folder"):
-        FramesFolder(tmp_path / "frames")
-    (tmp_path / "o.mp4").mkdir()
-    with pytest.raises(UserError, match="is a directory"):
-        check_output(tmp_path / "o.mp4")
-    with pytest.raises(UserError, match="must be an .mp4"):
-        check_output(tmp_path / "o.avi")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "o.mp4"]
+    (tmp_path / "folder.mp4").mkdir()
+    missing = str(tmp_path / "missing")
+    argv = ["generate", "--audio", missing, "--image", missing, *(w.format(d=tmp_path) for w in where)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("glance generate: error: " + message.format(d=tmp_path)), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.mp4", "frames"]
 
 
 def test_face_index_refused_before_any_file_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
