@@ -37,6 +37,9 @@ from glance.synth.articulation import trajectory
 from glance.synth.geometry import LipShape, mouth_points
 from glance.synth.tts import synthesize
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from figures import label  # noqa: E402
+
 SENTENCES = ("who knew two blue moons", "we see three green trees", "bob may pop the bubble",
              "you choose the cool food", "please keep the cheese", "maybe buy more paper")
 VOICE = "flite-slt"
@@ -70,6 +73,18 @@ def dlib_read(frames: list[np.ndarray], box: object, rest_width: float) -> tuple
     """(inner opening, width) per frame, in rest mouth widths."""
     pts = np.stack([landmarks(f, box)[48:68] for f in frames])  # type: ignore[arg-type]
     return inner_opening(pts) / rest_width, mouth_width(pts) / rest_width
+
+
+def strip_columns(classes: np.ndarray, per_class: int = 3) -> tuple[list[int], list[str]]:
+    """Frames for the strip: the middle frame of the first `per_class` runs of each viseme class, and a pause."""
+    cols, heads = [], []
+    for cls, head in (("bilabial", "p/b/m"), ("rounded", "rounded"), ("spread", "spread")):
+        idx = np.flatnonzero(classes == cls)
+        runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else []
+        for run in runs[:per_class]:
+            cols.append(int(run[len(run) // 2]))
+            heads.append(head)
+    return [0, *cols], ["pause", *heads]
 
 
 def main() -> int:
@@ -111,9 +126,7 @@ def main() -> int:
                 o, w = dlib_read(decoded, box, rest_width)
                 series.setdefault(f"{src}_open", []).append(o)
                 series.setdefault(f"{src}_width", []).append(w)
-                if sp is speech[0]:
-                    strips.setdefault(name, []).append(np.concatenate(
-                        [cv2.resize(warp.lips(f), (96, 96)) for f in decoded[8:56:6]], axis=1))
+                strips.setdefault(f"{name} / {src}", []).extend(cv2.resize(warp.lips(f), (96, 96)) for f in decoded)
         truth_open, classes = np.concatenate(series["reference"]), np.concatenate(series["classes"])
         for src in ("generator", "loudness", "probe", "truth"):
             if f"{src}_open" not in series:
@@ -136,9 +149,12 @@ def main() -> int:
               for k, v in results.items()]
     out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
-    rows = [np.concatenate(v, axis=0) for v in strips.values()]
-    width = max(r.shape[1] for r in rows)
-    sheet = np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows], axis=0)
+    cols, heads = strip_columns(classes)
+    rows = [np.concatenate([frames[c] for c in cols], axis=1) for frames in strips.values()]
+    header = np.full((22, rows[0].shape[1], 3), 255, np.uint8)
+    for k, head in enumerate(heads):
+        cv2.putText(header, head, (96 * k + 4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    sheet = label([header, *rows], ["frame's sound (truth)", *strips.keys()])
     cv2.imwrite(str(out.parent / f"{out.name}_strip.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     return 0
 

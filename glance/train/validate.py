@@ -34,7 +34,7 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
         gen.train(was)
         return {k: m for k, (m, _) in summary.items()}
     if stage == "shape":
-        return _validate_shape(nets, ds, n, device, batch)
+        return _validate_shape(nets, ds, n, device)
     module = {"flow": nets.flow, "autoencoder": nets.autoencoder, "gan": nets.generator}[stage]
     assert module is not None
     was = module.training
@@ -75,20 +75,27 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
     return {k: v / n for k, v in sums.items()}
 
 
-def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: torch.device,
-                    batch: int) -> dict[str, float]:
-    """Shape head: mean absolute landmark error (% of the rest mouth width) and the opening's correlation."""
+def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: torch.device) -> dict[str, float]:
+    """Shape head, on whole clips as inference sees them (windows cross-faded, then the gate), as many clips as
+    `n` windows cover: mean absolute landmark error (% of the rest mouth width), the opening's correlation, the
+    share of p/b/m frames closed and of clearly open frames closed."""
+    from glance.inference import LipSync
+
     head = nets.generator.shape_head
     assert head is not None
-    was = head.training
-    head.eval()
-    preds, truths, sealed = [], [], []
-    for start in range(0, n, batch):
-        b = collate([ds[i] for i in range(start, min(n, start + batch))]).to(device)
-        preds.append(head(b.mel, nets.generator.audio_encoder(b.mel) if head.needs_shared() else None).cpu().numpy())
-        truths.append(b.extra["shape"].cpu().numpy())
-        sealed.append(b.extra["shape_weight"].cpu().numpy() > 1)
-    head.train(was)
+    was = nets.generator.training
+    model = LipSync(nets.generator.eval(), nets.cfg, ds.stats, True, str(device))
+    preds, truths, sealed, covered = [], [], [], 0
+    for i, item in enumerate(ds.items):
+        if covered >= n:
+            break
+        pred, truth = model.shapes_of_mel(np.asarray(ds.cache.mel(item))), ds.clip_shapes(i)
+        m = min(len(pred), len(truth))
+        preds.append(pred[:m])
+        truths.append(truth[:m])
+        sealed.append(ds.sealed_frames(i)[:m])
+        covered += max(1, (m - ds.frames) // ds.hop + 1)
+    nets.generator.train(was)
     pred, truth, seal = np.concatenate(preds), np.concatenate(truths), np.concatenate(sealed).ravel()
     a, t = opening_of(pred).ravel(), opening_of(truth).ravel()
     r = float(np.corrcoef(a, t)[0, 1]) if a.std() > 0 and t.std() > 0 else 0.0
