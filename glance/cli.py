@@ -24,6 +24,7 @@ COMMANDS = {
     "evaluate": ("glance.eval.evaluate", "LMD, SSIM, PSNR, CPBD of a generator on a cache split"),
     "motion": ("glance.motion_cli", "fit the motion probe that animates real photos; store it in a checkpoint"),
     "generate": ("glance.generate", "speech + one lip/face image -> lip-synced mp4"),
+    "faces": ("glance.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
     "demo": ("glance.demo", "a local web page to try glance (Gradio)"),
 }
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import errno
-import os
-import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -19,12 +16,11 @@ import numpy as np
 from glance.errors import Terminated, UserError
 from glance.io.audio import AudioReadError, load_audio
 from glance.io.image import read_image
+from glance.outputs import FramesFolder, OutputFile, shown
 from glance.renderers import RENDERERS
 
 if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
     from glance.inference import LipSync
-
-MIN_FREE_BYTES = 1 << 20  # refuse to start on a disk with less free space than this
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,7 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "without a shape head) for a photo, network for a lip crop")
     p.add_argument("--keep-mouth", action="store_true",
                    help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
-    p.add_argument("--face-index", type=int, default=0, help="which face (0 = largest)")
+    p.add_argument("--face-index", type=int, default=0,
+                   help="which face (0 = largest; `glance faces IMAGE` lists them with a numbered preview)")
+    p.add_argument("--box", metavar="X,Y,W,H", help="the face to animate, by hand: its box in pixels")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.set_defaults(func=run)
 
@@ -63,87 +61,18 @@ def load_image(path: str) -> np.ndarray:
     return read_image(path)
 
 
-def shown(path: str | Path) -> str:
-    """A path as printable text, even when its bytes are not UTF-8."""
-    return os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+def _box(text: str | None, face_index: int) -> tuple[int, int, int, int] | None:
+    """--box as (x, y, w, h), or None; refused with --face-index (one picks the face, or the other)."""
+    if text is None:
+        return None
+    if face_index != 0:
+        raise UserError("--box and --face-index both pick the face: give one of them")
+    from glance.faces import parse_box
 
-
-def _writable_dir(folder: Path, what: str) -> None:
-    """Refuse a folder that cannot take new files (a real probe: root ignores permission bits), or a full disk."""
     try:
-        fd, probe = tempfile.mkstemp(prefix=".glance-probe.", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-        free = shutil.disk_usage(folder).free
-    except OSError as e:
-        raise UserError(f"{shown(folder)}: cannot write {what} there ({e.strerror or e})") from None
-    if free < MIN_FREE_BYTES:
-        raise UserError(f"{shown(folder)}: the disk is full ({free} bytes free)")
-
-
-def check_output(path: Path) -> None:
-    """Refuse an output that could not be written, before any work: suffix, folder, a directory in the way."""
-    if path.suffix.lower() != ".mp4":
-        raise UserError(f"{shown(path)}: the output must be an .mp4 file")
-    if path.is_dir():
-        raise UserError(f"{shown(path)}: is a directory: name an .mp4 file to write")
-    if path.exists() and not path.is_file():
-        raise UserError(f"{shown(path)}: exists and is not a regular file")
-    parent = path.parent
-    if not parent.is_dir():
-        raise UserError(f"{shown(path)}: cannot write there (folder missing or not a folder)")
-    _writable_dir(parent, "the video")
-
-
-class FramesFolder:
-    """The --frames folder: checked and created before the work, removed again (with what was written into
-    it) when generation fails; a folder that existed before keeps everything it held."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.written: list[Path] = []
-        self.created: list[Path] = []
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"--frames {shown(folder)}: exists and is not a folder")
-        missing = []
-        probe = folder
-        while not probe.exists():
-            missing.append(probe)
-            if probe.parent == probe:
-                break
-            probe = probe.parent
-        if not probe.is_dir():
-            raise UserError(f"--frames {shown(folder)}: {shown(probe)} is not a folder")
-        try:
-            for d in reversed(missing):
-                d.mkdir()
-                self.created.append(d)
-            _writable_dir(folder, "frames")
-        except (OSError, UserError) as e:
-            self.undo()
-            msg = e.strerror if isinstance(e, OSError) else str(e)
-            raise UserError(f"--frames {shown(folder)}: cannot write frames there ({msg})") from None
-
-    def save(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        import cv2
-
-        for i, frame in enumerate(frames):
-            ok, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise UserError("could not encode a frame as PNG")
-            path = self.folder / f"{i:06d}.png"
-            self.written.append(path)
-            path.write_bytes(png.tobytes())
-            yield frame
-
-    def undo(self) -> None:
-        for path in self.written:
-            path.unlink(missing_ok=True)
-        for d in reversed(self.created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
+        return parse_box(text)
+    except ValueError as e:
+        raise UserError(f"--box {e}") from None
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -167,10 +96,13 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError("--device cuda asked, but this torch sees no CUDA GPU: use --device cpu")
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
-    out = Path(args.output)
-    check_output(out)
-    frames_dir = FramesFolder(Path(args.frames)) if args.frames else None
-    tmp: str | None = None
+    box = _box(args.box, args.face_index)
+    out = OutputFile(Path(args.output), ".mp4", "the video")
+    try:
+        frames_dir = FramesFolder(Path(args.frames)) if args.frames else None
+    except UserError:
+        out.undo()
+        raise
     try:
         image = load_image(args.image)
         model = load_model(args.weights, args.device)
@@ -182,29 +114,26 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError(f"{shown(args.audio)}: the audio is shorter than one video frame (40 ms)")
         n = model.frame_count(len(audio))
         frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
-                                                    close_mouth=not args.keep_mouth, renderer=args.renderer)
+                                                    close_mouth=not args.keep_mouth, renderer=args.renderer,
+                                                    box=box)
         from tqdm import tqdm
 
         frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50, leave=False)
         if frames_dir is not None:
             frames = frames_dir.save(frames)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".mp4", dir=out.parent)
-        os.close(fd)
         try:
-            model.save(tmp, frames, args.audio, model.sample_rate, model.fps)  # the input's own soundtrack
-            os.replace(tmp, out)
+            model.save(out.temp(), frames, args.audio, model.sample_rate, model.fps)  # the input's own soundtrack
+            out.commit()
         except AudioReadError as e:
             raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-                raise UserError(f"{shown(out)}: the disk is full ({e.strerror})") from None
-            raise UserError(f"{shown(out)}: cannot write the video ({e.strerror or e})") from None
+                raise UserError(f"{shown(out.path)}: the disk is full ({e.strerror})") from None
+            raise UserError(f"{shown(out.path)}: cannot write the video ({e.strerror or e})") from None
     except BaseException:
         if frames_dir is not None:
             frames_dir.undo()
+        out.undo()
         raise
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-    print(f"wrote {shown(out.resolve())} ({n} frames, {n / model.fps:.2f} s)")
+    print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / model.fps:.2f} s)")
     return 0

@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 from glance.errors import UserError
-from glance.face import crop_square, detect_faces, landmarks, mouth_square
+from glance.face import crop_square, mouth_square
+from glance.faces import face_in_box, find_faces
 
 
 @dataclass
@@ -34,19 +35,28 @@ def _even(photo: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(photo[: h - h % 2, : w - w % 2])
 
 
-def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64) -> FaceTarget:
-    """Detect faces (largest first), pick one, and build the crop and paste mask for its mouth."""
+def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64,
+              box: tuple[int, int, int, int] | None = None) -> FaceTarget:
+    """Detect faces (largest first, implausible detections dropped: glance.faces), pick one (or the face in
+    `box`, x, y, w, h in pixels), and build the crop and paste mask for its mouth."""
     if face_index < 0:
         raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")
     photo = _even(photo)
-    faces = detect_faces(photo) or detect_faces(photo, upsample=1)
-    if not faces:
-        raise UserError("no face found in the image: give a photo with a visible frontal face, "
-                        "or a lip crop (a square image of the mouth)")
-    if face_index >= len(faces):
-        raise UserError(f"--face-index {face_index} asked, but the image has {len(faces)} face(s) "
-                        f"(0 = largest)")
-    points = landmarks(photo, faces[face_index])
+    if box is not None:
+        try:
+            points = face_in_box(photo, box).points
+        except ValueError as e:
+            raise UserError(f"--box: {e}") from None
+    else:
+        faces, rejected = find_faces(photo)
+        if not faces:
+            why = f" ({len(rejected)} face-like detection(s) rejected: {rejected[0][1]})" if rejected else ""
+            raise UserError(f"no face found in the image{why}: give a photo with a visible frontal face, "
+                            "a lip crop (a square image of the mouth), or the face's box with --box x,y,w,h")
+        if face_index >= len(faces):
+            raise UserError(f"--face-index {face_index} asked, but the image has {len(faces)} face(s) "
+                            f"(0 = largest; `glance faces IMAGE` lists them)")
+        points = faces[face_index].points
     cx, cy, side = mouth_square(points)
     if side < 12:
         raise UserError(f"the mouth is only {side:.0f} px wide: use a larger photo (mouth >= 12 px)")

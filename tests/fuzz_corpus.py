@@ -467,7 +467,7 @@ def output_cases() -> list[Case]:
     cases.append(out_case("out_existing_folder", lambda d: str(mkdir(d / "o.mp4")), "error", True))
     cases.append(out_case("out_under_proc", lambda d: "/proc/glance-fuzz.mp4", "error", True))
     cases.append(out_case("out_under_sys", lambda d: "/sys/glance-fuzz.mp4", "error"))
-    cases.append(out_case("out_missing_folder", lambda d: str(d / "nope" / "o.mp4"), "error"))
+    cases.append(out_case("out_missing_folder", lambda d: str(d / "nope" / "o.mp4"), "ok"))  # made (issue 18)
     cases.append(out_case("out_parent_is_file", lambda d: str(touch(d / "f") / "o.mp4"), "error", True))
     cases.append(out_case("out_not_mp4", lambda d: str(d / "o.avi"), "error"))
     cases.append(out_case("out_no_suffix", lambda d: str(d / "o"), "error"))

@@ -172,7 +172,8 @@ def check_case(case: Case, folder: Path, assets: Path) -> str:
         assert lines == [], lines  # success prints nothing on stderr (no library chatter either)
         assert case.expect in ("ok", "any"), f"{case.name}: expected an error, got success"
         _valid_mp4(out)
-        allowed = {os.path.relpath(out, folder)}
+        rel = Path(os.path.relpath(out, folder))
+        allowed = {str(rel), *(str(q) for q in rel.parents if str(q) != ".")}  # the output's folders, when made
         if "--frames" in argv:  # the frames folder, the folders made for it, and its PNGs
             frames = Path(os.path.relpath(argv[argv.index("--frames") + 1], folder))
             allowed |= {str(frames), *(str(q) for q in frames.parents if str(q) != ".")}

@@ -102,8 +102,9 @@ def test_bad_input_gives_one_line_and_exit_2(tmp_path: Path, sample_wav: Path, a
     elif case == "tiny_image":
         image = str(tmp_path / "tiny.png")
         cv2.imwrite(image, np.full((8, 8, 3), 128, np.uint8))
-    elif case == "bad_output_dir":
-        out = tmp_path / "missing" / "o.mp4"
+    elif case == "bad_output_dir":  # a missing folder is made; a file in the way is not
+        (tmp_path / "afile").write_bytes(b"x")
+        out = tmp_path / "afile" / "o.mp4"
     elif case == "empty_audio":
         audio = str(tmp_path / "empty.wav")
         Path(audio).write_bytes(b"")
