@@ -202,3 +202,13 @@ def test_face_index_refused_before_any_file_is_read(tmp_path: Path, capsys: pyte
                  "--face-index", "-1"]) == 2
     assert capsys.readouterr().err.splitlines() == ["glance generate: error: --face-index -1: faces count from 0 "
                                                     "(the largest)"]
+
+
+def test_save_with_a_bad_first_frame_keeps_an_existing_file(tmp_path: Path) -> None:
+    """The first frame is checked before the file is opened, so a video already there is not truncated."""
+    from glance.inference import LipSync
+
+    (tmp_path / "o.mp4").write_bytes(b"an older video")
+    with pytest.raises(ValueError, match="frames must"):
+        LipSync.save(tmp_path / "o.mp4", [np.zeros((16, 16), np.uint8)], np.zeros(640, np.float32), 16000)
+    assert (tmp_path / "o.mp4").read_bytes() == b"an older video"
