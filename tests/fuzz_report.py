@@ -67,3 +67,46 @@ def _commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out + (" (with uncommitted changes)" if dirty else "")
+
+
+FAMILY_TEXT = {
+    "audio": "files truncated, random bytes, NaN/inf/1e30 floats, 8..32-bit, 4..192 kHz, 1..8 channels, "
+             "lying headers, rates changing mid-stream (files joined with cat), empty, folders, videos",
+    "image": "truncated, random bytes, bit flips, decompression bombs, headers over the limits, 1 px..159 px, "
+             "odd sizes x 3 renderers, RGBA/LA/grey/1-bit/palette/16-bit/CMYK/animated/WebP/TIFF/BMP/EXIF",
+    "output": "-o a folder, under /proc or /sys, missing folder, a file as parent, wrong suffix, /dev/null, "
+              "non-UTF-8 name, --frames a file or unwritable, disk full (file size limit) mid-write",
+    "checkpoint": "re-signed checkpoints with NaN/inf, missing/extra/reshaped tensors, bad audio stats "
+                  "and audio config, absurd channel counts, a broken motion probe",
+    "signal": "SIGTERM and SIGINT during a 2-minute run with --frames",
+    "file_name": "non-UTF-8 image and audio file names",
+}
+
+
+def table(summary: dict[str, Any]) -> str:
+    """The markdown table docs/FUZZ.md shows for a recorded run."""
+    rows = ["| family | what | inputs | success (valid mp4) | clean error (one line, exit 2 or 128 + signal, "
+            "nothing written) | contract broken |", "|---|---|---|---|---|---|"]
+    for name, f in summary["families"].items():
+        rows.append(f"| {name} | {FAMILY_TEXT.get(name, '')} | {f['inputs']} | {f['ok']} | {f['error']} | "
+                    f"{f['fail']} |")
+    o = summary["outcomes"]
+    rows.append(f"| **all** | | **{summary['inputs']}** | **{o['ok']}** | **{o['error']}** | **{o['fail']}** |")
+    inputs_s = sum(row["seconds"] for row in summary["cases"])
+    k = summary.get("kill9_training")
+    rows.append("")
+    if k:
+        rows.append(f"kill -9 during training: {k['kills']} kills at random moments of a {k['steps']}-step run, "
+                    "each resumed: the final weights equal an uninterrupted run's and stats.jsonl holds one row per "
+                    f"step ({k['seconds']:.0f} s; recorded only when the test passes).")
+        rows.append("")
+    rows.append(f"Wall time {summary['wall_seconds']:.0f} s on {summary['machine']['cpus']} CPUs: {inputs_s:.0f} s "
+                f"for the {summary['inputs']} inputs{', the rest for the kills' if k else ''} (commit "
+                f"{summary['commit'][:7]}, {summary['date_utc']}).")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(table(json.loads(Path(sys.argv[1]).read_text())), end="")

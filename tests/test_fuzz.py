@@ -217,6 +217,20 @@ def test_the_checker_catches_a_broken_contract(tmp_path: Path, assets: Path) -> 
         check_case(Case("wrong", case.build, "ok"), tmp_path, assets)
 
 
+def test_docs_show_the_recorded_full_campaign() -> None:
+    """docs/FUZZ.md shows exactly the figures of docs/fuzz_full.json (the recorded GLANCE_FUZZ=full run)."""
+    import json
+
+    from fuzz_report import table
+
+    root = Path(__file__).resolve().parents[1]
+    summary = json.loads((root / "docs" / "fuzz_full.json").read_text())
+    assert summary["inputs"] >= 200 and summary["outcomes"]["fail"] == 0
+    assert summary["inputs"] == sum(f["inputs"] for f in summary["families"].values()) == len(summary["cases"])
+    assert table(summary) in (root / "docs" / "FUZZ.md").read_text(), "rerun: python tests/fuzz_report.py " \
+        "docs/fuzz_full.json, paste its table into docs/FUZZ.md"
+
+
 # ---------------------------------------------------------------- kill -9 during training
 
 
