@@ -2,8 +2,8 @@
 
     from glance import LipSync
     model = LipSync.from_pretrained()              # the bundled default model
-    frames = model.generate(audio, image)          # audio: mono float32 at model.sample_rate
-    LipSync.save("out.mp4", frames, audio, model.sample_rate)
+    frames = model.generate("speech.wav", "face.jpg")  # paths, arrays (any rate: sample_rate=) or PIL images
+    LipSync.save("out.mp4", frames, "speech.wav")  # the speech file's own sound (or samples + their rate)
 
 The model code does no file I/O (`save` is a helper around glance.io). Long audio is
 generated in overlapping 16-frame windows (hop 8) that are cross-faded; the log-mel is
@@ -27,6 +27,7 @@ from glance.closing import close_identity
 from glance.config import GlanceConfig, load_config
 from glance.errors import UserError
 from glance.face import is_lip_crop
+from glance.inputs import AudioInput, ImageInput, as_audio, as_image
 from glance.io.audio import check_samples
 from glance.loudness import normalize_level
 from glance.motion import MotionProbe
@@ -96,8 +97,20 @@ def blend_weights(frames: int, hop: int) -> np.ndarray:
     return w
 
 
-@dataclass
+@dataclass(repr=False)
 class LipSync:
+    """A lip-sync model: speech + one lip crop or face photo -> video frames.
+
+    Load it with `LipSync.from_pretrained()` (the bundled model; or a checkpoint path; `device="cuda"` on a GPU).
+    `generate(audio, image)` returns every frame as uint8 [N, H, W, 3]; `stream(...)` yields them one by one.
+    `audio`: a file path, or samples (NumPy int16/int32/uint8/float, mono or [N, C] / [C, N] channels) at
+    `sample_rate=` (default 16000; other rates are resampled). `image`: a file path, a PIL image, or an array
+    (grey, RGB or RGBA; uint8, uint16 or float in [0, 1]). A face photo: the largest face is animated
+    (`face_index=`, `box=(x, y, w, h)` pick another); a roughly square image up to 160 px is a lip crop.
+    Bad input raises glance.errors.UserError with a one-line message. `LipSync.save(path, frames, audio)`
+    writes an mp4.
+    """
+
     generator: Generator
     config: GlanceConfig
     audio_stats: AudioStats
@@ -108,7 +121,8 @@ class LipSync:
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
-        """Load generator weights (default: the bundled model)."""
+        """Load generator weights (default: the bundled model) onto `device` ("cpu", "cuda", "cuda:1")."""
+        device = _check_device(device)
         ckpt = load_checkpoint(path or DEFAULT_WEIGHTS, kind="generator")
         check_generator(ckpt, path or DEFAULT_WEIGHTS)  # names, shapes, motion probe, audio stats: before building
         gen = Generator(ckpt.config.generator, ckpt.config.audio)
@@ -123,6 +137,13 @@ class LipSync:
         torch.manual_seed(seed)
         gen = Generator(cfg.generator, cfg.audio).eval()
         return cls(gen, cfg, AudioStats.identity(cfg.audio.n_mels), trained=False)
+
+    def __repr__(self) -> str:
+        params = sum(p.numel() for p in self.generator.parameters()) / 1e6
+        photo = "shape" if self.generator.shape_head is not None else "warp" if self.motion is not None else "network"
+        state = "" if self.trained else ", UNTRAINED"
+        return (f"LipSync({self.config.name!r}, {params:.2f} M parameters, photos: {photo}, "
+                f"device={self.device!r}{state})")
 
     def heard(self, audio: np.ndarray) -> np.ndarray:
         """What the model hears of mono float samples at its rate: the speech brought to the training corpus's
@@ -291,20 +312,22 @@ class LipSync:
                             "`glance train shape`, or use --renderer warp or network")
         return renderer
 
-    def stream(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
-               close_mouth: bool = True, renderer: str = "auto", *,
-               box: tuple[int, int, int, int] | None = None) -> Iterator[np.ndarray]:
+    def stream(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
+               close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
+               sample_rate: int | None = None) -> Iterator[np.ndarray]:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
         generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
-        `face_index` picks a face (0 = largest; `glance faces` lists them), `box` (x, y, w, h) gives one."""
-        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box)
+        `face_index` picks a face (0 = largest; `glance faces` lists them), `box` (x, y, w, h) gives one.
+        See the class docstring for what `audio`, `sample_rate` and `image` may be."""
+        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate)
         return (lips if lips_only else frame for frame, lips in pairs)
 
-    def stream_pairs(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
-                     renderer: str = "auto", *,
-                     box: tuple[int, int, int, int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def stream_pairs(self, audio: AudioInput, image: ImageInput, face_index: int = 0, close_mouth: bool = True,
+                     renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
+                     sample_rate: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips) pairs; see `stream`."""
-        audio = check_samples(audio, self.sample_rate)
+        audio = as_audio(audio, self.sample_rate, sample_rate)
+        image = as_image(image)
         if face_index < 0:
             raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
         chosen = self.renderer(image, renderer, photo=box is not None)
@@ -328,11 +351,12 @@ class LipSync:
             return kind.for_crop(image)
         return kind.for_photo(find_face(image, face_index, self.config.generator.image_size, box))
 
-    def generate(self, audio: np.ndarray, image: np.ndarray, face_index: int = 0, lips_only: bool = False,
-                 close_mouth: bool = True, renderer: str = "auto", *,
-                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
-        """All output frames at once: uint8 [N, H, W, 3]."""
-        return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box)))
+    def generate(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
+                 close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
+                 sample_rate: int | None = None) -> np.ndarray:
+        """All output frames at once: uint8 [N, H, W, 3]; see `stream`."""
+        return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box,
+                                         sample_rate=sample_rate)))
 
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,
@@ -342,8 +366,27 @@ class LipSync:
         from glance.io.soundtrack import Soundtrack
         from glance.io.video import write_mp4
 
-        track = Soundtrack(audio) if isinstance(audio, (str, Path)) else audio
-        return write_mp4(path, frames, fps, track, sample_rate, crf)
+        if isinstance(audio, (str, Path)):
+            return write_mp4(path, frames, fps, Soundtrack(audio), sample_rate, crf)
+        mono = as_audio(audio, sample_rate, sample_rate)  # int16 scaled, channels mixed, at its own rate
+        return write_mp4(path, frames, fps, mono, sample_rate, crf)
+
+
+def _check_device(device: str) -> str:
+    """A device torch can use here, or a one-line UserError (a CUDA device asked of a CPU build, a typo)."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise UserError(f"device {device!r}: give 'cpu' or 'cuda' (or 'cuda:N')") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"device {device!r} asked, but this torch sees no CUDA GPU (a CPU build, or no driver): "
+                            "use device='cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UserError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+    elif dev.type != "cpu":
+        raise UserError(f"device {device!r}: glance runs on 'cpu' or 'cuda'")
+    return device
 
 
 def _check_image(image: np.ndarray) -> bool:

@@ -214,7 +214,7 @@ def test_python_api_and_lips_only(tmp_path: Path, sample_wav: Path, astronaut_pn
 
 
 @pytest.mark.parametrize("audio, message", [
-    (np.zeros((2, 8000), np.float32), "mono"),
+    (np.zeros((20, 8000), np.float32), "mono"),  # 2 channels are mixed down (tests/test_api_inputs.py); 20 are not
     (np.zeros((1, 2, 8000), np.float32), "mono"),
     (np.full(8000, np.nan, np.float32), "NaN"),
     (np.full(8000, np.inf, np.float32), "NaN or infinite"),
