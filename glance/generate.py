@@ -17,10 +17,14 @@ from glance.errors import Terminated, UserError
 from glance.io.audio import AudioReadError, load_audio
 from glance.io.image import read_image
 from glance.outputs import FramesFolder, OutputFile, shown
+from glance.progress import progress
 from glance.renderers import RENDERERS
+from glance.retime import MAX_FPS, MIN_FPS, retime, retimed_count
 
 if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
     from glance.inference import LipSync
+
+MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 4000x3000 photo: 1.5 GB in memory)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +46,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--face-index", type=int, default=0,
                    help="which face (0 = largest; `glance faces IMAGE` lists them with a numbered preview)")
     p.add_argument("--box", metavar="X,Y,W,H", help="the face to animate, by hand: its box in pixels")
+    p.add_argument("--max-size", type=int, default=MAX_SIZE, metavar="PX",
+                   help=f"scale a photo down to at most PX pixels on its longer side first (default {MAX_SIZE}; "
+                        "0 keeps its size)")
+    p.add_argument("--fps", type=int, help=f"frames per second of the video (default: the model's, 25; "
+                                           f"{MIN_FPS}..{MAX_FPS})")
+    p.add_argument("--crf", type=int, default=18, help="H.264 quality: 0 lossless .. 51 worst (default 18)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.set_defaults(func=run)
 
@@ -75,6 +85,27 @@ def _box(text: str | None, face_index: int) -> tuple[int, int, int, int] | None:
         raise UserError(f"--box {e}") from None
 
 
+def _check_numbers(args: argparse.Namespace) -> None:
+    if args.max_size != 0 and args.max_size < 64:
+        raise UserError(f"--max-size {args.max_size}: give at least 64 px (or 0 to keep the photo's size)")
+    if args.fps is not None and not MIN_FPS <= args.fps <= MAX_FPS:
+        raise UserError(f"--fps {args.fps}: give {MIN_FPS}..{MAX_FPS} frames per second")
+    if not 0 <= args.crf <= 51:
+        raise UserError(f"--crf {args.crf}: H.264 quality runs from 0 (lossless) to 51 (worst)")
+
+
+def _fit(image: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:
+    """(the image scaled down to `max_size` px on its longer side, the scale); 0 or a smaller image: as it is."""
+    longer = max(image.shape[:2])
+    if max_size == 0 or longer <= max_size:
+        return image, 1.0
+    import cv2
+
+    scale = max_size / longer
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
@@ -97,6 +128,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
     box = _box(args.box, args.face_index)
+    _check_numbers(args)
     out = OutputFile(Path(args.output), ".mp4", "the video")
     try:
         frames_dir = FramesFolder(Path(args.frames)) if args.frames else None
@@ -104,7 +136,10 @@ def _run(args: argparse.Namespace) -> int:
         out.undo()
         raise
     try:
-        image = load_image(args.image)
+        image, scale = _fit(load_image(args.image), args.max_size)
+        if box is not None and scale != 1.0:  # the box is in the photo's own pixels
+            box = (round(box[0] * scale), round(box[1] * scale), max(1, round(box[2] * scale)),
+                   max(1, round(box[3] * scale)))
         model = load_model(args.weights, args.device)
         try:
             audio = load_audio(args.audio, model.sample_rate)
@@ -112,17 +147,17 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
         if len(audio) < model.sample_rate // model.fps:
             raise UserError(f"{shown(args.audio)}: the audio is shorter than one video frame (40 ms)")
-        n = model.frame_count(len(audio))
+        fps = args.fps or model.fps
+        n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
         frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
                                                     close_mouth=not args.keep_mouth, renderer=args.renderer,
                                                     box=box)
-        from tqdm import tqdm
-
-        frames = tqdm(frames, total=n, unit="frame", desc="generate", file=sys.stderr, disable=n < 50, leave=False)
+        frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
         if frames_dir is not None:
             frames = frames_dir.save(frames)
+        frames = progress(frames, n)
         try:
-            model.save(out.temp(), frames, args.audio, model.sample_rate, model.fps)  # the input's own soundtrack
+            model.save(out.temp(), frames, args.audio, model.sample_rate, fps, args.crf)  # the input's own sound
             out.commit()
         except AudioReadError as e:
             raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
@@ -135,5 +170,5 @@ def _run(args: argparse.Namespace) -> int:
             frames_dir.undo()
         out.undo()
         raise
-    print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / model.fps:.2f} s)")
+    print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / fps:.2f} s)")
     return 0
