@@ -57,7 +57,10 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
     if seconds > MAX_AUDIO_SECONDS:
         raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {MAX_AUDIO_SECONDS:.0f} s "
                         "(use `glance generate` for longer audio)")
-    rgb = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
+    from glance.generate import MAX_SIZE, fit_photo
+    from glance.inputs import as_image
+
+    rgb = fit_photo(as_image(image), MAX_SIZE)[0]  # RGBA over white; a huge photo scaled as `glance generate` does
     n = model.frame_count(len(audio))
     frames, lips = [], []
     for k, (frame, lip) in enumerate(model.stream_pairs(audio, rgb)):
@@ -67,7 +70,7 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
             progress(k / n, desc=f"frame {k}/{n}")
     fd, path = tempfile.mkstemp(prefix="glance-", suffix=".mp4", dir=out_dir)
     os.close(fd)
-    LipSync.save(path, frames, audio, model.sample_rate, model.fps)
+    LipSync.save(path, frames, audio_path, model.sample_rate, model.fps)  # the recording's own sound
     return path, lip_strip(lips)
 
 
@@ -88,7 +91,7 @@ def build_app(model: LipSync) -> Any:
         gr.Markdown("# glance\nSpeech + one face or lip image -> a video of those lips saying the speech.")
         with gr.Row():
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech", elem_id="audio")
-            image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGB", elem_id="image")
+            image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGBA", elem_id="image")
         button = gr.Button("Generate", variant="primary", elem_id="generate")
         with gr.Row():
             video = gr.Video(label="Result (with sound)", elem_id="result")

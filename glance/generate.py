@@ -94,7 +94,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UserError(f"--crf {args.crf}: H.264 quality runs from 0 (lossless) to 51 (worst)")
 
 
-def _fit(image: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:
+def fit_photo(image: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:
     """(the image scaled down to `max_size` px on its longer side, the scale); 0 or a smaller image: as it is."""
     longer = max(image.shape[:2])
     if max_size == 0 or longer <= max_size:
@@ -136,7 +136,7 @@ def _run(args: argparse.Namespace) -> int:
         out.undo()
         raise
     try:
-        image, scale = _fit(load_image(args.image), args.max_size)
+        image, scale = fit_photo(load_image(args.image), args.max_size)
         if box is not None and scale != 1.0:  # the box is in the photo's own pixels
             box = (round(box[0] * scale), round(box[1] * scale), max(1, round(box[2] * scale)),
                    max(1, round(box[3] * scale)))

@@ -138,3 +138,27 @@ def test_the_first_eta_is_honest(tmp_path: Path, sample_wav: Path, astronaut_png
     etas = [_seconds(m) for m in re.findall(r"<(\d+:\d\d(?::\d\d)?),", err)]
     assert etas, err[-500:]
     assert etas[0] <= 2 * took + 2, (etas[:5], took)  # not minutes for seconds of work
+
+
+def test_demo_page_keeps_the_sound_and_whitens_transparency(tmp_path: Path, sample_wav: Path) -> None:
+    """The browser demo's generation (glance.demo.synthesize, what its button runs) follows the CLI."""
+    from glance.demo import synthesize
+    from glance.inference import LipSync
+
+    speech = load_audio(sample_wav, 48000)
+    wav = tmp_path / "rec.wav"
+    with av.open(str(wav), "w") as out:
+        s = out.add_stream("pcm_s16le", rate=48000)
+        s.layout = "stereo"
+        frame = av.AudioFrame.from_ndarray((np.stack([speech, speech]).T.reshape(1, -1) * 32767).astype(np.int16),
+                                           format="s16", layout="stereo")
+        frame.sample_rate = 48000
+        for p in [*s.encode(frame), *s.encode()]:
+            out.mux(p)
+    rgba = np.concatenate([skimage.data.astronaut(), np.full((512, 512, 1), 255, np.uint8)], axis=2)
+    rgba[:, :96] = 0  # transparent black
+    video, _ = synthesize(LipSync.from_pretrained(), str(wav), rgba, out_dir=str(tmp_path))
+    with av.open(video) as c:
+        a = c.streams.audio[0].codec_context
+        assert (a.sample_rate, a.channels) == (48000, 2)
+    assert _video(Path(video))[4][0][:, 4:90].mean() > 245
