@@ -118,3 +118,14 @@ def test_api_box_and_negative_index(astronaut_png: Path) -> None:
     assert frames.shape[1:] == (64, 64, 3)
     with pytest.raises(UserError, match="count from 0"):
         model.generate(audio, photo, face_index=-1)
+
+
+def test_faces_command_bad_input(tmp_path: Path, sample_wav: Path, astronaut_png: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, message in ([str(tmp_path / "nope.png")], "no such image file"), \
+            ([str(sample_wav)], "not a readable image"), \
+            ([str(astronaut_png), "-o", str(tmp_path / "p.jpg")], "must be a .png file"):
+        assert main(["faces", *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and "Traceback" not in err[0], err
+    assert list(tmp_path.iterdir()) == []
