@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from glance.errors import UserError
 from glance.outputs import OutputFile, shown
+
+if TYPE_CHECKING:
+    from glance.faces import Face
 
 FACE, REJECTED = (255, 40, 40), (150, 150, 150)
 
@@ -20,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def preview(rgb: np.ndarray, faces: list, rejected: list) -> np.ndarray:
+def preview(rgb: np.ndarray, faces: list[Face], rejected: list[tuple[Face, str]]) -> np.ndarray:
     """The photo with each face's box and number (red), rejected detections crossed out (grey)."""
     import cv2
 
