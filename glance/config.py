@@ -165,6 +165,9 @@ class TrainConfig:
     silence: float = 0.0
     shape_lr: float = 1e-3  # the `shape` stage: the shape head alone, on the frozen audio encoder
     shape_closure: float = 4.0  # extra landmark-loss weight of frames where a p/b/m seals the lips
+    # extra loss on the mouth's width (corner to corner, % of the rest width) in the shape stage: rounding and
+    # spreading move only the corners, a small part of a 20-point landmark loss
+    shape_width: float = 0.0
     shape_gate: float = 1.0  # weight of the closure gate's cross-entropy (generator.shape_gate) in the shape stage
     shape_gate_pos: float = 3.0  # weight of the sealed frames in that cross-entropy (they are few: favour recall)
     # at each validation, the gate's threshold is set so that this share of the validation split's sealed frames

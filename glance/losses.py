@@ -48,6 +48,15 @@ def gate_loss(logit: torch.Tensor, sealed: torch.Tensor, pos_weight: float) -> t
     return F.binary_cross_entropy_with_logits(logit, sealed, pos_weight=logit.new_tensor(pos_weight))
 
 
+def width_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error of the mouth width (corner points 0 and 6 of shapes [B, T, 20, 2]), in percent of the
+    rest mouth width (glance.shape.width_of)."""
+    def width(s: torch.Tensor) -> torch.Tensor:
+        return s[..., 6, 0] - s[..., 0, 0]
+
+    return 100.0 * (width(pred) - width(target)).abs().mean()
+
+
 def shape_loss(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
     """Mean absolute error of mouth shapes [B, T, 20, 2] (glance.shape), in percent of the rest mouth width;
     frames weighted by `weight` [B, T] (normalised to mean 1) when given."""

@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--form", choices=("cache", "video"), default="cache",
                    help="cache: the training cache; video: mp4/mpg files with audio in a dataset layout")
-    p.add_argument("--layout", choices=("grid", "lrw"), default="grid")
+    p.add_argument("--layout", choices=("grid", "lrw", "open"), default="grid",
+                   help="sentences: GRID grammar, single LRW-like words, or open vocabulary (4-8 common words)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--shard", help="i/n: do only this machine's share of the shards")
     p.add_argument("--preview", metavar="PNG", help="write a contact sheet of identities and frames")
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("give an output folder, or --preview OUT.png")
     if args.identities < 1 or args.sentences_per_identity < 1:
         raise UserError("--identities and --sentences-per-identity must be >= 1")
+    if args.layout == "open" and args.form == "video":
+        raise UserError("--layout open makes a training cache only (--form cache): it has no dataset folder layout")
     check_voices(TRAIN_VOICES + HELDOUT_VOICES)
     if args.preview:
         from glance.synth.preview import contact_sheet

@@ -19,7 +19,7 @@ from glance.data.cache import Video, write_shard
 from glance.synth.appearance import Identity
 from glance.synth.clip import SynthClip, make_clip
 from glance.synth.render import LipRenderer
-from glance.synth.text import grid_sentence, lrw_word
+from glance.synth.text import grid_sentence, lrw_word, open_sentence
 from glance.synth.tts import HELDOUT_VOICES, TRAIN_VOICES
 
 CLIPS_PER_SHARD = 50
@@ -69,6 +69,8 @@ def plan(seed: int, identities: int, sentences: int, layout: str = "grid") -> li
             if layout == "lrw":
                 word = lrw_word(rng)
                 text, utt = word, f"{word.upper()}_{k * sentences + m + 1:05d}"  # unique across speakers
+            elif layout == "open":
+                text, utt = open_sentence(rng), f"u{m + 1:04d}"
             else:
                 for _ in range(100):
                     text, utt = grid_sentence(rng)

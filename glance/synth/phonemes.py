@@ -89,7 +89,7 @@ MBROLA: dict[str, str] = {
     "x": "k", "tS": "ch", "dZ": "jh", "m": "m", "n": "n", "N": "ng", "l": "l", "5": "l", "r": "r",
     "R": "r", "w": "w", "W": "w", "j": "y", "m=": "m", "n=": "n", "l=": "l", "r=": "er",
     "i": "iy", "I": "ih", "e": "eh", "E": "eh", "{": "ae", "a": "ae", "A": "aa", "Q": "aa", "V": "ah",
-    "O": "ao", "o": "ow", "U": "uh", "u": "uw", "@": "ax", "3": "er", "3`": "er", "@`": "er", "6": "ax",
+    "O": "ao", "O2": "ao", "o": "ow", "U": "uh", "u": "uw", "@": "ax", "3": "er", "3`": "er", "@`": "er", "6": "ax",
     "EI": "ey", "eI": "ey", "AI": "ay", "aI": "ay", "OI": "oy", "oI": "oy", "aU": "aw", "@U": "owd",
     "oU": "owd", "I@": "iax", "e@": "eax", "E@": "eax", "U@": "uax", "O@": "ao", "A@": "aa", "i@": "iax",
 }

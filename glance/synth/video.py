@@ -40,7 +40,7 @@ def _talking_photo(index: int, layout: str) -> TalkingPhoto:
 
 
 def video_path(out: Path, job: ShardJob, clip: ClipJob, layout: str) -> Path:
-    if layout == "grid":
+    if layout in ("grid", "open"):
         return out / job.speaker / f"{clip.utterance}.mpg"
     word = clip.utterance.split("_")[0]
     return out / word / job.split / f"{clip.utterance}.mp4"

@@ -28,7 +28,7 @@ from glance.config import GlanceConfig
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
-from glance.losses import gate_loss, shape_loss
+from glance.losses import gate_loss, shape_loss, width_loss
 from glance.model import GeneratorSide, GlanceNetworks
 from glance.objective import discriminator_terms, generator_terms, weighted_total
 from glance.train.distributed import Dist, EpochSampler, barrier, sync_buffers
@@ -231,6 +231,9 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                     pred, logit = single(batch.mel, audio_feat, parts=True)
                     loss = shape_loss(head.gate(pred, logit), batch.extra["shape"], batch.extra["shape_weight"])
                     terms["shape/l1"] = loss
+                    if cfg.train.shape_width > 0:
+                        terms["shape/width"] = width_loss(head.gate(pred, logit), batch.extra["shape"])
+                        loss = loss + cfg.train.shape_width * terms["shape/width"]
                     if logit is not None and cfg.train.shape_gate > 0:
                         terms["shape/gate_bce"] = gate_loss(logit, batch.extra["sealed"], cfg.train.shape_gate_pos)
                         loss = loss + cfg.train.shape_gate * terms["shape/gate_bce"]
