@@ -72,3 +72,30 @@ def test_trajectory_leads_the_audio() -> None:
     led = trajectory(speech.phones, n, lead=0.08)[:, 0]
     # With a 80 ms lead the opening curve is the same curve two frames earlier.
     assert np.abs(led[:-4] - base[2:-2]).mean() < np.abs(led[:-4] - base[:-4]).mean()
+
+
+@pytest.mark.parametrize("voice", VOICES)
+def test_every_open_word_maps_every_phoneme(voice: str) -> None:
+    """The open layout's whole vocabulary, spoken as a few long sentences (unmapped phonemes raise)."""
+    from glance.synth.text import OPEN_WORDS
+
+    seen: set[str] = set()
+    for start in range(0, len(OPEN_WORDS), 100):
+        seen |= {p.canon for p in synthesize(" ".join(OPEN_WORDS[start:start + 100]), voice).phones}
+    assert seen <= set(CANON) and {"p", "b", "m", "uw", "iy", "w", "f", "v"} <= seen
+
+
+def test_open_layout_speaks_words_the_photo_benchmark_does_not() -> None:
+    import sys
+    from pathlib import Path
+
+    from glance.synth.text import OPEN_WORDS
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from bench_sync_photos import SENTENCES
+
+    jobs = plan(0, 10, 5, "open")
+    texts = [c.text for j in jobs for c in j.clips]
+    words = {w for t in texts for w in t.split()}
+    assert len(texts) == 50 and len(set(texts)) == 50 and all(4 <= len(t.split()) <= 8 for t in texts)
+    assert words <= set(OPEN_WORDS) and not words & {w for s in SENTENCES for w in s.split()}
