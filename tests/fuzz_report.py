@@ -96,7 +96,7 @@ def table(summary: dict[str, Any]) -> str:
     k = summary.get("kill9_training")
     rows.append("")
     if k:
-        rows.append(f"kill -9 during training: {k['kills']} kills at random moments of a {k['steps']}-step run, "
+        rows.append(f"kill -9 during training: {k['kills']} kills at random moments of a run of {k['steps']} steps, "
                     "each resumed: the final weights equal an uninterrupted run's and stats.jsonl holds one row per "
                     f"step ({k['seconds']:.0f} s; recorded only when the test passes).")
         rows.append("")
