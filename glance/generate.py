@@ -43,6 +43,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "without a shape head) for a photo, network for a lip crop")
     p.add_argument("--keep-mouth", action="store_true",
                    help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
+    p.add_argument("--still", action="store_true",
+                   help="a photo: move only the mouth (default: the face also blinks and sways a little with the "
+                        "speech, glance.living)")
+    p.add_argument("--seed", type=int, default=0, help="draws the blinks' times and the sway (default 0)")
     p.add_argument("--face-index", type=int, default=0,
                    help="which face (0 = largest; `glance faces IMAGE` lists them with a numbered preview)")
     p.add_argument("--box", metavar="X,Y,W,H", help="the face to animate, by hand: its box in pixels")
@@ -90,6 +94,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UserError(f"--max-size {args.max_size}: give at least 64 px (or 0 to keep the photo's size)")
     if args.fps is not None and not MIN_FPS <= args.fps <= MAX_FPS:
         raise UserError(f"--fps {args.fps}: give {MIN_FPS}..{MAX_FPS} frames per second")
+    if args.seed < 0:
+        raise UserError(f"--seed {args.seed}: give a whole number >= 0")
     if not 0 <= args.crf <= 51:
         raise UserError(f"--crf {args.crf}: H.264 quality runs from 0 (lossless) to 51 (worst)")
 
@@ -151,7 +157,7 @@ def _run(args: argparse.Namespace) -> int:
         n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
         frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
                                                     close_mouth=not args.keep_mouth, renderer=args.renderer,
-                                                    box=box)
+                                                    box=box, still=args.still, seed=args.seed)
         frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
         if frames_dir is not None:
             frames = frames_dir.save(frames)

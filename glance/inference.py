@@ -29,6 +29,7 @@ from glance.errors import UserError
 from glance.face import is_lip_crop
 from glance.inputs import AudioInput, ImageInput, as_audio, as_image
 from glance.io.audio import check_samples
+from glance.living import LivingFace
 from glance.loudness import normalize_level
 from glance.motion import MotionProbe
 from glance.nn import Generator
@@ -163,14 +164,14 @@ class LipSync:
         return max(1, -(-n_samples // (self.sample_rate // self.fps)))
 
     def prepare(self, image: np.ndarray, face_index: int = 0, close_mouth: bool = True,
-                points: np.ndarray | None = None,
-                box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, FaceTarget | None]:
+                points: np.ndarray | None = None, box: tuple[int, int, int, int] | None = None,
+                target: FaceTarget | None = None) -> tuple[np.ndarray, FaceTarget | None]:
         """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
         With `close_mouth` an open mouth in the image is closed first (glance.closing), so that silence
         gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
         crop, less surely than on a face; `points` (mouth landmarks 48-67 [20, 2] in the crop's pixels,
         as a preprocessed dataset stores them) are used instead when given. `box` (x, y, w, h) names the face
-        of a photo by hand."""
+        of a photo by hand; `target` is the photo's face when it has been found already."""
         size = self.config.generator.image_size
         if _check_image(image) and box is None:
             crop = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
@@ -180,7 +181,7 @@ class LipSync:
                 scale = np.array([size / image.shape[1], size / image.shape[0]])  # x by the width, y by the height
                 return close_identity(crop, np.asarray(points, np.float64) * scale), None
             return close_identity(crop, is_open=self._is_open), None
-        target = find_face(image, face_index, size, box)
+        target = target or find_face(image, face_index, size, box)
         return (close_identity(target.crop, target.points) if close_mouth else target.crop), target
 
     def _windows(self, n: int) -> int:
@@ -314,49 +315,67 @@ class LipSync:
 
     def stream(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
                close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
-               sample_rate: int | None = None) -> Iterator[np.ndarray]:
+               sample_rate: int | None = None, still: bool = False, seed: int = 0) -> Iterator[np.ndarray]:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
         generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
         `face_index` picks a face (0 = largest; `glance faces` lists them), `box` (x, y, w, h) gives one.
-        See the class docstring for what `audio`, `sample_rate` and `image` may be."""
-        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate)
+        A face photo also blinks and sways a little with the speech (glance.living; `seed` draws when), unless
+        `still`. See the class docstring for what `audio`, `sample_rate` and `image` may be."""
+        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate,
+                                  still=still or lips_only, seed=seed)
         return (lips if lips_only else frame for frame, lips in pairs)
 
     def stream_pairs(self, audio: AudioInput, image: ImageInput, face_index: int = 0, close_mouth: bool = True,
                      renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
-                     sample_rate: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield (output frame, its 64x64 lips) pairs; see `stream`."""
+                     sample_rate: int | None = None, still: bool = False,
+                     seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (output frame, its 64x64 lips, taken before the living face moves it) pairs; see `stream`."""
         audio = as_audio(audio, self.sample_rate, sample_rate)
         image = as_image(image)
         if face_index < 0:
             raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise UserError(f"seed {seed!r}: give a whole number >= 0")
         chosen = self.renderer(image, renderer, photo=box is not None)
+        crop = _check_image(image) and box is None
+        face = None if crop else find_face(image, face_index, self.config.generator.image_size, box)
+        pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face)
+        if still or face is None or face.face is None:
+            return pairs
+        living = LivingFace.for_face(face.face, face.photo.shape)
+        return ((living.apply(f, move), lips) for (f, lips), move in
+                zip(pairs, living.moves(audio, self.sample_rate, self.fps, seed), strict=False))
+
+    def _rendered(self, audio: np.ndarray, image: np.ndarray, face_index: int, close_mouth: bool, chosen: str,
+                  box: tuple[int, int, int, int] | None,
+                  face: FaceTarget | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if chosen == "shape":
-            shaped = self.prepare_warp(image, face_index, ShapeWarp, box)
+            shaped = self.prepare_warp(image, face_index, ShapeWarp, box, target=face)
             assert isinstance(shaped, ShapeWarp)
             return ((f, shaped.lips(f)) for f in (shaped.frame(s) for s in self.stream_shapes(audio)))
         if chosen == "warp":
-            warp = self.prepare_warp(image, face_index, box=box)
+            warp = self.prepare_warp(image, face_index, box=box, target=face)
             return ((f, warp.lips(f)) for f in (warp.frame(r) for r in self.stream_openings(audio)))
-        identity, target = self.prepare(image, face_index, close_mouth, box=box)
+        identity, target = self.prepare(image, face_index, close_mouth, box=box, target=face)
         lips = self.stream_lips(audio, identity)
         if target is None:
             return ((f, f) for f in lips)
         return _pasted(target, lips)
 
     def prepare_warp(self, image: np.ndarray, face_index: int = 0, kind: type[MouthWarp] = MouthWarp,
-                     box: tuple[int, int, int, int] | None = None) -> MouthWarp:
-        """The mouth of a face photo (or of a lip crop, read by dlib) for the warp (or shape) renderer."""
+                     box: tuple[int, int, int, int] | None = None, target: FaceTarget | None = None) -> MouthWarp:
+        """The mouth of a face photo (or of a lip crop, read by dlib) for the warp (or shape) renderer; `target`:
+        the photo's face, when found already."""
         if _check_image(image) and box is None:
             return kind.for_crop(image)
-        return kind.for_photo(find_face(image, face_index, self.config.generator.image_size, box))
+        return kind.for_photo(target or find_face(image, face_index, self.config.generator.image_size, box))
 
     def generate(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
                  close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
-                 sample_rate: int | None = None) -> np.ndarray:
+                 sample_rate: int | None = None, still: bool = False, seed: int = 0) -> np.ndarray:
         """All output frames at once: uint8 [N, H, W, 3]; see `stream`."""
         return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box,
-                                         sample_rate=sample_rate)))
+                                         sample_rate=sample_rate, still=still, seed=seed)))
 
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,

@@ -28,6 +28,7 @@ class FaceTarget:
     mask: np.ndarray  # [y1-y0, x1-x0, 1] float32 in [0, 1]
     ring: np.ndarray  # [64, 64] bool, skin ring in crop coordinates (colour matching)
     points: np.ndarray  # [20, 2] mouth landmarks 48-67 in crop pixels
+    face: np.ndarray | None = None  # [68, 2] all the face's dlib landmarks in photo pixels (glance.living)
 
 
 def _even(photo: np.ndarray) -> np.ndarray:
@@ -74,7 +75,8 @@ def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64,
     ring = (rc > 0.75) & (rc < 1.0)
     crop = crop_square(photo, cx, cy, side, size)
     mouth = (points[48:68] - [cx, cy]) * (size / side) + size / 2
-    return FaceTarget(photo, cx, cy, side, crop, (x0, y0, x1, y1), mask.astype(np.float32), ring, mouth)
+    return FaceTarget(photo, cx, cy, side, crop, (x0, y0, x1, y1), mask.astype(np.float32), ring, mouth,
+                      np.asarray(points, np.float64))
 
 
 def paste(target: FaceTarget, lips: np.ndarray, offset: np.ndarray | None = None) -> np.ndarray:

@@ -46,8 +46,8 @@ def test_photo_and_speech_give_a_real_mp4(tmp_path: Path, sample_wav: Path, astr
     from glance.face import detect_faces, landmarks
 
     out = tmp_path / "out.mp4"
-    r = _glance("generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out))
-    assert r.returncode == 0, r.stderr
+    r = _glance("generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out), "--still")
+    assert r.returncode == 0, r.stderr  # --still: only the mouth moves (the living face: tests/test_living.py)
     frames, audio_s = _decode(out)
     assert frames[0].shape == (512, 512, 3)
     speech = load_audio(sample_wav, 16000)
@@ -70,7 +70,7 @@ def test_photo_and_speech_give_a_real_mp4(tmp_path: Path, sample_wav: Path, astr
 def test_network_renderer_pastes_inside_the_mask(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:
     out = tmp_path / "out.mp4"
     r = _glance("generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out),
-                "--renderer", "network")
+                "--renderer", "network", "--still")
     assert r.returncode == 0, r.stderr
     frames, _ = _decode(out)
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
