@@ -39,8 +39,9 @@ def lip_strip(frames: list[np.ndarray], count: int = 8) -> np.ndarray:
 
 
 def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None, progress: Any = None,
-               out_dir: str | None = None) -> tuple[str, np.ndarray]:
-    """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages."""
+               out_dir: str | None = None, still: bool = False) -> tuple[str, np.ndarray]:
+    """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages. A face photo blinks and
+    sways a little (glance.living) unless `still`."""
     from glance.io.audio import AudioReadError, load_audio
 
     if not audio_path:
@@ -63,7 +64,7 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
     rgb = fit_photo(as_image(image), MAX_SIZE)[0]  # RGBA over white; a huge photo scaled as `glance generate` does
     n = model.frame_count(len(audio))
     frames, lips = [], []
-    for k, (frame, lip) in enumerate(model.stream_pairs(audio, rgb)):
+    for k, (frame, lip) in enumerate(model.stream_pairs(audio, rgb, still=still)):
         frames.append(frame)
         lips.append(lip)
         if progress is not None and k % 10 == 0:
@@ -77,10 +78,10 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
 def build_app(model: LipSync) -> Any:
     import gradio as gr
 
-    def handler(audio_path: str | None, image: np.ndarray | None,
+    def handler(audio_path: str | None, image: np.ndarray | None, still: bool = False,
                 progress: gr.Progress = gr.Progress()) -> tuple[str, np.ndarray, str]:  # noqa: B008
         try:
-            video, strip = synthesize(model, audio_path, image, progress)
+            video, strip = synthesize(model, audio_path, image, progress, still=bool(still))
         except UserError as e:
             raise gr.Error(str(e)) from None
         note = "" if model.trained else "Untrained model: the lips do not follow the speech yet."
@@ -92,12 +93,13 @@ def build_app(model: LipSync) -> Any:
         with gr.Row():
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech", elem_id="audio")
             image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGBA", elem_id="image")
+        still = gr.Checkbox(False, label="Still: move only the mouth (no blinks or head sway)", elem_id="still")
         button = gr.Button("Generate", variant="primary", elem_id="generate")
         with gr.Row():
             video = gr.Video(label="Result (with sound)", elem_id="result")
             strip = gr.Image(label="64x64 lip frames", elem_id="strip")
         note = gr.Markdown()
-        button.click(handler, inputs=[audio, image], outputs=[video, strip, note], api_name="generate")
+        button.click(handler, inputs=[audio, image, still], outputs=[video, strip, note], api_name="generate")
         gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
     return app
 
