@@ -31,6 +31,7 @@ UPPER_SHARE = 0.65  # of the lid gap, closed by the upper lid
 RAISE = 0.18  # eye widths: the upper lid taken this far above dlib's points at the middle (they often sit low)
 LASH, LASH_PX = 0.45, 0.035  # the lash line drawn along the closing lid: darkening, half-width in eye widths
 ABOVE, BELOW = 0.35, 0.35  # eye widths of skin above and below the lids that follow them
+CORNER = 0.06  # of the eye's width: each corner taken this much further out along the corner line
 MIN_EYE_PX = 6.0  # narrower eyes are left alone
 
 
@@ -94,7 +95,9 @@ class EyeWarp:
     def for_eye(cls, points: np.ndarray, shape: tuple[int, ...]) -> EyeWarp | None:
         """The warp of an eye from its six dlib points [6, 2] (corner, upper lid x2, corner, lower lid x2) in an
         image of `shape`; None for an eye too small to blink visibly or reaching outside the image."""
-        p = np.asarray(points, np.float64)
+        p = np.asarray(points, np.float64).copy()
+        axis = p[3] - p[0]
+        p[0], p[3] = p[0] - CORNER * axis, p[3] + CORNER * axis  # dlib's corners sit inside the lids' meeting
         axis = p[3] - p[0]
         width = float(np.hypot(*axis))
         if width < MIN_EYE_PX:
