@@ -145,3 +145,11 @@ def test_cli_still_and_bad_seed(tmp_path: Path, sample_wav: Path, astronaut_png:
     first, last = read_image(str(pngs[0])), read_image(str(pngs[-1]))
     eyes = slice(80, 120), slice(180, 270)  # the astronaut's eyes and brows
     assert np.array_equal(first[eyes], last[eyes])
+
+
+def test_api_refuses_a_bad_seed(model, speech: np.ndarray, astronaut_png: Path) -> None:  # type: ignore[no-untyped-def]
+    from glance.errors import UserError
+
+    for seed in (-1, 1.5, True):
+        with pytest.raises(UserError, match="seed"):
+            model.generate(speech[:8000], astronaut_png, seed=seed)
