@@ -9,10 +9,12 @@ closed) and opens them in 0.22 s, eased at both ends.
 
 The warp, per eye, from dlib's six eye points (36-41, 42-47) in the eye's own frame (along the corner line and
 across it, so a tilted head blinks along its own axis): each lid is a smooth cubic through its two points that
-meets the other at the corners. Closing by c moves the upper lid down by 0.75 c of the gap and the lower lid up by
-0.25 c, so that shut lids meet at the lash line; the skin from 0.45 eye widths above the upper lid stretches down
-with it, the skin to 0.30 below the lower lid follows it, and the eyeball between is squeezed to nothing. Nothing
-outside that band moves.
+meets the other at the corners, taken 6% of the eye's width further out than dlib's (its corners sit inside the
+lids' meeting). dlib's upper-lid points often sit low, inside the iris (Grace Hopper's do), so the upper lid is
+taken up to 0.18 eye widths higher in the middle. Closing by c moves the upper lid down by 0.65 c of the gap and
+the lower lid up by 0.35 c; the skin 0.35 eye widths above the upper lid stretches down with it, the skin 0.35
+below the lower lid follows it, the eyeball between is squeezed to nothing, and a lash line (up to 45% darker)
+is drawn along the closing upper lid. Nothing outside that band moves.
 """
 
 from __future__ import annotations
