@@ -170,9 +170,10 @@ class TrainConfig:
     shape_width: float = 0.0
     shape_gate: float = 1.0  # weight of the closure gate's cross-entropy (generator.shape_gate) in the shape stage
     shape_gate_pos: float = 3.0  # weight of the sealed frames in that cross-entropy (they are few: favour recall)
-    # at each validation, the gate's threshold is set so that this share of the validation split's sealed frames
-    # close (the held-out voice's seals score lower than the training voices'); 0 keeps the threshold at 0
-    shape_gate_recall: float = 0.9
+    # at each validation, the gate's threshold is set so that it closes this share of the validation split's
+    # clearly open frames (truth opening > 0.09 rest widths): as many p/b/m seals close as that allows (a mouth
+    # snapping shut mid-vowel is worse than a seal missed); 0 keeps the threshold at 0
+    shape_gate_false: float = 0.05
     # augmentation: stretch training log-mels along frequency by up to this share (vocal tract length), so what
     # is learnt carries over to voices of other pitch and size (the held-out voice is a woman's)
     mel_warp: float = 0.0
@@ -340,8 +341,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.shape_cmn needs generator.shape_encoder = \"own\"")
     if g.shape_encoder not in ("shared", "own"):
         raise ConfigError(f"generator.shape_encoder must be shared or own, not {g.shape_encoder!r}")
-    if not 0.0 <= cfg.train.shape_gate_recall < 1.0:
-        raise ConfigError(f"train.shape_gate_recall is a share in [0, 1), not {cfg.train.shape_gate_recall}")
+    if not 0.0 <= cfg.train.shape_gate_false < 1.0:
+        raise ConfigError(f"train.shape_gate_false is a share in [0, 1), not {cfg.train.shape_gate_false}")
     if not 0.0 <= cfg.train.tempo < 1.0:
         raise ConfigError(f"train.tempo is a share in [0, 1), not {cfg.train.tempo}")
     if not 0.0 <= cfg.train.mel_warp < 0.5:

@@ -111,7 +111,8 @@ class ShapeHead(nn.Module):
     With a closure gate (cfg.shape_gate) one more output per frame is the logit that the lips are sealed
     (p/b/m); where it fires the shape becomes `closed_shape`, the corpus's mean sealed shape: softly by its
     sigmoid in training, fully where the logit is above `gate_threshold` in eval mode (as in inference); that
-    threshold is set on the validation split so that a share `train.shape_gate_recall` of its seals close."""
+    threshold is set on the validation split so that the gate closes a share `train.shape_gate_false` of its
+    clearly open frames."""
 
     basis_mean: torch.Tensor
     basis_components: torch.Tensor

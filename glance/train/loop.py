@@ -265,8 +265,8 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
             if d.main and sample_now and opts.stage in ("gan", "autoencoder"):
                 log.samples(step, nets, val_ds, opts.stage, device, generator=ema)  # the exported generator
             if d.main and opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
-                if opts.stage == "shape" and head is not None and head.gated and cfg.train.shape_gate_recall > 0:
-                    calibrate_gate(nets.generator, cfg, val_ds, cfg.train.shape_gate_recall, device)
+                if opts.stage == "shape" and head is not None and head.gated and cfg.train.shape_gate_false > 0:
+                    calibrate_gate(nets.generator, cfg, val_ds, cfg.train.shape_gate_false, device)
                 metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device, generator=ema)
                 log.metrics(step, val_split, metrics)
             keep_now = opts.keep_every and step % opts.keep_every == 0

@@ -16,7 +16,7 @@ from glance.errors import UserError
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow, multiscale_epe
 from glance.nn.generator import Generator, ShapeHead
-from glance.shape import ShapeBasis
+from glance.shape import CLOSED, ShapeBasis, opening_of
 
 STAGES = ("flow", "autoencoder", "gan", "shape")
 EXPORTS = {"flow": "flow.safetensors", "autoencoder": "autoencoder.safetensors", "gan": "generator.safetensors",
@@ -140,9 +140,11 @@ def fit_basis(head: ShapeHead, ds: LipClipDataset, clips: int = 600) -> None:
             head.closed_shape.copy_(torch.from_numpy(shapes[sealed].mean(0).reshape(40).astype(np.float32)))
 
 
-def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, recall: float, device: torch.device) -> float:
-    """Set the shape head's gate threshold to the (1 - recall) quantile of its closure logits on the sealed
-    frames of every clip of `ds`, computed as inference does (windows cross-faded); returns it."""
+def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, false_rate: float,
+                   device: torch.device) -> float:
+    """Set the shape head's gate threshold to the (1 - false_rate) quantile of its closure logits on the frames
+    of every clip of `ds` that the truth holds clearly open (opening > 3 x CLOSED), computed as inference does
+    (windows cross-faded); returns it."""
     from glance.inference import LipSync
 
     head = gen.shape_head
@@ -151,14 +153,14 @@ def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, recall
     model = LipSync(gen.eval(), cfg, ds.stats, True, str(device))
     logits = []
     for i, item in enumerate(ds.items):
-        lg, sealed = model.gate_logits_of_mel(np.asarray(ds.cache.mel(item))), ds.sealed_frames(i)
-        n = min(len(lg), len(sealed))
-        logits.append(lg[:n][sealed[:n]])
+        lg, truth = model.gate_logits_of_mel(np.asarray(ds.cache.mel(item))), ds.clip_shapes(i)
+        n = min(len(lg), len(truth))
+        logits.append(lg[:n][opening_of(truth[:n]) > 3 * CLOSED])
     gen.train(was)
     pooled = np.concatenate(logits) if logits else np.zeros(0)
     if len(pooled):
         with torch.no_grad():
-            head.gate_threshold.fill_(float(np.quantile(pooled, 1.0 - recall)))
+            head.gate_threshold.fill_(float(np.quantile(pooled, 1.0 - false_rate)))
     return float(head.gate_threshold)
 
 
