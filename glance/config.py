@@ -318,8 +318,15 @@ def load_config(spec: str) -> GlanceConfig:
     return validate(cfg)
 
 
+# Settings that saved configs may hold but that no longer exist (section -> names); dropped on reading, so
+# that runs written before a rename still resume and load. Config files given by hand are not forgiven.
+RETIRED = {"train": ("shape_gate_recall",)}  # replaced by train.shape_gate_false
+
+
 def config_from_dict(data: dict[str, Any]) -> GlanceConfig:
     """Rebuild a config saved with `GlanceConfig.to_dict` (e.g. from a checkpoint)."""
+    data = {k: ({n: x for n, x in v.items() if n not in RETIRED.get(k, ())} if isinstance(v, dict) else v)
+            for k, v in data.items()}
     return validate(_apply(GlanceConfig(), data, ""))
 
 

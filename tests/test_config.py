@@ -56,3 +56,12 @@ def test_unknown_names() -> None:
         load_config("huge")
     with pytest.raises(ConfigError, match="unknown ablation 'z'"):
         load_config("tiny+z")
+
+
+def test_saved_configs_with_retired_settings_still_load() -> None:
+    saved = load_config("tiny+shape").to_dict()
+    saved["train"]["shape_gate_recall"] = 0.9  # written by runs before the rename to shape_gate_false
+    assert config_from_dict(saved).train.shape_gate_false == 0.05
+    saved["train"]["no_such_setting"] = 1
+    with pytest.raises(ConfigError, match="no_such_setting"):
+        config_from_dict(saved)
