@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
 # Reproduce the bundled default model from an empty checkout:
 #   synthetic corpus -> flow net -> perceptual autoencoder -> GAN (tiny+release+skips) -> fine-tuning with
-#   silent windows (tiny+release+skips+silence, from the GAN's state) -> evaluation -> motion probe (for the
-#   warp renderer of real photos) -> glance/assets/.
+#   silent windows (tiny+release+skips+silence, from the GAN's state) -> evaluation -> shape head (its own
+#   copy of E_s and a closure gate, trained on the corpus's mouth landmarks with the generator frozen; drives
+#   the shape renderer of real photos) -> sync report -> motion probe (for the warp renderer) -> glance/assets/.
 # Every stage resumes where it stopped; run the script again after an interruption.
-# Budget knobs: FLOW_STEPS, AE_STEPS, GAN_STEPS, TUNE_STEPS (the shipped model's card says what it used).
+# Budget knobs: FLOW_STEPS, AE_STEPS, GAN_STEPS, TUNE_STEPS, SHAPE_STEPS (the shipped model's card says what
+# it used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-data/corpus}
+OPEN_DATA=${OPEN_DATA:-data/open}  # open-vocabulary sentences: the shape head's corpus
 RUN=${RUN:-runs/default}
 TUNED=${TUNED:-runs/default-tuned}
 CONFIG=${CONFIG:-tiny+release+skips}
 TUNE_CONFIG=${TUNE_CONFIG:-tiny+release+skips+silence}
+SHAPED=${SHAPED:-runs/default-shape}
+SHAPE_CONFIG=${SHAPE_CONFIG:-tiny+release+skips+silence+shape+shape_own+mel_warp}
 FLOW_STEPS=${FLOW_STEPS:-800}
 AE_STEPS=${AE_STEPS:-600}
 GAN_STEPS=${GAN_STEPS:-1600}
 TUNE_STEPS=${TUNE_STEPS:-1000}
+SHAPE_STEPS=${SHAPE_STEPS:-12000}
 G=.venv/bin/glance
 
 make setup
 [ -f "$DATA/manifest.jsonl" ] || $G synth "$DATA" --identities 300 --sentences-per-identity 12 --seed 0
+[ -f "$OPEN_DATA/manifest.jsonl" ] || $G synth "$OPEN_DATA" --identities 300 --sentences-per-identity 12 --seed 0 \
+  --layout open
 
 stage() {  # stage RUN CONFIG NAME STEPS BATCH [extra options]
   local run=$1 config=$2 name=$3 steps=$4 batch=$5 resume=()
@@ -35,5 +43,11 @@ mkdir -p "$TUNED"
 cp -n "$RUN/flow.safetensors" "$RUN/autoencoder.safetensors" "$TUNED/"
 stage "$TUNED" "$TUNE_CONFIG" gan "$TUNE_STEPS" 8 --init "$RUN/gan/state.safetensors"
 $G evaluate "$TUNED" --data "$DATA" --split test --limit 240 --closure 30
-$G motion "$TUNED/generator.safetensors" --data "$DATA" -o glance/assets/default.safetensors
-echo "default model: glance/assets/default.safetensors (from $TUNED)"
+mkdir -p "$SHAPED"
+cp -n "$TUNED/generator.safetensors" "$SHAPED/"
+DATA="$OPEN_DATA" stage "$SHAPED" "$SHAPE_CONFIG" shape "$SHAPE_STEPS" 16 --eval-every 1000 --eval-windows 400 \
+  --keep-every 1000
+$G motion "$SHAPED/shape.safetensors" --data "$DATA" -o glance/assets/default.safetensors
+$G evaluate glance/assets/default.safetensors --data "$OPEN_DATA" --sync --limit 120 --out docs/sync
+$G evaluate glance/assets/default.safetensors --data "$DATA" --sync --limit 120 --out docs/sync_gridtest
+echo "default model: glance/assets/default.safetensors (from $SHAPED)"

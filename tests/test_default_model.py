@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,35 @@ def test_bundled_model_is_small_complete_and_documented() -> None:
     assert DEFAULT_WEIGHTS.stat().st_size <= 25 * 2**20
     ckpt = load_checkpoint(DEFAULT_WEIGHTS, kind="generator")
     card = (DEFAULT_WEIGHTS.parent / "MODEL_CARD.md").read_text()
-    assert f"{ckpt.extra['step']:,} GAN steps" in card, "the card names the shipped step"
+    assert f"{ckpt.extra['step']:,} shape steps" in card, "the card names the shipped step"
     model = LipSync.from_pretrained()
     assert model.config.generator.identity_skips and model.motion is not None
+    head = model.generator.shape_head
+    assert head is not None and head.gated and float(head.gate_threshold) != 0, "a shape head, its gate calibrated"
+    sync = json.loads((Path(__file__).resolve().parent.parent / "docs" / "sync.json").read_text())["sources"]
+    for src in ("generator", "loudness"):  # the card's sync table is docs/sync.json's
+        s = sync[src]
+        assert f"| {s['opening_r']:.3f} | {s['opening_mae']:.3f} | {s['bilabial_closure']:.0%} |" in card, src
     assert ckpt.extra["motion"]["test_corr"] > 0.6, "the card's motion numbers come from the checkpoint"
     assert f"{ckpt.extra['motion']['test_corr']:.2f}" in card
     assert len(model.audio_stats.mean) == model.config.audio.n_mels
+
+
+def test_shape_head_beats_a_loudness_envelope(cache_dir: Path) -> None:
+    """The shipped shape head against a loudness envelope (floor and gain fitted on the validation split)
+    driving the same mouth shapes, on the test split of another corpus seed (held-out identities, held-out
+    voice): the opening follows the truth better, p/b/m frames close, rounded vowels are narrower than spread."""
+    from glance.eval.sync import model_sources, sync_report
+
+    model = LipSync.from_pretrained()
+    cache = Cache(cache_dir)
+    sources = model_sources(model, cache)
+    sources = {k: sources[k] for k in ("generator", "loudness")}
+    report = sync_report(sources, cache, "test")
+    gen, loud = report["sources"]["generator"], report["sources"]["loudness"]
+    assert gen["opening_r"] > loud["opening_r"] + 0.05, report
+    assert gen["bilabial_closure"] >= loud["bilabial_closure"] + 0.1, report  # 14 p/b/m frames in this split
+    assert gen["width_ratio"] < loud["width_ratio"] - 0.02, report
 
 
 def test_speech_moves_the_lips_and_silence_holds_them(cache_dir: Path, sample_wav: Path) -> None:
@@ -67,7 +91,7 @@ def test_motion_opens_with_speech_and_rests_in_silence(sample_wav: Path, astrona
     assert change[boundaries].max() <= np.delete(change, boundaries).max(), "no jump where windows meet"
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     lips = model.generate(speech[:rate], photo, lips_only=True)
-    assert lips.shape == (25, 64, 64, 3) and model.renderer(photo) == "warp"
+    assert lips.shape == (25, 64, 64, 3) and model.renderer(photo) == "shape"  # warp on request
     crop = model.prepare(photo, close_mouth=False)[0]  # a real lip crop: the network's by default, warp on request
     assert model.renderer(crop) == "network"
     warped = model.generate(speech[:rate], crop, renderer="warp")
