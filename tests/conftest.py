@@ -2,9 +2,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pytest
 import torch
+
+if TYPE_CHECKING:
+    from glance.inference import LipSync
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
@@ -32,3 +37,19 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["synth", str(root), "--identities", "5", "--sentences-per-identity", "4", "--seed", "1",
                  "--workers", "2"]) == 0
     return root
+
+
+@pytest.fixture(scope="session")
+def model() -> LipSync:
+    """The bundled model, loaded once (tests that need another define their own `model`)."""
+    from glance.inference import LipSync
+
+    return LipSync.from_pretrained()
+
+
+@pytest.fixture(scope="session")
+def speech(sample_wav: Path) -> np.ndarray:
+    """The bundled speech sample at 16 kHz, mono float32."""
+    from glance.io.audio import load_audio
+
+    return load_audio(sample_wav, 16000)

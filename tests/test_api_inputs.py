@@ -17,16 +17,6 @@ from glance.io.audio import load_audio
 from glance.io.image import read_image
 
 
-@pytest.fixture(scope="module")
-def model() -> LipSync:
-    return LipSync.from_pretrained()
-
-
-@pytest.fixture(scope="module")
-def speech(sample_wav: Path) -> np.ndarray:
-    return load_audio(sample_wav, 16000)
-
-
 def _close(a: np.ndarray, b: np.ndarray, tol: float = 1e-3) -> bool:
     n = min(len(a), len(b))
     return abs(len(a) - len(b)) <= 16 and float(np.abs(a[:n] - b[:n]).max()) < tol

@@ -29,13 +29,6 @@ def ear(p: np.ndarray) -> float:
 
 
 @pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
-    from glance.inference import LipSync
-
-    return LipSync.from_pretrained()
-
-
-@pytest.fixture(scope="module")
 def speech(sample_wav: Path) -> np.ndarray:
     return np.tile(load_audio(sample_wav, 16000), SECONDS_REPEATS)
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from glance.inference import LipSync
-from glance.io.audio import load_audio
 from glance.io.image import read_image
 from glance.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
 from glance.synth.appearance import Identity
@@ -21,16 +19,6 @@ LEVELS = (-10, -20, -30, -36, -42, -45)  # dBFS RMS of the whole file
 def _at(audio: np.ndarray, dbfs: float) -> np.ndarray:
     rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
     return (audio * 10 ** ((dbfs - 20 * np.log10(rms)) / 20)).astype(np.float32)
-
-
-@pytest.fixture(scope="module")
-def model() -> LipSync:
-    return LipSync.from_pretrained()
-
-
-@pytest.fixture(scope="module")
-def speech(sample_wav: Path) -> np.ndarray:
-    return load_audio(sample_wav, 16000)
 
 
 def test_active_level_follows_the_gain_and_ignores_pauses(speech: np.ndarray) -> None:
