@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from glance import batch_jobs
 from glance.errors import Terminated, UserError
 from glance.io.audio import AudioReadError, load_audio
 from glance.io.image import read_image
@@ -29,9 +30,9 @@ MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="speech + one lip/face image -> lip-synced mp4")
-    p.add_argument("--audio", required=True, help="speech: wav, mp3, flac, ogg, m4a or a video's audio track")
-    p.add_argument("--image", required=True, help="a lip crop or a photo with a face")
-    p.add_argument("-o", "--output", required=True, help="output mp4")
+    p.add_argument("--audio", help="speech: wav, mp3, flac, ogg, m4a or a video's audio track")
+    p.add_argument("--image", help="a lip crop or a photo with a face")
+    p.add_argument("-o", "--output", help="output mp4")
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.add_argument("--lips-only", action="store_true",
                    help="write the 64x64 lip video (the mouth crop) instead of the whole photo")
@@ -57,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                            f"{MIN_FPS}..{MAX_FPS})")
     p.add_argument("--crf", type=int, default=18, help="H.264 quality: 0 lossless .. 51 worst (default 18)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    batch_jobs.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -112,6 +114,49 @@ def fit_photo(image: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
 
 
+def prepare_image(path: str, max_size: int, box: tuple[int, int, int, int] | None
+                  ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """The image scaled by --max-size, and --box scaled with it (the box is in the photo's own pixels)."""
+    image, scale = fit_photo(load_image(path), max_size)
+    if box is not None and scale != 1.0:
+        box = (round(box[0] * scale), round(box[1] * scale), max(1, round(box[2] * scale)),
+               max(1, round(box[3] * scale)))
+    return image, box
+
+
+def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image: np.ndarray,
+               box: tuple[int, int, int, int] | None, out: OutputFile, frames_dir: FramesFolder | None = None,
+               bar: bool = True) -> tuple[int, int]:
+    """One video: speech file + a prepared image -> `out` (committed), under the other options of `args`;
+    shared by a single `glance generate` and each job of `--batch`. Returns (frames, fps)."""
+    try:
+        audio = load_audio(audio_path, model.sample_rate)
+    except AudioReadError as e:
+        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
+    if len(audio) < model.sample_rate // model.fps:
+        raise UserError(f"{shown(audio_path)}: the audio is shorter than one video frame (40 ms)")
+    fps = args.fps or model.fps
+    n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
+    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
+                                                close_mouth=not args.keep_mouth, renderer=args.renderer,
+                                                box=box, still=args.still, seed=args.seed)
+    frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
+    if frames_dir is not None:
+        frames = frames_dir.save(frames)
+    if bar:
+        frames = progress(frames, n)
+    try:
+        model.save(out.temp(), frames, audio_path, model.sample_rate, fps, args.crf)  # the input's own sound
+        out.commit()
+    except AudioReadError as e:
+        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise UserError(f"{shown(out.path)}: the disk is full ({e.strerror})") from None
+        raise UserError(f"{shown(out.path)}: cannot write the video ({e.strerror or e})") from None
+    return n, fps
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
@@ -133,6 +178,15 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError("--device cuda asked, but this torch sees no CUDA GPU: use --device cpu")
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
+    if args.batch is not None:
+        _check_numbers(args)
+        return batch_jobs.run_batch(args)
+    missing = [flag for flag in ("--audio", "--image", "--output") if getattr(args, flag.lstrip("-")) is None]
+    if missing:
+        raise UserError(f"give {', '.join(missing)} (or --batch JOBS_CSV for many videos)")
+    for flag in ("--workers", "--shard", "--overwrite"):
+        if getattr(args, flag.lstrip("-")) not in (None, False, 1):
+            raise UserError(f"{flag} goes with --batch JOBS_CSV")
     box = _box(args.box, args.face_index)
     _check_numbers(args)
     out = OutputFile(Path(args.output), ".mp4", "the video")
@@ -142,35 +196,9 @@ def _run(args: argparse.Namespace) -> int:
         out.undo()
         raise
     try:
-        image, scale = fit_photo(load_image(args.image), args.max_size)
-        if box is not None and scale != 1.0:  # the box is in the photo's own pixels
-            box = (round(box[0] * scale), round(box[1] * scale), max(1, round(box[2] * scale)),
-                   max(1, round(box[3] * scale)))
+        image, box = prepare_image(args.image, args.max_size, box)
         model = load_model(args.weights, args.device)
-        try:
-            audio = load_audio(args.audio, model.sample_rate)
-        except AudioReadError as e:
-            raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
-        if len(audio) < model.sample_rate // model.fps:
-            raise UserError(f"{shown(args.audio)}: the audio is shorter than one video frame (40 ms)")
-        fps = args.fps or model.fps
-        n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
-        frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
-                                                    close_mouth=not args.keep_mouth, renderer=args.renderer,
-                                                    box=box, still=args.still, seed=args.seed)
-        frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
-        if frames_dir is not None:
-            frames = frames_dir.save(frames)
-        frames = progress(frames, n)
-        try:
-            model.save(out.temp(), frames, args.audio, model.sample_rate, fps, args.crf)  # the input's own sound
-            out.commit()
-        except AudioReadError as e:
-            raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
-        except OSError as e:
-            if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-                raise UserError(f"{shown(out.path)}: the disk is full ({e.strerror})") from None
-            raise UserError(f"{shown(out.path)}: cannot write the video ({e.strerror or e})") from None
+        n, fps = make_video(model, args, args.audio, image, box, out, frames_dir)
     except BaseException:
         if frames_dir is not None:
             frames_dir.undo()
