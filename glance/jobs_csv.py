@@ -49,6 +49,13 @@ def read_jobs(csv_path: Path) -> list[Job]:
         jobs.append(Job(number, audio, image, output, tuple(cells)))
     if not jobs:
         raise UserError(f"--batch {shown(csv_path)}: no jobs in it (one a line: audio,image,output)")
+    first_line: dict[Path, int] = {}
+    for job in jobs:  # two jobs writing one file would overwrite each other (or race, with --workers)
+        key = job.output.resolve()
+        if key in first_line:
+            raise UserError(f"--batch {shown(csv_path)} lines {first_line[key]} and {job.line}: "
+                            f"the same output {job.given[2]}")
+        first_line[key] = job.line
     return jobs
 
 

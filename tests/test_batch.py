@@ -105,6 +105,7 @@ def test_two_workers_make_every_video(tmp_path: Path, folder: Path) -> None:
     ("s0.wav,face.png\n", "line 1"),
     ("audio,image,output\ns0.wav,face.png,a.mp4\ns1.wav,,b.mp4\n", "line 3"),
     (b"\xff\xfe\x00bad", "cannot read"),
+    ("s0.wav,face.png,a.mp4\ns1.wav,face.png,./a.mp4\n", "lines 1 and 2: the same output"),
 ])
 def test_a_malformed_csv_is_one_line_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                         text: str | bytes, says: str) -> None:
