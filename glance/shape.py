@@ -22,6 +22,7 @@ import torch
 
 POINTS = 20
 CLOSED = 0.03  # rest mouth widths: an inner opening below this is sealed lips (1.5 px on a 50-px mouth)
+WIDE = 3 * CLOSED  # a truth opening above this is clearly open: a closed mouth there is a false closure
 REST_MARGIN = 0.08  # s: a rest frame's visual time lies this far inside a silence
 
 

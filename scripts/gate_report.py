@@ -19,7 +19,7 @@ import numpy as np
 
 from glance.data.cache import Cache
 from glance.inference import LipSync
-from glance.shape import CLOSED, clip_shapes, frame_classes, opening_of
+from glance.shape import WIDE, clip_shapes, frame_classes, opening_of
 
 LIMITS = {"train": 150, "val": 0, "test": 120}  # clips per split (0: all)
 
@@ -33,7 +33,7 @@ def split_logits(model: LipSync, cache: Cache, split: str, limit: int) -> tuple[
         truth = clip_shapes(it, np.asarray(cache.landmarks(it)))
         n = min(len(lg), len(truth))
         seal.append(lg[:n][frame_classes(it, n) == "bilabial"])
-        wide.append(lg[:n][opening_of(truth[:n]) > 3 * CLOSED])
+        wide.append(lg[:n][opening_of(truth[:n]) > WIDE])
     return np.concatenate(seal), np.concatenate(wide)
 
 

@@ -11,6 +11,7 @@ from glance.data.cache import Cache
 from glance.eval.sync import LoudnessBaseline, loudness_db, summarise, sync_report
 from glance.shape import (
     CLOSED,
+    WIDE,
     ShapeBasis,
     clip_shapes,
     frame_classes,
@@ -175,7 +176,7 @@ def test_gate_calibration_closes_the_asked_share_of_open_frames(cache_dir: Path)
     ds = LipClipDataset(Cache(cache_dir), "train", frames=16, shapes=True)
     fit_basis(head, ds)
     model = LipSync(gen.eval(), cfg, ds.stats, True, "cpu")
-    wide = [opening_of(ds.clip_shapes(i)) > 3 * CLOSED for i in range(len(ds.items))]
+    wide = [opening_of(ds.clip_shapes(i)) > WIDE for i in range(len(ds.items))]
     assert sum(w.sum() for w in wide) >= 100
     for rate in (0.05, 0.5):
         calibrate_gate(gen, cfg, ds, rate, torch.device("cpu"))

@@ -25,7 +25,7 @@ import numpy as np
 
 from glance.data.cache import Cache
 from glance.motion import mouth_features
-from glance.shape import CLOSED, ShapeBasis, clip_shapes, frame_classes, opening_of, opening_shape, width_of
+from glance.shape import CLOSED, WIDE, ShapeBasis, clip_shapes, frame_classes, opening_of, opening_shape, width_of
 
 CLASSES = ("bilabial", "rounded", "spread", "other")
 
@@ -89,7 +89,7 @@ def summarise(shapes: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> dic
         m = classes == (c if c != "other" else "")
         per[c] = {"frames": int(m.sum()), "opening": float(o[m].mean()), "width": float(w[m].mean()),
                   "closed": float((o[m] < CLOSED).mean())}
-    wide = ot > 3 * CLOSED  # the truth clearly open: a closed mouth there is a false closure
+    wide = ot > WIDE
     return {"opening_r": r, "opening_mae": float(np.abs(o - ot).mean()),
             "bilabial_closure": per["bilabial"]["closed"], "false_closure": float((o[wide] < CLOSED).mean()),
             "width_ratio": per["rounded"]["width"] / per["spread"]["width"], "classes": per}

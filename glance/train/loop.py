@@ -115,7 +115,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                                     tempo=cfg.train.tempo if opts.stage == "shape" else 0.0))
     val_split = "val" if cache.split("val") else "test"
     val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats,
-                            shapes=opts.stage == "shape", closure_weight=1.0)  # flags sealed frames
+                            shapes=opts.stage == "shape")
     if len(train_ds) < per_rank * d.world:
         raise UserError(f"{opts.data} has {len(train_ds)} training windows, fewer than one batch "
                         f"({cfg.train.batch_size}): make a larger corpus or use --batch-size")
@@ -229,10 +229,11 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                     with torch.no_grad():
                         audio_feat = nets.generator.audio_encoder(batch.mel) if head.needs_shared() else None
                     pred, logit = single(batch.mel, audio_feat, parts=True)
-                    loss = shape_loss(head.gate(pred, logit), batch.extra["shape"], batch.extra["shape_weight"])
+                    gated = head.gate(pred, logit)
+                    loss = shape_loss(gated, batch.extra["shape"], batch.extra["shape_weight"])
                     terms["shape/l1"] = loss
                     if cfg.train.shape_width > 0:
-                        terms["shape/width"] = width_loss(head.gate(pred, logit), batch.extra["shape"])
+                        terms["shape/width"] = width_loss(gated, batch.extra["shape"])
                         loss = loss + cfg.train.shape_width * terms["shape/width"]
                     if logit is not None and cfg.train.shape_gate > 0:
                         terms["shape/gate_bce"] = gate_loss(logit, batch.extra["sealed"], cfg.train.shape_gate_pos)

@@ -16,7 +16,7 @@ from glance.errors import UserError
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow, multiscale_epe
 from glance.nn.generator import Generator, ShapeHead
-from glance.shape import CLOSED, ShapeBasis, opening_of
+from glance.shape import WIDE, ShapeBasis, opening_of
 
 STAGES = ("flow", "autoencoder", "gan", "shape")
 EXPORTS = {"flow": "flow.safetensors", "autoencoder": "autoencoder.safetensors", "gan": "generator.safetensors",
@@ -143,7 +143,7 @@ def fit_basis(head: ShapeHead, ds: LipClipDataset, clips: int = 600) -> None:
 def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, false_rate: float,
                    device: torch.device) -> float:
     """Set the shape head's gate threshold to the (1 - false_rate) quantile of its closure logits on the frames
-    of every clip of `ds` that the truth holds clearly open (opening > 3 x CLOSED), computed as inference does
+    of every clip of `ds` that the truth holds clearly open (glance.shape.WIDE), computed as inference does
     (windows cross-faded); returns it."""
     from glance.inference import LipSync
 
@@ -155,7 +155,7 @@ def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, false_
     for i, item in enumerate(ds.items):
         lg, truth = model.gate_logits_of_mel(np.asarray(ds.cache.mel(item))), ds.clip_shapes(i)
         n = min(len(lg), len(truth))
-        logits.append(lg[:n][opening_of(truth[:n]) > 3 * CLOSED])
+        logits.append(lg[:n][opening_of(truth[:n]) > WIDE])
     gen.train(was)
     pooled = np.concatenate(logits) if logits else np.zeros(0)
     if len(pooled):

@@ -10,7 +10,7 @@ from glance.eval.metrics import psnr, ssim
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow
 from glance.nn.generator import Generator
-from glance.shape import CLOSED, opening_of
+from glance.shape import CLOSED, WIDE, opening_of
 
 
 @torch.no_grad()
@@ -104,7 +104,7 @@ def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: to
         out["gate_threshold"] = float(head.gate_threshold)
     if seal.any():
         out["bilabial_closure"] = float((a[seal] < CLOSED).mean())
-    wide = t > 3 * CLOSED  # frames the truth holds clearly open: a closure there is a false one
+    wide = t > WIDE
     if wide.any():
         out["false_closure"] = float((a[wide] < CLOSED).mean())
     return out
