@@ -1,0 +1,271 @@
+"""Every number in README.md, docs/RESULTS.md and glance/assets/MODEL_CARD.md has its artefact and its command.
+
+    .venv/bin/python scripts/audit_numbers.py [--verbose]
+
+A document is cut into sections at its headings. A *numeric claim* is a number with a decimal point, a
+percentage, or a number with a unit (px, dB, ms, s, MB, frames/s, x, ...) in the prose or the tables; numbers in
+inline code and fenced blocks (commands, paths, options), dates, versions and ranges' text are not claims.
+
+- **Section rule**: a section with claims names at least one artefact (a .json, .jsonl, .csv or .txt file that
+  is in the repository, written as a path from the root or from the document's folder) and a command (a fenced
+  block, or inline code starting with glance, python, scripts/, benchmarks/, .venv/bin/ or make).
+- **Table rule**: every claim in a table cell rounds from a number of the artefacts its table names (in the
+  table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
+  numbers; a percentage may be a fraction x 100.
+- Sections that state specifications (limits and constants of the code, install steps) rather than
+  measurements are listed in SPEC_SECTIONS with the reason; each listed section must exist.
+
+Exit 1 and one line per fault when anything fails; --verbose also lists prose claims that match no number of
+the section's artefacts (derived figures, such as "33% below", land there: worth a look, not a fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ("README.md", "docs/RESULTS.md", "glance/assets/MODEL_CARD.md")
+
+# (document, heading) -> why its numbers are specifications, not measurements
+SPEC_SECTIONS: dict[tuple[str, str], str] = {
+    ("README.md", "Install with pip"): "install steps, sizes of the venv",
+    ("README.md", "Use"): "the API's accepted inputs and defaults (glance/inputs.py)",
+    ("README.md", "Many videos"): "options of glance generate --batch",
+    ("README.md", "Supported formats"): "input limits of glance/io/*.py, checked by tests/test_hardening.py",
+    ("README.md", "Limits"): "input limits of glance/io/*.py, checked by tests/test_hardening.py and tests/test_fuzz.py",
+    ("README.md", "Try it in the browser"): "the demo's upload limits (glance/demo.py)",
+    ("README.md", "Troubleshooting"): "defaults of glance generate",
+}
+
+UNITS = (r"%|px|dB|ms|s|min|minutes|h|hours|MB|GB|GiB|kB|KB|M|GMAC|frames/s|steps/s|clips/s|kbit/s|kHz|Hz|x"
+         r"|degrees?|megapixels|epochs?")
+NUMBER = re.compile(rf"(?<![\w.+/])(?:(?<=[\s(])-)?(\d{{1,3}}(?:,\d{{3}})+|\d+)(\.\d+)?(?:\s?({UNITS}))?(?![\w/])")
+# "245 / 228 frames/s", "0.6-2.5 s", "3.9 to 4.2 px": the first number shares the second's unit
+SHARED_UNIT = re.compile(rf"\s?(?:-|/|to|and|vs)\s?\d[\d,]*(?:\.\d+)?\s?({UNITS})(?![\w/])")
+DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+VERSION = re.compile(r"\b\d+\.\d+(?:\.\d+)+\b|\b\d+\.x\b|\b(?:torch|Python|python|ECCV)\s*=*\s*\d+(?:\.\d+)*"
+                     r"|\bfrom \d+\.\d+ works\b")
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+LINK_TARGET = re.compile(r"\]\([^)]*\)")
+FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+ARTEFACT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*[\w.-]+\.(?:json|jsonl|csv|txt))\b")
+COMMAND = re.compile(r"`(?:\.venv/bin/)?(?:glance|python3?|scripts/|benchmarks/|make)\b[^`]*`")
+
+
+@dataclass
+class Claim:
+    text: str
+    value: float
+    decimals: int
+    percent: bool
+
+
+@dataclass
+class Block:
+    kind: str  # "table" or "prose"
+    lines: list[str]
+    line_no: int
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class Section:
+    doc: str
+    heading: str
+    line_no: int
+    blocks: list[Block] = field(default_factory=list)
+    has_fence: bool = False
+
+
+def claims(text: str) -> list[Claim]:
+    """The numeric claims of a piece of Markdown (inline code, link targets, dates and versions removed)."""
+    for pattern in (INLINE_CODE, LINK_TARGET, DATE, VERSION):
+        text = pattern.sub(" ", text)
+    found = []
+    for m in NUMBER.finditer(text):
+        whole, frac, unit = m.group(1), m.group(2), m.group(3)
+        shared = None if unit else SHARED_UNIT.match(text, m.end())
+        unit = unit or (shared.group(1) if shared else None)
+        if not frac and not unit:
+            continue
+        start = m.start()
+        sign = -1.0 if text[start] == "-" else 1.0
+        value = sign * float(whole.replace(",", "") + (frac or ""))
+        found.append(Claim(m.group(0).strip(), value, len(frac) - 1 if frac else 0, unit == "%"))
+    return found
+
+
+def parse(doc: str, text: str) -> list[Section]:
+    """Sections of a document, each with its prose and table blocks; fenced blocks only mark a command."""
+    fences = {text.count("\n", 0, m.start()) for m in FENCE.finditer(text)}
+    masked = FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    sections = [Section(doc, "(top)", 1)]
+    current: Block | None = None
+    for n, line in enumerate(masked.splitlines(), 1):
+        if n - 1 in fences:
+            sections[-1].has_fence = True
+        h = HEADING.match(line)
+        if h:
+            sections.append(Section(doc, h.group(2), n))
+            current = None
+            continue
+        if not line.strip():
+            current = None
+            continue
+        kind = "table" if line.lstrip().startswith("|") else "prose"
+        if current is None or current.kind != kind or (kind == "prose" and re.match(r"\s*(?:[-*]|\d+\.)\s", line)):
+            current = Block(kind, [], n)
+            sections[-1].blocks.append(current)
+        current.lines.append(line)
+    return sections
+
+
+def repo_files(root: Path) -> set[str]:
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=root, capture_output=True,
+                         check=True, timeout=60).stdout.decode()
+    return {p for p in out.split("\0") if p and (root / p).is_file()}
+
+
+def artefacts_named(text: str, doc: str, files: set[str]) -> list[str]:
+    """Repository paths of the artefacts a piece of text names (from the root or from the document's folder)."""
+    base = str(Path(doc).parent)
+    found = []
+    for m in ARTEFACT.finditer(INLINE_CODE.sub(lambda c: c.group(0)[1:-1], text)):
+        name = m.group(1)
+        for cand in (name, f"{base}/{name}" if base != "." else name, f"docs/{name}"):
+            if cand in files:
+                found.append(cand)
+                break
+    return list(dict.fromkeys(found))
+
+
+def artefact_numbers(path: Path) -> list[float]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        values: list[float] = []
+
+        def walk(o: object) -> None:
+            if isinstance(o, bool):
+                return
+            if isinstance(o, (int, float)):
+                values.append(float(o))
+            elif isinstance(o, dict):
+                for v in o.values():
+                    walk(v)
+            elif isinstance(o, list):
+                for v in o:
+                    walk(v)
+        walk(json.loads(text))
+        return values
+    return [float(m.group(0).replace(",", "")) for m in re.finditer(r"-?\d+(?:,\d{3})*(?:\.\d+)?", text)]
+
+
+def matches(claim: Claim, numbers: list[float]) -> bool:
+    """The claim is one of the numbers rounded to the claim's decimals (a percentage: or that number x 100)."""
+    tol = 0.5 * 10 ** -claim.decimals + 1e-9
+    for v in numbers:
+        if not math.isfinite(v):
+            continue
+        for cand in ((v, v * 100) if claim.percent else (v,)):
+            if abs(cand - claim.value) <= tol:
+                return True
+    return False
+
+
+@dataclass
+class Report:
+    faults: list[str] = field(default_factory=list)
+    unmatched_prose: list[str] = field(default_factory=list)
+    matched: list[tuple[str, int, str]] = field(default_factory=list)  # (document, line, claim) a table backs
+    checked_cells: int = 0
+    claims: int = 0
+
+
+def audit(root: Path = ROOT, docs: tuple[str, ...] = DOCS,
+          spec: dict[tuple[str, str], str] | None = None) -> Report:
+    spec = SPEC_SECTIONS if spec is None else spec
+    files = repo_files(root)
+    report = Report()
+    seen: set[tuple[str, str]] = set()
+    cache: dict[str, list[float]] = {}
+
+    def numbers(paths: list[str]) -> list[float]:
+        out: list[float] = []
+        for p in paths:
+            if p not in cache:
+                cache[p] = artefact_numbers(root / p)
+            out += cache[p]
+        return out
+
+    for doc in docs:
+        for sec in parse(doc, (root / doc).read_text(encoding="utf-8")):
+            seen.add((doc, sec.heading))
+            where = f"{doc}:{sec.line_no} ({sec.heading})"
+            found = [(b, c) for b in sec.blocks for c in claims(b.text)]
+            report.claims += len(found)
+            if not found or (doc, sec.heading) in spec:
+                continue
+            sec_text = "\n".join(b.text for b in sec.blocks)
+            sec_artefacts = artefacts_named(sec_text, doc, files)
+            if not sec_artefacts:
+                report.faults.append(f"{where}: {len(found)} numbers, no artefact named (e.g. {found[0][1].text!r} "
+                                     f"at line {found[0][0].line_no})")
+            if not (sec.has_fence or COMMAND.search(sec_text)):
+                report.faults.append(f"{where}: {len(found)} numbers, no command named")
+            for i, block in enumerate(sec.blocks):
+                block_claims = claims(block.text)
+                if not block_claims:
+                    continue
+                scope = artefacts_named(block.text, doc, files)
+                if block.kind == "table" and not scope and i > 0 and sec.blocks[i - 1].kind == "prose":
+                    scope = artefacts_named(sec.blocks[i - 1].text, doc, files)
+                scope = scope or sec_artefacts
+                pool = numbers(scope)
+                if block.kind == "prose":
+                    report.unmatched_prose += [f"{doc}:{block.line_no}: {c.text}" for c in block_claims
+                                               if not matches(c, pool)]
+                    continue
+                for k, row in enumerate(block.lines):
+                    for cell in row.strip().strip("|").split("|"):
+                        for c in claims(cell):
+                            report.checked_cells += 1
+                            if scope and matches(c, pool):
+                                report.matched.append((doc, block.line_no + k, c.text))
+                            elif scope:
+                                report.faults.append(f"{doc}:{block.line_no + k}: {c.text!r} ({cell.strip()[:40]}) "
+                                                     f"is in none of {', '.join(scope)}")
+    for doc, heading in spec:
+        if doc in docs and (doc, heading) not in seen:
+            report.faults.append(f"{doc}: SPEC_SECTIONS names a section that is not there: {heading!r}")
+    return report
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--verbose", action="store_true", help="also list prose numbers no named artefact holds")
+    args = p.parse_args()
+    report = audit()
+    for line in report.faults:
+        print(line)
+    if args.verbose:
+        print("\nprose numbers that no named artefact holds (derived or worth a look):")
+        for line in report.unmatched_prose:
+            print("  " + line)
+    print(f"\n{report.claims} numbers, {report.checked_cells} table numbers checked against their artefacts, "
+          f"{len(report.faults)} faults", file=sys.stderr)
+    return 1 if report.faults else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
