@@ -81,7 +81,7 @@ def _init(args: argparse.Namespace, threads: int | None) -> None:
 
         torch.set_num_threads(threads)
     _args = args
-    _model = load_model(args.weights, args.device)
+    _model = load_model(args.weights, args.device, getattr(args, "backend", "torch"))
 
 
 def _run_job(job: Job) -> str | None:

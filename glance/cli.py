@@ -26,6 +26,7 @@ COMMANDS = {
     "generate": ("glance.generate", "speech + one lip/face image -> lip-synced mp4"),
     "faces": ("glance.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
     "demo": ("glance.demo", "a local web page to try glance (Gradio)"),
+    "export": ("glance.onnx_cli", "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
 }
 
 

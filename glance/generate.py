@@ -58,13 +58,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                            f"{MIN_FPS}..{MAX_FPS})")
     p.add_argument("--crf", type=int, default=18, help="H.264 quality: 0 lossless .. 51 worst (default 18)")
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--backend", default="torch", choices=("torch", "onnx"),
+                   help="run the networks in PyTorch (default) or in onnxruntime on the CPU; with onnx, --weights "
+                        "may be an .onnx file `glance export --onnx` wrote (a checkpoint is exported on the fly)")
     batch_jobs.add_arguments(p)
     p.set_defaults(func=run)
 
 
-def load_model(weights: str | None, device: str) -> LipSync:
+def load_model(weights: str | None, device: str, backend: str = "torch") -> LipSync:
     from glance.inference import DEFAULT_WEIGHTS, LipSync
 
+    if backend == "onnx":
+        if device != "cpu":
+            raise UserError("--backend onnx runs on the CPU: drop --device cuda")
+        return LipSync.from_pretrained(weights, backend="onnx")
+    if weights is not None and weights.lower().endswith(".onnx"):
+        raise UserError(f"--weights {weights}: an ONNX export runs with --backend onnx")
     if weights is not None or DEFAULT_WEIGHTS.is_file():
         return LipSync.from_pretrained(weights, device=device)
     print("glance generate: WARNING: no trained model is bundled yet; using an UNTRAINED tiny model "
@@ -197,7 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         raise
     try:
         image, box = prepare_image(args.image, args.max_size, box)
-        model = load_model(args.weights, args.device)
+        model = load_model(args.weights, args.device, args.backend)
         n, fps = make_video(model, args, args.audio, image, box, out, frames_dir)
     except BaseException:
         if frames_dir is not None:

@@ -121,8 +121,16 @@ class LipSync:
     level: bool = True  # bring speech to the training corpus's level before features (glance.loudness)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
-        """Load generator weights (default: the bundled model) onto `device` ("cpu", "cuda", "cuda:1")."""
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> LipSync:
+        """Load generator weights (default: the bundled model) onto `device` ("cpu", "cuda", "cuda:1").
+        `backend="onnx"`: the networks run in onnxruntime on the CPU (glance.onnx_backend); `path` may then also
+        be an .onnx file `glance export --onnx` wrote (a checkpoint is exported on the fly)."""
+        if backend not in ("torch", "onnx"):
+            raise UserError(f"backend {backend!r}: give 'torch' or 'onnx'")
+        if backend == "onnx":
+            if device != "cpu":
+                raise UserError(f"device {device!r}: the onnx backend runs on the CPU")
+            return cls.from_onnx(path)
         device = _check_device(device)
         ckpt = load_checkpoint(path or DEFAULT_WEIGHTS, kind="generator")
         check_generator(ckpt, path or DEFAULT_WEIGHTS)  # names, shapes, motion probe, audio stats: before building
@@ -130,6 +138,14 @@ class LipSync:
         gen.load_state_dict({k: v for k, v in ckpt.tensors.items() if not k.startswith("motion.")})
         stats = AudioStats.from_dict(ckpt.extra["audio_stats"])
         return cls(gen.eval().to(device), ckpt.config, stats, True, device, MotionProbe.from_tensors(ckpt.tensors))
+
+    @classmethod
+    def from_onnx(cls, path: str | Path | None = None, threads: int | None = None) -> LipSync:
+        """The networks in onnxruntime (glance.onnx_backend): `path` an .onnx `glance export --onnx` wrote, or a
+        checkpoint (default: the bundled model) exported on the fly; `threads`: onnxruntime's intra-op threads."""
+        from glance.onnx_backend import onnx_model
+
+        return onnx_model(path, threads)
 
     @classmethod
     def untrained(cls, preset: str = "tiny", seed: int = 0) -> LipSync:

@@ -1,0 +1,168 @@
+"""The onnxruntime backend: a `LipSync` whose network calls run the graphs `glance export --onnx` wrote.
+
+    model = LipSync.from_onnx("out.onnx")                      # out.onnx + out.shape.onnx + out.json
+    model = LipSync.from_pretrained(backend="onnx")             # the bundled model, exported on the fly
+    glance generate --backend onnx --weights out.onnx ...       # or a .safetensors checkpoint, exported on the fly
+
+Only the networks change: the generator (lips and warp renderers) and the shape head (shape renderer) run in
+onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe (NumPy)
+and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still imported
+(glance.inference and the log-mel front end use it) but does no network work. `threads` sets onnxruntime's
+intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import torch
+
+from glance.audio import AudioStats
+from glance.config import ConfigError, config_from_dict
+from glance.errors import UserError
+from glance.inference import LipSync, crossfade
+from glance.motion import MotionProbe, OpeningProbe
+from glance.nn import Generator
+from glance.onnx_export import FORMAT, export_onnx, sidecar_paths
+from glance.outputs import shown
+
+
+def _runtime() -> Any:
+    try:
+        import onnxruntime
+    except ModuleNotFoundError:
+        raise UserError("the ONNX backend needs onnxruntime: run `pip install \"glance[onnx]\"` "
+                        "(in a checkout: `make setup`)") from None
+    return onnxruntime
+
+
+class OnnxGraph:
+    """One exported graph in an onnxruntime CPU session: named float32 arrays in, arrays out."""
+
+    def __init__(self, path: Path, threads: int | None) -> None:
+        ort = _runtime()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or 0
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own exception types for unreadable files
+            raise UserError(f"{shown(path)}: not an ONNX graph onnxruntime can load "
+                            f"({str(e).splitlines()[0][:200]})") from None
+        self.inputs = [i.name for i in self.session.get_inputs()]
+
+    def __call__(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        feed = {n: np.ascontiguousarray(a, np.float32) for n, a in zip(self.inputs, arrays, strict=True)}
+        return cast(list[np.ndarray], self.session.run(None, feed))
+
+
+@dataclass
+class OnnxShapeHead:
+    """The shape head's graph with its gate: what the shape renderer needs of `Generator.shape_head`."""
+
+    graph: OnnxGraph
+    gated: bool
+    gate_threshold: float
+    closed_shape: np.ndarray  # [20, 2]
+
+
+@dataclass
+class OnnxNetworks:
+    """Stands in for `LipSync.generator`: the generator's graph, and the shape head's (or None)."""
+
+    graph: OnnxGraph
+    shape_head: OnnxShapeHead | None
+    files: list[Path]
+
+
+@dataclass(repr=False)
+class OnnxLipSync(LipSync):
+    """`LipSync` with its networks in onnxruntime (see the module docstring)."""
+
+    @property
+    def onnx(self) -> OnnxNetworks:
+        return cast(OnnxNetworks, self.generator)
+
+    def __repr__(self) -> str:
+        photo = "shape" if self.onnx.shape_head is not None else "warp" if self.motion is not None else "network"
+        return f"LipSync({self.config.name!r}, onnxruntime: {shown(self.onnx.files[0])}, photos: {photo})"
+
+    def _lips(self, mel_at: Callable[[int, int], torch.Tensor], n: int, identity: np.ndarray,
+              batch: int) -> Iterator[np.ndarray]:
+        ident = (identity.astype(np.float32) / 127.5 - 1).transpose(2, 0, 1)[None]
+        clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in
+                 (self.onnx.graph(m.numpy(), np.repeat(ident, len(m), 0))[0].transpose(0, 2, 3, 4, 1) + 1) * 127.5)
+        for frame in crossfade(clips, n, self.config.generator.frames):
+            yield np.clip(frame, 0, 255).round().astype(np.uint8)
+
+    def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
+        head = self.onnx.shape_head
+        if head is None:
+            raise UserError("this model has no shape head: train one with `glance train shape`")
+        for frame in self._shape_parts(mel_at, n, batch):
+            yield head.closed_shape if head.gated and frame[40] > head.gate_threshold else frame[:40].reshape(20, 2)
+
+    def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
+        head = self.onnx.shape_head
+        assert head is not None
+        chunks = (c for m in self._window_mels(mel_at, n, batch) for c in _packed(*head.graph(m.numpy())))
+        yield from crossfade(chunks, n, self.config.generator.frames)
+
+
+def _packed(shapes: np.ndarray, logit: np.ndarray) -> np.ndarray:
+    b, t = shapes.shape[:2]
+    return np.concatenate([shapes.reshape(b, t, 40), logit[..., None]], -1).astype(np.float32)
+
+
+def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
+    """The model `glance export --onnx path` wrote; one-line UserError for a missing or mismatched file."""
+    path = Path(path)
+    shape_path, json_path = sidecar_paths(path)
+    for p in (path, json_path):
+        if not p.is_file():
+            raise UserError(f"{shown(p)}: no such file (write the model with `glance export --onnx {shown(path)}`)")
+    try:
+        side = json.loads(json_path.read_text())
+        if side.get("format") != FORMAT:
+            raise ValueError(f"format {side.get('format')!r}, this glance reads {FORMAT}")
+        config = config_from_dict(side["config"])
+        stats = AudioStats.from_dict(side["audio_stats"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, ConfigError) as e:
+        raise UserError(f"{shown(json_path)}: not a sidecar `glance export --onnx` wrote ({e})") from None
+    head_info = side.get("shape_head")
+    files = [path] + ([shape_path] if head_info else [])
+    for f in files:
+        want = (side.get("sha256") or {}).get(f.name)
+        if not f.is_file() or hashlib.sha256(f.read_bytes()).hexdigest() != want:
+            raise UserError(f"{shown(f)}: missing, or not the file {shown(json_path)} was written with: export again")
+    threads = threads if threads is not None else int(os.environ.get("OMP_NUM_THREADS", "0") or 0)
+    head = None
+    if head_info:
+        head = OnnxShapeHead(OnnxGraph(shape_path, threads), bool(head_info["gated"]),
+                             float(head_info["gate_threshold"]), np.asarray(head_info["closed_shape"], np.float32))
+    nets = OnnxNetworks(OnnxGraph(path, threads), head, files)
+    m = side.get("motion")
+    motion = None if m is None else MotionProbe(
+        OpeningProbe(np.asarray(m["weights"], np.float64), float(m["bias"])),
+        np.asarray(m["proxy"], np.uint8), float(m["width"]), float(m["gain"]))
+    return OnnxLipSync(cast(Generator, nets), config, stats, True, "cpu", motion)
+
+
+def onnx_model(weights: str | Path | None = None, threads: int | None = None) -> OnnxLipSync:
+    """The ONNX backend for `weights`: an exported .onnx as it is, a checkpoint (default: the bundled model)
+    exported into a temporary folder first."""
+    if weights is not None and Path(weights).suffix.lower() == ".onnx":
+        return load_onnx(weights, threads)
+    with tempfile.TemporaryDirectory(prefix="glance-onnx.") as d:
+        export_onnx(Path(d) / "model.onnx", weights)
+        model = load_onnx(Path(d) / "model.onnx", threads)
+    return model
