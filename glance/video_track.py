@@ -1,0 +1,102 @@
+"""Face landmarks over a video that is dubbed (glance.dub): the preprocessing tracker, streamed and smoothed.
+
+The tracker is `glance.data.track.FaceTracker`, the one `glance preprocess` uses: dlib's HOG detector on
+key frames (the first, every `redetect` frames, and whenever tracking is lost), the 68-point predictor on
+every frame, seeded with a box from the previous frame's landmarks. Two things differ for dubbing:
+
+- frames without a face are expected (cut-aways, titles, a speaker who turns away): after a detection
+  finds nothing, the detector rests for `RETRY - 1` frames, so a faceless stretch costs one detection every
+  `RETRY` frames instead of one a frame (a face that appears is picked up at most `RETRY - 1` frames late);
+- the landmarks are smoothed in time by a Gaussian (sigma `SIGMA` frames; the preprocessing smooths its
+  crop squares the same way, glance.face.smooth_squares) within each run of frames with a face, never
+  across a gap. Only the `radius` frames on either side are held, so memory does not grow with the video.
+
+Detection runs on the luma plane (dlib works on grey), downscaled to at most `MAX_WIDTH` px wide.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from glance.data.track import FaceTracker
+from glance.face import Box
+
+RETRY = 4  # frames: a failed detection is tried again this many frames later
+SIGMA = 1.0  # frames: Gaussian smoothing of the landmarks
+MAX_WIDTH = 960  # px: frames are detected at most this wide (faces from ~110 px at 720p, ~160 px at 1080p)
+
+Tracked = tuple[np.ndarray, "np.ndarray | None"]  # (RGB frame, 68 landmarks [68, 2] float64, or None: no face)
+
+
+class VideoTracker(FaceTracker):
+    """`FaceTracker` whose detector rests `retry - 1` frames after it found no face."""
+
+    def __init__(self, redetect: int = 25, max_width: int = MAX_WIDTH, face_index: int = 0,
+                 retry: int = RETRY) -> None:
+        super().__init__(redetect=redetect, max_width=max_width, face_index=face_index)
+        self.retry = retry
+        self._rest = 0
+
+    def _detect(self, frame: np.ndarray) -> Box | None:
+        if self._rest > 0:
+            self._rest -= 1
+            return None
+        box = super()._detect(frame)
+        if box is None:
+            self._rest = self.retry - 1
+        return box
+
+
+def track_video(frames: Iterable[np.ndarray], face_index: int = 0, sigma: float = SIGMA) -> Iterator[Tracked]:
+    """Yield (RGB frame, smoothed landmarks [68, 2] or None) for every RGB frame, `radius` frames behind."""
+    tracker = VideoTracker(face_index=face_index)
+    rgb: deque[np.ndarray] = deque()
+
+    def luma() -> Iterator[np.ndarray]:
+        for frame in frames:
+            rgb.append(frame)
+            yield cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+
+    raw = ((rgb.popleft(), None if np.isnan(points[0, 0]) else points.astype(np.float64))
+           for _, points in tracker.track(luma()))
+    return smooth_track(raw, sigma)
+
+
+def smooth_track(items: Iterable[Tracked], sigma: float = SIGMA) -> Iterator[Tracked]:
+    """Gaussian smoothing (sigma in frames) of the landmarks of a stream of (frame, landmarks or None), within
+    runs of frames with landmarks; the window is renormalised where a run starts or ends."""
+    radius = int(3 * sigma + 0.5) if sigma > 0 else 0
+    weights = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma, 1e-6)) ** 2)
+    past: deque[np.ndarray | None] = deque(maxlen=max(radius, 1))
+    ahead: deque[Tracked] = deque()
+    for item in items:
+        ahead.append(item)
+        if len(ahead) > radius:
+            yield _centre(past, ahead, weights, radius)
+    while ahead:
+        yield _centre(past, ahead, weights, radius)
+
+
+def _centre(past: deque[np.ndarray | None], ahead: deque[Tracked], weights: np.ndarray, radius: int) -> Tracked:
+    """Pop the oldest frame of `ahead` with its landmarks averaged over its run's neighbours."""
+    frame, points = ahead.popleft()
+    out = None
+    if points is not None and radius > 0:
+        acc, total = weights[radius] * points, float(weights[radius])
+        for k, p in enumerate(reversed(past)):
+            if p is None or k >= radius:
+                break
+            acc, total = acc + weights[radius - 1 - k] * p, total + weights[radius - 1 - k]
+        for k, (_, p) in enumerate(ahead):
+            if p is None or k >= radius:
+                break
+            acc, total = acc + weights[radius + 1 + k] * p, total + weights[radius + 1 + k]
+        out = acc / total
+    elif points is not None:
+        out = points
+    past.append(points)
+    return frame, out
