@@ -12,6 +12,9 @@ inline code and fenced blocks (commands, paths, options), dates, versions and ra
 - **Table rule**: every claim in a table cell rounds from a number of the artefacts its table names (in the
   table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
   numbers; a percentage may be a fraction x 100.
+- **Lost artefacts**: numbers whose artefact is gone say so: "artefact lost" in the first paragraph of a
+  section (the whole section), in a paragraph (that paragraph, and the table right below it) or in a table row
+  (that row). They are not claims: the audit counts and lists them (--verbose) instead of checking them.
 - Sections that state specifications (limits and constants of the code, install steps) rather than
   measurements are listed in SPEC_SECTIONS with the reason; each listed section must exist.
 
@@ -57,6 +60,7 @@ LINK_TARGET = re.compile(r"\]\([^)]*\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 ARTEFACT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*[\w.-]+\.(?:json|jsonl|csv|txt))\b")
+LOST = re.compile(r"artefact lost", re.IGNORECASE)
 COMMAND = re.compile(r"`(?:\.venv/bin/)?(?:glance|python3?|scripts/|benchmarks/|make)\b[^`]*`")
 
 
@@ -183,10 +187,27 @@ def matches(claim: Claim, numbers: list[float]) -> bool:
     return False
 
 
+def live_claims(sec: Section, lost: list[str]) -> dict[int, list[tuple[int, Claim]]]:
+    """Block index -> (line, claim) of a section's claims, less those marked "artefact lost" (added to `lost`)."""
+    section_lost = bool(sec.blocks) and bool(LOST.search(sec.blocks[0].text))
+    out: dict[int, list[tuple[int, Claim]]] = {}
+    for i, block in enumerate(sec.blocks):
+        above_lost = block.kind == "table" and i > 0 and bool(LOST.search(sec.blocks[i - 1].text))
+        for k, line in enumerate(block.lines):
+            cells = line.strip().strip("|").split("|") if block.kind == "table" else [line]
+            for c in (c for cell in cells for c in claims(cell)):
+                if section_lost or above_lost or LOST.search(line if block.kind == "table" else block.text):
+                    lost.append(f"{sec.doc}:{block.line_no + k}: {c.text}")
+                else:
+                    out.setdefault(i, []).append((block.line_no + k, c))
+    return out
+
+
 @dataclass
 class Report:
     faults: list[str] = field(default_factory=list)
     unmatched_prose: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # "document:line: claim" marked as without artefact
     matched: list[tuple[str, int, str]] = field(default_factory=list)  # (document, line, claim) a table backs
     checked_cells: int = 0
     claims: int = 0
@@ -212,39 +233,36 @@ def audit(root: Path = ROOT, docs: tuple[str, ...] = DOCS,
         for sec in parse(doc, (root / doc).read_text(encoding="utf-8")):
             seen.add((doc, sec.heading))
             where = f"{doc}:{sec.line_no} ({sec.heading})"
-            found = [(b, c) for b in sec.blocks for c in claims(b.text)]
-            report.claims += len(found)
-            if not found or (doc, sec.heading) in spec:
+            live = live_claims(sec, report.lost)
+            report.claims += sum(len(v) for v in live.values())
+            if not live or (doc, sec.heading) in spec:
                 continue
+            first_block, first = next(iter(live.items()))
             sec_text = "\n".join(b.text for b in sec.blocks)
             sec_artefacts = artefacts_named(sec_text, doc, files)
+            count = sum(len(v) for v in live.values())
             if not sec_artefacts:
-                report.faults.append(f"{where}: {len(found)} numbers, no artefact named (e.g. {found[0][1].text!r} "
-                                     f"at line {found[0][0].line_no})")
+                report.faults.append(f"{where}: {count} numbers, no artefact named (e.g. {first[0][1].text!r} "
+                                     f"at line {first[0][0]})")
             if not (sec.has_fence or COMMAND.search(sec_text)):
-                report.faults.append(f"{where}: {len(found)} numbers, no command named")
+                report.faults.append(f"{where}: {count} numbers, no command named")
             for i, block in enumerate(sec.blocks):
-                block_claims = claims(block.text)
-                if not block_claims:
+                if i not in live:
                     continue
                 scope = artefacts_named(block.text, doc, files)
                 if block.kind == "table" and not scope and i > 0 and sec.blocks[i - 1].kind == "prose":
                     scope = artefacts_named(sec.blocks[i - 1].text, doc, files)
                 scope = scope or sec_artefacts
                 pool = numbers(scope)
-                if block.kind == "prose":
-                    report.unmatched_prose += [f"{doc}:{block.line_no}: {c.text}" for c in block_claims
-                                               if not matches(c, pool)]
-                    continue
-                for k, row in enumerate(block.lines):
-                    for cell in row.strip().strip("|").split("|"):
-                        for c in claims(cell):
-                            report.checked_cells += 1
-                            if scope and matches(c, pool):
-                                report.matched.append((doc, block.line_no + k, c.text))
-                            elif scope:
-                                report.faults.append(f"{doc}:{block.line_no + k}: {c.text!r} ({cell.strip()[:40]}) "
-                                                     f"is in none of {', '.join(scope)}")
+                for line, c in live[i]:
+                    if block.kind == "prose" and not matches(c, pool):
+                        report.unmatched_prose.append(f"{doc}:{line}: {c.text}")
+                    elif block.kind == "table":
+                        report.checked_cells += 1
+                        if scope and matches(c, pool):
+                            report.matched.append((doc, line, c.text))
+                        elif scope:
+                            report.faults.append(f"{doc}:{line}: {c.text!r} is in none of {', '.join(scope)}")
     for doc, heading in spec:
         if doc in docs and (doc, heading) not in seen:
             report.faults.append(f"{doc}: SPEC_SECTIONS names a section that is not there: {heading!r}")
@@ -259,11 +277,14 @@ def main() -> int:
     for line in report.faults:
         print(line)
     if args.verbose:
+        print("\nnumbers marked 'artefact lost':")
+        for line in report.lost:
+            print("  " + line)
         print("\nprose numbers that no named artefact holds (derived or worth a look):")
         for line in report.unmatched_prose:
             print("  " + line)
     print(f"\n{report.claims} numbers, {report.checked_cells} table numbers checked against their artefacts, "
-          f"{len(report.faults)} faults", file=sys.stderr)
+          f"{len(report.lost)} marked 'artefact lost', {len(report.faults)} faults", file=sys.stderr)
     return 1 if report.faults else 0
 
 
