@@ -27,6 +27,7 @@ COMMANDS = {
     "faces": ("glance.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
     "demo": ("glance.demo", "a local web page to try glance (Gradio)"),
     "export": ("glance.onnx_cli", "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
+    "live": ("glance.live", "a local page: the microphone in the browser drives the face, live"),
 }
 
 

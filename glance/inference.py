@@ -393,6 +393,20 @@ class LipSync:
         return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box,
                                          sample_rate=sample_rate, still=still, seed=seed)))
 
+    def stream_live(self, chunks: Iterable[np.ndarray], image: ImageInput, *, lookahead: int | None = None,
+                    face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
+                    seed: int = 0) -> Iterator[np.ndarray]:
+        """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
+        each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however
+        long the stream (glance.live_stream). The shape renderer; a face photo blinks and sways, unless `still`."""
+        from glance.live_stream import LOOKAHEAD_FRAMES, LiveFace
+
+        live = LiveFace(self, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,
+                        face_index=face_index, box=box, still=still, seed=seed)
+        for chunk in chunks:
+            yield from live.push(chunk)
+        yield from live.flush()
+
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,
              fps: int = 25, crf: int = 18) -> int:

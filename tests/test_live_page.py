@@ -1,0 +1,87 @@
+"""`glance live`: the page in headless Chromium, its microphone a fake device playing a wav; the face talks back."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import threading
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from glance.inference import LipSync
+from glance.live import LiveService, load_photo, serve
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech sample, silence (Chromium loops it)
+
+
+@pytest.fixture(scope="module")
+def service(model: LipSync, astronaut_png: Path) -> LiveService:
+    return LiveService(model, load_photo(str(astronaut_png)), still=True)  # still: only the mouth moves
+
+
+@pytest.fixture(scope="module")
+def url(service: LiveService) -> Iterator[str]:
+    server = serve(service, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def _fake_microphone(speech: np.ndarray, path: Path) -> Path:
+    sr = 16000
+    audio = np.concatenate([np.zeros(int(SILENCE_S * sr)), speech, np.zeros(int(TAIL_S * sr))])
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def _mouth(service: LiveService, jpeg: str) -> np.ndarray:
+    frame = cv2.imdecode(np.frombuffer(base64.b64decode(jpeg), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert frame.shape[::-1] == service.face.size
+    x0, y0, x1, y1 = service.face.warp.roi
+    return frame[y0:y1, x0:x1].astype(np.float32)
+
+
+def test_microphone_in_face_talking_back(service: LiveService, url: str, speech: np.ndarray,
+                                         tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make setup as root installs it)")
+    from playwright.sync_api import sync_playwright
+
+    wav = _fake_microphone(speech, tmp_path / "mic.wav")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page()
+        page.goto(url + "?record")
+        page.click("#start")
+        page.wait_for_function("() => window.glance.error || window.glance.record.length >= 200", timeout=60000)
+        error, record, latencies = page.evaluate("() => [glance.error, glance.record, glance.latencies]")
+        browser.close()
+    assert error is None
+    indices = [r["index"] for r in record]
+    assert indices == list(range(len(indices))), "every frame came back, in order"
+    rms = np.array([r["rms"] for r in record])
+    mouths = np.stack([_mouth(service, r["jpeg"]) for r in record])
+    # frames in silence with 8 silent frames either side, and frames in loud speech
+    quiet = np.convolve(rms > 1e-3, np.ones(17), "same") == 0
+    loud = rms > 0.05
+    assert quiet.sum() >= 10 and loud.sum() >= 10, "the fake microphone played silence and speech"
+    rest = np.median(mouths[quiet], axis=0)
+    change = np.abs(mouths - rest).mean(axis=(1, 2))
+    assert change[quiet].max() < 2.0, "in silence the mouth stays at rest (JPEG noise only)"
+    assert change[loud].mean() > 4 * change[quiet].mean() + 2.0, "the mouth moves with the speech"
+    assert latencies and np.isfinite(latencies).all()
