@@ -13,8 +13,8 @@ inline code and fenced blocks (commands, paths, options), dates, versions and ra
   table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
   numbers; a percentage may be a fraction x 100.
 - **Lost artefacts**: numbers whose artefact is gone say so: "artefact lost" in the first paragraph of a
-  section (the whole section), in a paragraph (that paragraph, and the table right below it) or in a table row
-  (that row). They are not claims: the audit counts and lists them (--verbose) instead of checking them.
+  section (the whole section), in a paragraph or list item (that one) or in a table row (that row). They are
+  not claims: the audit counts and lists them (--verbose) instead of checking them.
 - Sections that state specifications (limits and constants of the code, install steps) rather than
   measurements are listed in SPEC_SECTIONS with the reason; each listed section must exist.
 
@@ -38,7 +38,7 @@ DOCS = ("README.md", "docs/RESULTS.md", "glance/assets/MODEL_CARD.md")
 
 # (document, heading) -> why its numbers are specifications, not measurements
 SPEC_SECTIONS: dict[tuple[str, str], str] = {
-    ("README.md", "Install with pip"): "install steps, sizes of the venv",
+    ("README.md", "Install with pip"): "install steps; the venv sizes (6 GB, 1.7 GB) are rough guides, not results",
     ("README.md", "Use"): "the API's accepted inputs and defaults (glance/inputs.py)",
     ("README.md", "Many videos"): "options of glance generate --batch",
     ("README.md", "Supported formats"): "input limits of glance/io/*.py, checked by tests/test_hardening.py",
@@ -192,11 +192,10 @@ def live_claims(sec: Section, lost: list[str]) -> dict[int, list[tuple[int, Clai
     section_lost = bool(sec.blocks) and bool(LOST.search(sec.blocks[0].text))
     out: dict[int, list[tuple[int, Claim]]] = {}
     for i, block in enumerate(sec.blocks):
-        above_lost = block.kind == "table" and i > 0 and bool(LOST.search(sec.blocks[i - 1].text))
         for k, line in enumerate(block.lines):
             cells = line.strip().strip("|").split("|") if block.kind == "table" else [line]
             for c in (c for cell in cells for c in claims(cell)):
-                if section_lost or above_lost or LOST.search(line if block.kind == "table" else block.text):
+                if section_lost or LOST.search(line if block.kind == "table" else block.text):
                     lost.append(f"{sec.doc}:{block.line_no + k}: {c.text}")
                 else:
                     out.setdefault(i, []).append((block.line_no + k, c))

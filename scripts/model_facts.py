@@ -1,0 +1,37 @@
+"""The bundled model's facts the model card quotes: file size, parameters, motion gain, config, step.
+
+    .venv/bin/python scripts/model_facts.py [--weights W] > docs/results/default_model.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from torch import nn
+
+from glance.inference import LipSync
+
+DEFAULT = Path(__file__).resolve().parents[1] / "glance" / "assets" / "default.safetensors"
+
+
+def params_m(module: nn.Module) -> float:
+    return round(sum(p.numel() for p in module.parameters()) / 1e6, 3)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", type=Path, default=DEFAULT)
+    args = p.parse_args()
+    model = LipSync.from_pretrained(args.weights)
+    head = model.generator.shape_head
+    facts = {"file": args.weights.name, "file_mb": round(args.weights.stat().st_size / 1e6, 2),
+             "generator_params_m": round(params_m(model.generator) - (params_m(head) if head else 0.0), 3),
+             "shape_head_params_m": params_m(head) if head else None,
+             "motion_gain": round(float(model.motion.gain), 3) if model.motion is not None else None}
+    print(json.dumps(facts, indent=1))
+
+
+if __name__ == "__main__":
+    main()
