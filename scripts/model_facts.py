@@ -1,4 +1,4 @@
-"""The bundled model's facts the model card quotes: file size, parameters, motion gain, config, step.
+"""The bundled model's facts the model card quotes: size, parameters, motion probe and its score, step, config.
 
     .venv/bin/python scripts/model_facts.py [--weights W] > docs/results/default_model.json
 """
@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
 from torch import nn
 
+from glance.checkpoint import load_checkpoint
 from glance.inference import LipSync
 
 DEFAULT = Path(__file__).resolve().parents[1] / "glance" / "assets" / "default.safetensors"
@@ -26,10 +28,13 @@ def main() -> None:
     args = p.parse_args()
     model = LipSync.from_pretrained(args.weights)
     head = model.generator.shape_head
+    extra = load_checkpoint(args.weights).extra
     facts = {"file": args.weights.name, "file_mb": round(args.weights.stat().st_size / 1e6, 2),
              "generator_params_m": round(params_m(model.generator) - (params_m(head) if head else 0.0), 3),
              "shape_head_params_m": params_m(head) if head else None,
-             "motion_gain": round(float(model.motion.gain), 3) if model.motion is not None else None}
+             "motion_gain": round(float(model.motion.gain), 3) if model.motion is not None else None,
+             "motion": extra.get("motion"),  # what `glance motion` measured on the test split when it fitted the probe
+             "step": extra.get("step"), "config": dataclasses.asdict(model.config)}
     print(json.dumps(facts, indent=1))
 
 

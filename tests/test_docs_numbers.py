@@ -1,0 +1,114 @@
+"""Every number in README.md, docs/RESULTS.md and the model card has its artefact and command.
+
+scripts/audit_numbers.py does the audit. The first test audits the real documents; the others plant faults, in a
+made-up tree and in a copy of the real documents, and check that the audit reports each of them and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("audit_numbers", ROOT / "scripts" / "audit_numbers.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+audit_numbers = _load()
+
+
+def _git_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+
+def test_every_number_has_its_artefact_and_command() -> None:
+    report = audit_numbers.audit(ROOT)
+    assert report.checked_cells > 300, "the table check found far fewer numbers than the documents hold"
+    assert not report.faults, ("numbers without an artefact or disagreeing with it (scripts/audit_numbers.py):\n"
+                               + "\n".join(report.faults))
+
+
+def test_claims_skip_code_dates_versions_and_counts() -> None:
+    text = ("torch 2.13.0 from 2.4 works, `--steps 12000`, docs/bench/x_2026-12-02.txt, 2026-11-26, 64x64, "
+            "1,626 steps, 0.798 and 47% and 9x, 245 / 228 frames/s, 0.6-2.5 s, 6.31 / -0.25")
+    got = [(c.text, c.value) for c in audit_numbers.claims(text)]
+    assert got == [("0.798", 0.798), ("47%", 47.0), ("9x", 9.0), ("245", 245.0), ("228 frames/s", 228.0),
+                   ("0.6", 0.6), ("2.5 s", 2.5), ("6.31", 6.31), ("-0.25", -0.25)]
+
+
+def test_audit_reports_each_planted_fault(tmp_path: Path) -> None:
+    doc = """# T
+
+## Measured
+
+From `glance evaluate W --out docs/m` (`docs/m.json`):
+
+| source | r | closed |
+|---|---|---|
+| a | 0.798 | 47% |
+| b | 0.633 | 5% |
+| c (artefact lost) | 0.111 | 9% |
+
+## Told, not shown
+
+It runs at 245 frames/s (`python bench.py`).
+
+## Shown, no command
+
+The closure is 0.47 (docs/m.json).
+
+## Old run
+
+Not reproduced in this repo (artefact lost): LMD 2.29 px at 1.0 s/step.
+
+## Limits
+
+Images up to 16384 px.
+"""
+    _git_tree(tmp_path, {"README.md": doc, "docs/m.json": '{"a": {"r": 0.7979, "closed": 0.4696}, "b": [0.632, 0.05]}'})
+    report = audit_numbers.audit(tmp_path, docs=("README.md",),
+                                 spec={("README.md", "Limits"): "input limits", ("README.md", "Gone"): "stale"})
+    faults = sorted(report.faults)
+    assert len(faults) == 4, faults
+    assert any("'0.633'" in f and "docs/m.json" in f for f in faults)  # 0.632 does not round to 0.633
+    assert any("(Told, not shown)" in f and "no artefact" in f for f in faults)
+    assert any("(Shown, no command)" in f and "no command" in f for f in faults)
+    assert any("'Gone'" in f for f in faults)
+    assert not any("0.798" in f or "47%" in f or "Limits" in f or "Old run" in f or "0.111" in f for f in faults)
+    assert [x.split(": ")[1] for x in report.lost] == ["0.111", "9%", "2.29 px", "1.0"]
+
+
+def test_breaking_a_real_number_fails(tmp_path: Path) -> None:
+    """A copy of the real documents and artefacts audits as the real ones; one table number changed adds one fault."""
+    for p in audit_numbers.repo_files(ROOT):
+        if p.endswith((".md", ".json", ".jsonl", ".txt", ".csv")):
+            (tmp_path / p).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / p, tmp_path / p)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    before = audit_numbers.audit(tmp_path)
+    assert before.faults == audit_numbers.audit(ROOT).faults
+    doc, line, claim = next(m for m in before.matched
+                            if m[0] == "docs/RESULTS.md" and "." in m[2] and "%" not in m[2])
+    decimals = len(claim.split(".")[1].split()[0])
+    broken = f"{float(claim.split()[0]) + 3 * 10 ** -decimals:.{decimals}f}"
+    path = tmp_path / doc
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert claim in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(claim.split()[0], broken, 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    new = sorted(set(audit_numbers.audit(tmp_path).faults) - set(before.faults))
+    assert len(new) == 1 and new[0].startswith(f"{doc}:{line}: '{broken}"), new
