@@ -12,9 +12,9 @@ inline code and fenced blocks (commands, paths, options), dates, versions and ra
 - **Table rule**: every claim in a table cell rounds from a number of the artefacts its table names (in the
   table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
   numbers; a percentage may be a fraction x 100.
-- **Lost artefacts**: numbers whose artefact is gone say so: "artefact lost" in the first paragraph of a
-  section (the whole section), in a paragraph or list item (that one) or in a table row (that row). They are
-  not claims: the audit counts and lists them (--verbose) instead of checking them.
+- **Lost artefacts**: numbers whose artefact is gone say so: a section that opens with "Not reproduced in this
+  repo (artefact lost)" (the whole section), "artefact lost" in a paragraph or list item (that one) or in a
+  table row (that row). They are not claims: the audit counts and lists them (--verbose) instead of checking.
 - Sections that state specifications (limits and constants of the code, install steps) rather than
   measurements are listed in SPEC_SECTIONS with the reason; each listed section must exist.
 
@@ -61,6 +61,7 @@ FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 ARTEFACT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*[\w.-]+\.(?:json|jsonl|csv|txt))\b")
 LOST = re.compile(r"artefact lost", re.IGNORECASE)
+SECTION_LOST = re.compile(r"\s*Not reproduced in this repo\b[^.]*artefact lost", re.IGNORECASE)
 COMMAND = re.compile(r"`(?:\.venv/bin/)?(?:glance|python3?|scripts/|benchmarks/|make)\b[^`]*`")
 
 
@@ -189,7 +190,7 @@ def matches(claim: Claim, numbers: list[float]) -> bool:
 
 def live_claims(sec: Section, lost: list[str]) -> dict[int, list[tuple[int, Claim]]]:
     """Block index -> (line, claim) of a section's claims, less those marked "artefact lost" (added to `lost`)."""
-    section_lost = bool(sec.blocks) and bool(LOST.search(sec.blocks[0].text))
+    section_lost = bool(sec.blocks) and bool(SECTION_LOST.match(sec.blocks[0].text))
     out: dict[int, list[tuple[int, Claim]]] = {}
     for i, block in enumerate(sec.blocks):
         for k, line in enumerate(block.lines):
@@ -253,8 +254,9 @@ def audit(root: Path = ROOT, docs: tuple[str, ...] = DOCS,
                     scope = artefacts_named(sec.blocks[i - 1].text, doc, files)
                 scope = scope or sec_artefacts
                 pool = numbers(scope)
+                prose_pool = numbers(sec_artefacts) if block.kind == "prose" else []
                 for line, c in live[i]:
-                    if block.kind == "prose" and not matches(c, pool):
+                    if block.kind == "prose" and not matches(c, pool + prose_pool):
                         report.unmatched_prose.append(f"{doc}:{line}: {c.text}")
                     elif block.kind == "table":
                         report.checked_cells += 1
