@@ -11,7 +11,8 @@ inline code and fenced blocks (commands, paths, options), dates, versions and ra
   block, or inline code starting with glance, python, scripts/, benchmarks/, .venv/bin/ or make).
 - **Table rule**: every claim in a table cell rounds from a number of the artefacts its table names (in the
   table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
-  numbers; a percentage may be a fraction x 100.
+  numbers; a percentage may be a fraction x 100. When one record (a json object, a text line) holds most (and
+  three or more) of a row's numbers, it must hold all of them, so a number copied from the wrong row fails.
 - **Lost artefacts**: numbers whose artefact is gone say so: a section that opens with "Not reproduced in this
   repo (artefact lost)" (the whole section), "artefact lost" in a paragraph or list item (that one) or in a
   table row (that row). They are not claims: the audit counts and lists them (--verbose) instead of checking.
@@ -155,25 +156,34 @@ def artefacts_named(text: str, doc: str, files: set[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def artefact_numbers(path: Path) -> list[float]:
+def artefact_records(path: Path) -> list[list[float]]:
+    """An artefact's numbers in records: a json's objects (each with its own numbers and lists of numbers, not
+    its nested objects'), a text file's lines."""
     text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        values: list[float] = []
+    if path.suffix != ".json":
+        return [[float(m.group(0).replace(",", "")) for m in re.finditer(r"-?\d+(?:,\d{3})*(?:\.\d+)?", line)]
+                for line in text.splitlines()]
+    records: list[list[float]] = []
 
-        def walk(o: object) -> None:
-            if isinstance(o, bool):
-                return
-            if isinstance(o, (int, float)):
-                values.append(float(o))
-            elif isinstance(o, dict):
-                for v in o.values():
-                    walk(v)
-            elif isinstance(o, list):
-                for v in o:
-                    walk(v)
-        walk(json.loads(text))
-        return values
-    return [float(m.group(0).replace(",", "")) for m in re.finditer(r"-?\d+(?:,\d{3})*(?:\.\d+)?", text)]
+    def own(o: object, record: list[float]) -> None:  # numbers of o that belong to the object holding it
+        if isinstance(o, bool):
+            return
+        if isinstance(o, (int, float)):
+            record.append(float(o))
+        elif isinstance(o, list):
+            for v in o:
+                own(v, record)
+        elif isinstance(o, dict):
+            walk(o)
+
+    def walk(o: dict) -> None:
+        record: list[float] = []
+        for v in o.values():
+            own(v, record)
+        records.append(record)
+    top: list[float] = []
+    own(json.loads(text), top)
+    return [*records, top]
 
 
 def matches(claim: Claim, numbers: list[float]) -> bool:
@@ -203,6 +213,18 @@ def live_claims(sec: Section, lost: list[str]) -> dict[int, list[tuple[int, Clai
     return out
 
 
+def row_faults(row: list[Claim], records: list[list[float]], pool: list[float]) -> list[Claim]:
+    """A table row's claims that its artefacts do not back. When one record (a json object, a text line) holds
+    more than half of the row, and at least three numbers, the rest must be in it too: a number that only
+    rounds from another record's is a copy slip. A row put together from several records needs each number
+    somewhere."""
+    best = max((sum(matches(c, r) for c in row) for r in records), default=0)
+    if best >= 3 and 2 * best > len(row):
+        home = next(r for r in records if sum(matches(c, r) for c in row) == best)
+        return [c for c in row if not matches(c, home)]
+    return [c for c in row if not matches(c, pool)]
+
+
 @dataclass
 class Report:
     faults: list[str] = field(default_factory=list)
@@ -219,15 +241,18 @@ def audit(root: Path = ROOT, docs: tuple[str, ...] = DOCS,
     files = repo_files(root)
     report = Report()
     seen: set[tuple[str, str]] = set()
-    cache: dict[str, list[float]] = {}
+    cache: dict[str, list[list[float]]] = {}
 
-    def numbers(paths: list[str]) -> list[float]:
-        out: list[float] = []
+    def records(paths: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
         for p in paths:
             if p not in cache:
-                cache[p] = artefact_numbers(root / p)
+                cache[p] = artefact_records(root / p)
             out += cache[p]
         return out
+
+    def numbers(paths: list[str]) -> list[float]:
+        return [v for r in records(paths) for v in r]
 
     for doc in docs:
         for sec in parse(doc, (root / doc).read_text(encoding="utf-8")):
@@ -255,15 +280,23 @@ def audit(root: Path = ROOT, docs: tuple[str, ...] = DOCS,
                 scope = scope or sec_artefacts
                 pool = numbers(scope)
                 prose_pool = numbers(sec_artefacts) if block.kind == "prose" else []
+                if block.kind == "prose":
+                    report.unmatched_prose += [f"{doc}:{line}: {c.text}" for line, c in live[i]
+                                               if not matches(c, pool + prose_pool)]
+                    continue
+                rows: dict[int, list[Claim]] = {}
                 for line, c in live[i]:
-                    if block.kind == "prose" and not matches(c, pool + prose_pool):
-                        report.unmatched_prose.append(f"{doc}:{line}: {c.text}")
-                    elif block.kind == "table":
-                        report.checked_cells += 1
-                        if scope and matches(c, pool):
-                            report.matched.append((doc, line, c.text))
-                        elif scope:
-                            report.faults.append(f"{doc}:{line}: {c.text!r} is in none of {', '.join(scope)}")
+                    rows.setdefault(line, []).append(c)
+                for line, row in rows.items():
+                    report.checked_cells += len(row)
+                    if not scope:
+                        continue
+                    for c in row_faults(row, records(scope), pool):
+                        report.faults.append(f"{doc}:{line}: {c.text!r} is in none of {', '.join(scope)}"
+                                             if not matches(c, pool) else
+                                             f"{doc}:{line}: {c.text!r} is not in the record that holds the rest "
+                                             f"of its row ({', '.join(scope)})")
+                    report.matched += [(doc, line, c.text) for c in row if matches(c, pool)]
     for doc, heading in spec:
         if doc in docs and (doc, heading) not in seen:
             report.faults.append(f"{doc}: SPEC_SECTIONS names a section that is not there: {heading!r}")

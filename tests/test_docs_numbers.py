@@ -57,11 +57,12 @@ def test_audit_reports_each_planted_fault(tmp_path: Path) -> None:
 
 From `glance evaluate W --out docs/m` (`docs/m.json`):
 
-| source | r | closed |
-|---|---|---|
-| a | 0.798 | 47% |
-| b | 0.633 | 5% |
-| c (artefact lost) | 0.111 | 9% |
+| source | r | closed | MAE | width |
+|---|---|---|---|---|
+| a | 0.798 | 47% | 0.034 | 0.955 |
+| a, one cell copied from b | 0.798 | 5% | 0.034 | 0.955 |
+| b | 0.633 | 5% | | |
+| c (artefact lost) | 0.111 | 9% | | |
 
 ## Told, not shown
 
@@ -79,12 +80,14 @@ Not reproduced in this repo (artefact lost): LMD 2.29 px at 1.0 s/step.
 
 Images up to 16384 px.
 """
-    _git_tree(tmp_path, {"README.md": doc, "docs/m.json": '{"a": {"r": 0.7979, "closed": 0.4696}, "b": [0.632, 0.05]}'})
+    artefact = '{"a": {"r": 0.7979, "closed": 0.4696, "mae": 0.034, "width": 0.955}, "b": [0.632, 0.05]}'
+    _git_tree(tmp_path, {"README.md": doc, "docs/m.json": artefact})
     report = audit_numbers.audit(tmp_path, docs=("README.md",),
                                  spec={("README.md", "Limits"): "input limits", ("README.md", "Gone"): "stale"})
     faults = sorted(report.faults)
-    assert len(faults) == 4, faults
+    assert len(faults) == 5, faults
     assert any("'0.633'" in f and "docs/m.json" in f for f in faults)  # 0.632 does not round to 0.633
+    assert any("README.md:10: '5%' is not in the record" in f for f in faults)  # 5% is b's, the rest of the row a's
     assert any("(Told, not shown)" in f and "no artefact" in f for f in faults)
     assert any("(Shown, no command)" in f and "no command" in f for f in faults)
     assert any("'Gone'" in f for f in faults)
