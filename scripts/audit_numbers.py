@@ -41,7 +41,6 @@ DOCS = ("README.md", "docs/RESULTS.md", "glance/assets/MODEL_CARD.md")
 SPEC_SECTIONS: dict[tuple[str, str], str] = {
     ("README.md", "Install with pip"): "install steps; the venv sizes (6 GB, 1.7 GB) are rough guides, not results",
     ("README.md", "Use"): "the API's accepted inputs and defaults (glance/inputs.py)",
-    ("README.md", "Many videos"): "options of glance generate --batch",
     ("README.md", "Supported formats"): "input limits of glance/io/*.py, checked by tests/test_hardening.py",
     ("README.md", "Limits"): "input limits of glance/io/*.py (tests/test_hardening.py, tests/test_fuzz.py)",
     ("README.md", "Try it in the browser"): "the demo's upload limits (glance/demo.py)",
