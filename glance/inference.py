@@ -25,6 +25,7 @@ from glance.audio import AudioStats, log_mel_range
 from glance.checkpoint import check_generator, load_checkpoint
 from glance.closing import close_identity
 from glance.config import GlanceConfig, load_config
+from glance.dub import DubStats, dub_stream
 from glance.errors import UserError
 from glance.face import is_lip_crop
 from glance.inputs import AudioInput, ImageInput, as_audio, as_image
@@ -385,6 +386,25 @@ class LipSync:
         if _check_image(image) and box is None:
             return kind.for_crop(image)
         return kind.for_photo(target or find_face(image, face_index, self.config.generator.image_size, box))
+
+    def dub_stream(self, audio: AudioInput, video: str | Path, face_index: int = 0, *, sample_rate: int | None = None,
+                   stats: DubStats | None = None) -> Iterator[np.ndarray]:
+        """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame, 25/s at
+        the video's size, one per 40 ms of audio (the video cut, or played forward and back); frames without a
+        face pass through unchanged, counted in `stats` (glance.dub). Bad video input raises UserError."""
+        return dub_stream(self, as_audio(audio, self.sample_rate, sample_rate), video, face_index, stats)
+
+    def dub(self, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
+            sample_rate: int | None = None, crf: int = 18) -> DubStats:
+        """`dub_stream` written as the mp4 `out` with the new audio as its sound (a file's own); returns the
+        counts (frames, faceless, video_frames). Nothing is left at `out` when it fails."""
+        stats = DubStats()
+        frames = self.dub_stream(audio, video, face_index, sample_rate=sample_rate, stats=stats)
+        if isinstance(audio, (str, Path)):
+            self.save(out, frames, audio, fps=self.fps, crf=crf)
+        else:
+            self.save(out, frames, as_audio(audio, self.sample_rate, sample_rate), self.sample_rate, self.fps, crf)
+        return stats
 
     def generate(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
                  close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,

@@ -2,7 +2,12 @@
 
 The tracker is `glance.data.track.FaceTracker`, the one `glance preprocess` uses: dlib's HOG detector on
 key frames (the first, every `redetect` frames, and whenever tracking is lost), the 68-point predictor on
-every frame, seeded with a box from the previous frame's landmarks. Two things differ for dubbing:
+every frame, seeded with a box from the previous frame's landmarks. Three things differ for dubbing:
+
+- the video is split into shots where the picture changes at once (the mean absolute difference of
+  consecutive frames, shrunk to 64x36 grey, above `CUT` levels), and each shot starts with a detection: the
+  predictor, seeded from the last shot's face, would otherwise find a plausible "face" in whatever the cut
+  shows until the next key frame;
 
 - frames without a face are expected (cut-aways, titles, a speaker who turns away): after a detection
   finds nothing, the detector rests for `RETRY - 1` frames, so a faceless stretch costs one detection every
@@ -27,6 +32,7 @@ from glance.face import Box
 
 RETRY = 4  # frames: a failed detection is tried again this many frames later
 SIGMA = 1.0  # frames: Gaussian smoothing of the landmarks
+CUT = 25.0  # grey levels: mean absolute change of a shrunk frame that starts a new shot
 MAX_WIDTH = 960  # px: frames are detected at most this wide (faces from ~110 px at 720p, ~160 px at 1080p)
 
 Tracked = tuple[np.ndarray, "np.ndarray | None"]  # (RGB frame, 68 landmarks [68, 2] float64, or None: no face)
@@ -62,8 +68,31 @@ def track_video(frames: Iterable[np.ndarray], face_index: int = 0, sigma: float 
             yield cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
 
     raw = ((rgb.popleft(), None if np.isnan(points[0, 0]) else points.astype(np.float64))
-           for _, points in tracker.track(luma()))
+           for _, points in _by_shots(tracker, luma()))
     return smooth_track(raw, sigma)
+
+
+def _by_shots(tracker: VideoTracker, frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """`tracker.track` run afresh on each shot of grey `frames` (see the module doc)."""
+    state: dict[str, np.ndarray | None] = {"last": None, "next": None}
+
+    def shot() -> Iterator[np.ndarray]:
+        if state["next"] is not None:
+            first, state["next"] = state["next"], None
+            yield first
+        for grey in frames:
+            small = cv2.resize(grey, (64, 36), interpolation=cv2.INTER_AREA).astype(np.int16)
+            last, state["last"] = state["last"], small
+            if last is not None and float(np.abs(small - last).mean()) > CUT:
+                state["next"] = grey
+                return
+            yield grey
+
+    while True:
+        tracker._rest = 0
+        yield from tracker.track(shot())
+        if state["next"] is None:
+            return
 
 
 def smooth_track(items: Iterable[Tracked], sigma: float = SIGMA) -> Iterator[Tracked]:
