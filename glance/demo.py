@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from glance.dub_demo import add_dub_section
 from glance.errors import UserError
 from glance.inference import LipSync
 from glance.samples import sample_photos
@@ -101,6 +102,7 @@ def build_app(model: LipSync) -> Any:
         note = gr.Markdown()
         button.click(handler, inputs=[audio, image, still], outputs=[video, strip, note], api_name="generate")
         gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
+        add_dub_section(gr, model, audio, video, note)  # glance.dub_demo: the speech + a video to dub
     return app
 
 

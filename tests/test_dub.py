@@ -201,3 +201,16 @@ def test_bad_video_is_one_line_exit_2_and_nothing_written(
               "noface": "no face found in the video", "image": "--video and --image"}[case]
     assert expect in err[0]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_dubs_a_video_and_refuses_a_bad_one(tmp_path: Path, sample_wav: Path, videos: dict[str, Path],
+                                                 model: LipSync) -> None:
+    from glance.dub_demo import dub_video
+    from glance.errors import UserError
+
+    speech = _speech(tmp_path, sample_wav, 1.0)
+    path, summary = dub_video(model, str(speech), str(videos["cutaway"]), out_dir=str(tmp_path))
+    assert len(_stream(Path(path))[0]) == 25 and summary.startswith("0 of 25 frames without a face")
+    with pytest.raises(UserError, match="no face found in the video"):
+        dub_video(model, str(speech), str(videos["noface"]), out_dir=str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(path).name, "speech.wav"])

@@ -1,0 +1,75 @@
+"""The demo page's "Dub a video" part (glance.demo): the speech above + an uploaded video -> the dubbed video.
+
+The same `LipSync.dub_stream` as `glance generate --video`; frames go straight to the encoder (a 60-s 720p video
+is never held in memory). Bad input shows the CLI's one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from glance.dub import DubStats
+from glance.errors import UserError
+from glance.inference import LipSync
+
+
+def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, progress: Any = None,
+              out_dir: str | None = None, max_seconds: float = 60.0) -> tuple[str, str]:
+    """(path of the dubbed mp4, the summary line); raises UserError with the CLI's messages."""
+    from glance.io.audio import AudioReadError, load_audio
+
+    if not audio_path:
+        raise UserError("give a speech recording (upload a file or record with the microphone)")
+    if not video_path:
+        raise UserError("give a video with a face to dub")
+    try:
+        audio = load_audio(audio_path, model.sample_rate)
+    except AudioReadError as e:
+        raise UserError(f"{os.path.basename(str(e).split(':')[0])}: not a readable audio file") from None
+    seconds = len(audio) / model.sample_rate
+    if seconds < 1 / model.fps:
+        raise UserError("the audio is shorter than one video frame (40 ms)")
+    if seconds > max_seconds:
+        raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {max_seconds:.0f} s "
+                        "(use `glance generate --video` for longer audio)")
+    stats = DubStats()
+    frames = model.dub_stream(audio, video_path, stats=stats)
+    n = model.frame_count(len(audio))
+
+    def reported() -> Iterator[np.ndarray]:
+        for k, frame in enumerate(frames):
+            if progress is not None and k % 10 == 0:
+                progress(k / n, desc=f"frame {k}/{n}")
+            yield frame
+
+    fd, path = tempfile.mkstemp(prefix="glance-dub-", suffix=".mp4", dir=out_dir)
+    os.close(fd)
+    try:
+        LipSync.save(path, reported(), audio_path, model.sample_rate, model.fps)  # the recording's own sound
+    except BaseException:
+        if os.path.exists(path):
+            os.unlink(path)
+        raise
+    return path, stats.summary()
+
+
+def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any) -> None:
+    """An accordion with a video upload and a button that dubs it with the page's speech into `result`."""
+
+    def handler(audio_path: str | None, video_path: str | None,
+                progress: Any = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        try:
+            return dub_video(model, audio_path, video_path, progress)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+
+    with gr.Accordion("Or dub a video: its mouth re-rendered to the speech in every frame", open=False):
+        video = gr.File(label="Video with a face (mp4, mov, mkv, webm, avi, mpg)", file_types=["video"],
+                        type="filepath", elem_id="dub-video")
+        button = gr.Button("Dub the video", elem_id="dub")
+    button.click(handler, inputs=[audio, video], outputs=[result, note], api_name="dub")
