@@ -418,7 +418,8 @@ class LipSync:
                     seed: int = 0) -> Iterator[np.ndarray]:
         """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
         each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however
-        long the stream (glance.live_stream). The shape renderer; a face photo blinks and sways, unless `still`."""
+        long the stream (glance.live_stream). The shape renderer; a face photo blinks and sways, unless `still`.
+        Run it with torch.set_num_threads(1): each frame's window is too small to share between threads."""
         from glance.live_stream import LOOKAHEAD_FRAMES, LiveFace
 
         live = LiveFace(self, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,

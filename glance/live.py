@@ -157,8 +157,11 @@ def load_photo(path: str) -> np.ndarray:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from glance.generate import load_model
 
+    torch.set_num_threads(1)  # a window is too small to share: on 2 busy cores 2 threads are ~30x slower than 1
     photo = load_photo(args.image)
     service = LiveService(load_model(args.weights, "cpu"), photo, args.lookahead, args.still, args.quality)
     server = serve(service, args.host, args.port)

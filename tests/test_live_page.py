@@ -12,12 +12,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from glance.inference import LipSync
 from glance.live import LiveService, load_photo, serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech sample, silence (Chromium loops it)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread() -> Iterator[None]:
+    """As `glance live` runs (see tests/test_live_stream.py)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +86,8 @@ def test_microphone_in_face_talking_back(service: LiveService, url: str, speech:
     assert indices == list(range(len(indices))), "every frame came back, in order"
     rms = np.array([r["rms"] for r in record])
     mouths = np.stack([_mouth(service, r["jpeg"]) for r in record])
-    # frames in silence with 8 silent frames either side, and frames in loud speech
-    quiet = np.convolve(rms > 1e-3, np.ones(17), "same") == 0
+    # frames in digital silence with 8 silent frames either side (the file's zeros), and frames in loud speech
+    quiet = np.convolve(rms > 1e-5, np.ones(17), "same") == 0
     loud = rms > 0.05
     assert quiet.sum() >= 10 and loud.sum() >= 10, "the fake microphone played silence and speech"
     rest = np.median(mouths[quiet], axis=0)
@@ -85,3 +95,42 @@ def test_microphone_in_face_talking_back(service: LiveService, url: str, speech:
     assert change[quiet].max() < 2.0, "in silence the mouth stays at rest (JPEG noise only)"
     assert change[loud].mean() > 4 * change[quiet].mean() + 2.0, "the mouth moves with the speech"
     assert latencies and np.isfinite(latencies).all()
+
+
+def _post(url: str, body: bytes = b"") -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, method="POST"), timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_protocol(url: str, service: LiveService, speech: np.ndarray) -> None:
+    import json
+    import struct
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as r:
+        assert b"getUserMedia" in r.read()
+    status, body = _post(url + "session")
+    info = json.loads(body)
+    assert status == 200 and info["lookahead_ms"] == 160 and (info["width"], info["height"]) == service.face.size
+    pcm = (speech[:640 * 6] * 32767).astype("<i2").tobytes()
+    status, body = _post(f"{url}audio?session={info['session']}", pcm)  # 6 frames in: frames 0 and 1 out
+    index, length = struct.unpack_from("<II", body)
+    assert status == 200 and index == 0 and body[8:10] == b"\xff\xd8"
+    assert struct.unpack_from("<I", body, 8 + length)[0] == 1 and len(body) > 8 + length + 8
+    assert _post(f"{url}audio?session={info['session'] - 1}", pcm)[0] == 409  # a stream that was replaced
+    assert _post(f"{url}audio?session={info['session']}", b"\0")[0] == 400  # half a sample
+    assert _post(f"{url}audio?session={info['session']}", bytes(64002))[0] == 400  # over 2 s at once
+
+
+def test_cli_refuses_a_missing_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from glance.cli import main
+
+    assert main(["live", "--image", str(tmp_path / "none.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such image file" in err
