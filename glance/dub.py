@@ -3,8 +3,9 @@
 The video is decoded at 25 frames/s (the model's rate; the source frame nearest each 25 fps tick, as
 `glance preprocess` does: glance.io.decode) at its own resolution. Its face is tracked in every frame
 (glance.video_track: the preprocessing tracker, smoothed), and in every frame with a face the shape
-renderer (glance.shape_render) closes the original mouth and moves the frame's own lips to the mouth shape
-the model's shape head predicts from the new speech, inside a box around the mouth and jaw; everything
+renderer (glance.shape_render, prepared per frame with the speaker's rest mouth width: glance.dub_render)
+closes the original mouth and moves the frame's own lips to the mouth shape the model's shape head
+predicts from the new speech, inside a box around the mouth and jaw; everything
 else, the head's own motion included, is the video's. Frames without a face pass through unchanged (and
 are counted). The output has one frame per 25 fps tick of the speech: a longer video is cut, a shorter one
 plays forward, backward, forward... (ping-pong, via a temporary on-disk store: glance.video_store).
@@ -24,11 +25,11 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
+from glance.dub_render import DubRenderer
 from glance.errors import UserError
 from glance.io.decode import VideoReadError, iter_frames
 from glance.io.prefetch import Prefetch
 from glance.outputs import shown
-from glance.shape_render import ShapeWarp
 from glance.video_store import FrameStore, pingpong
 from glance.video_track import Tracked, track_video
 
@@ -109,6 +110,7 @@ def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index:
 
 def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats) -> Iterator[np.ndarray]:
     faces = 0
+    renderer = DubRenderer()
     for (frame, points), shape in pairs:
         stats.frames += 1
         if points is None:
@@ -116,7 +118,7 @@ def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: Dub
             yield frame
             continue
         faces += 1
-        yield ShapeWarp.for_image(frame, points[48:68]).frame(shape)
+        yield renderer.frame(frame, points, shape)
     if faces == 0:
         raise UserError(f"{shown(video)}: no face found in the video (in any of the {stats.frames} frames used): "
                         "give a video with a visible frontal face")

@@ -36,6 +36,21 @@ def _astronaut(k: int) -> np.ndarray:
     return canvas
 
 
+def _talking(k: int) -> np.ndarray:
+    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (glance.closing) and moving."""
+    from glance.closing import reshape_mouth
+    from glance.face import detect_faces, landmarks
+
+    head = cv2.resize(skimage.data.astronaut()[:320, 80:400], None, fx=1.3, fy=1.3, interpolation=cv2.INTER_LINEAR)
+    mouth = landmarks(head, detect_faces(head)[0])[48:68]
+    opening = 0.3 * np.linalg.norm(mouth[0] - mouth[6]) * (0.5 + 0.5 * np.sin(k / 2.5))
+    canvas = np.full((H, W, 3), 96, np.uint8)
+    x, y = 40 + 2 * k, 10
+    h, w = min(head.shape[0], H - y), min(head.shape[1], W - x)
+    canvas[y:y + h, x:x + w] = reshape_mouth(head, mouth, opening)[:h, :w]
+    return canvas
+
+
 def _coffee() -> np.ndarray:
     return cv2.resize(skimage.data.coffee(), (W, H), interpolation=cv2.INTER_AREA)
 
@@ -49,11 +64,14 @@ def _tone(seconds: float) -> np.ndarray:
 def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("dub")
     out = {"cutaway": root / "cutaway.mp4", "short": root / "short.mpg", "noface": root / "noface.mp4",
-           "corrupt": root / "corrupt.mp4", "empty": root / "empty.mp4"}
+           "corrupt": root / "corrupt.mp4", "empty": root / "empty.mp4", "talking": root / "talking.mp4",
+           "30fps": root / "30fps.mp4"}
     frames = [_coffee() if k in FACELESS else _astronaut(k) for k in range(75)]
     write_video(out["cutaway"], frames, 25, _tone(3.0), 16000, "mp4", crf=18)
     write_video(out["short"], [_astronaut(k) for k in range(30)], 25, _tone(1.2), 16000, "mpeg")
     write_video(out["noface"], [_coffee()] * 20, 25, _tone(0.8), 16000, "mp4")
+    write_video(out["talking"], [_talking(k) for k in range(50)], 25, _tone(2.0), 16000, "mp4")
+    write_video(out["30fps"], [_astronaut(k) for k in range(36)], 30)
     out["corrupt"].write_bytes(out["cutaway"].read_bytes()[:4000])  # the index (moov) is at the end: lost
     with av.open(str(out["empty"]), "w") as c:  # a video stream that holds no frames
         s = c.add_stream("libx264", rate=25)
@@ -77,6 +95,11 @@ def _stream(path: Path) -> tuple[list[np.ndarray], float, tuple[int, int]]:
         v = c.streams.video[0]
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
         return frames, float(v.average_rate), (v.codec_context.width, v.codec_context.height)
+
+
+def _dub_to(out: Path, speech: Path, video: Path) -> Path:
+    assert main(["generate", "--audio", str(speech), "--video", str(video), "-o", str(out)]) == 0
+    return out
 
 
 def _mouths(frames: list[np.ndarray]) -> list[np.ndarray | None]:
@@ -159,6 +182,33 @@ def test_dub_ping_pongs_a_short_mpg_and_has_the_new_speech_as_sound(
     assert tone[0] < 0.05 * np.abs(np.fft.rfft(sound)).max()  # the video's own tone is gone
 
 
+def test_dub_closes_a_speaking_mouth_on_silence(tmp_path: Path, sample_wav: Path, videos: dict[str, Path],
+                                                 model: LipSync) -> None:
+    """The source's own mouth opens and closes (0 to 0.3 widths); dubbed with silence, dlib sees it shut."""
+    source = [_opening(p) for p in _mouths(list(iter_frames(videos["talking"], 25))) if p is not None]
+    assert max(source) > 0.2 and min(source) < 0.08 and len(source) == 50
+    silence = np.zeros(2 * 16000, np.float32)
+    shut = [_opening(p) for p in _mouths(list(model.dub_stream(silence, videos["talking"]))) if p is not None]
+    assert len(shut) == 50 and max(shut) < 0.08 and np.median(shut) < 0.04, shut  # dlib's noise: ~0.03
+    assert np.mean(source) - np.mean(shut) > 0.08
+
+
+def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
+    from glance.dub_render import RestShapeWarp
+    from glance.shape_render import ShapeWarp, closed_points
+
+    image = np.zeros((200, 200, 3), np.uint8)
+    angle = np.deg2rad(10)
+    mouth = np.array([[np.cos(a) * 30, np.sin(a) * 12] for a in np.linspace(np.pi, -np.pi, 20, endpoint=False)])
+    mouth = mouth @ np.array([[np.cos(angle), np.sin(angle)], [-np.sin(angle), np.cos(angle)]]) + 100
+    warp = ShapeWarp.for_image(image, mouth)
+    wide = RestShapeWarp(warp.image, warp.points, warp.roi, rest=1.2 * warp.width).target(np.zeros((20, 2)))
+    plain = warp.target(np.zeros((20, 2)))
+    assert np.allclose(plain, closed_points(mouth))
+    assert np.linalg.norm(wide[6] - wide[0]) == pytest.approx(1.2 * np.linalg.norm(plain[6] - plain[0]))
+    assert np.allclose((wide[0] + wide[6]) / 2, (plain[0] + plain[6]) / 2)
+
+
 def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: dict[str, Path], model: LipSync) -> None:
     from glance.dub import DubStats
 
@@ -168,6 +218,8 @@ def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: di
                  "--fps", "30"]) == 0
     frames, fps, _ = _stream(out)
     assert (len(frames), fps) == (30, 30.0)
+    frames, fps, _ = _stream(_dub_to(tmp_path / "from30.mp4", speech, videos["30fps"]))  # a 30 fps source
+    assert (len(frames), fps) == (25, 25.0)
     stats = model.dub(load_audio(speech, 16000), videos["cutaway"], tmp_path / "api.mp4")
     assert isinstance(stats, DubStats) and (stats.frames, stats.faceless) == (25, 0)
     assert len(_stream(tmp_path / "api.mp4")[0]) == 25
