@@ -32,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="speech + one lip/face image -> lip-synced mp4")
     p.add_argument("--audio", help="speech: wav, mp3, flac, ogg, m4a or a video's audio track")
     p.add_argument("--image", help="a lip crop or a photo with a face")
+    p.add_argument("--video", help="dub a video instead of animating a photo: its mouth re-rendered to --audio in "
+                                   "every frame (glance.dub); written at 25 frames/s (or --fps)")
     p.add_argument("-o", "--output", help="output mp4")
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.add_argument("--lips-only", action="store_true",
@@ -187,6 +189,10 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError("--device cuda asked, but this torch sees no CUDA GPU: use --device cpu")
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
+    if args.video is not None:
+        from glance.dub_cli import run_dub
+
+        return run_dub(args)
     if args.batch is not None:
         _check_numbers(args)
         return batch_jobs.run_batch(args)
