@@ -4,8 +4,8 @@
 
 Networks: frames/s of the generator (batch of 4 windows x 16 frames, as `stream_lips` feeds it; the warp and
 network renderers) and of the shape head (batch 16; the shape renderer): network output frames, overlapping
-windows counted in full (a video frame needs half a window: hop 8 of 16). Best of `--repeats` timed runs after
-a warm-up. End to end, in process: `LipSync.save(mp4, model.stream(audio, astronaut photo, renderer=R))` for
+windows counted in full (a video frame needs half a window: hop 8 of 16). Best of `--net-repeats` timed calls
+after a warm-up. End to end, in process: `LipSync.save(mp4, model.stream(audio, astronaut photo, renderer=R))` for
 each renderer, frames/s including H.264/AAC encoding. End to end, command line: the wall time of
 `glance generate --audio A --image astronaut.png -o o.mp4 [--backend onnx --weights exported.onnx]` (default
 renderer), start-up and model load included, OMP_NUM_THREADS=2. Also: whether the onnx backend imports torch.
@@ -123,7 +123,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=20.0, help="audio length: sample.wav repeated")
     p.add_argument("--weights", default=None, help="a generator checkpoint instead of the bundled model")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=3, help="timed runs end to end (the best is shown)")
+    p.add_argument("--net-repeats", type=int, default=20, help="timed calls of each network (the best is shown)")
     args = p.parse_args()
     torch.set_num_threads(2)
     print(f"# bench_onnx  {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}  {platform.machine()}, "
@@ -138,7 +139,7 @@ def main() -> None:
         print(f"export (both graphs, checked): {time.perf_counter() - t0:.1f} s\n")
         pt, ox = LipSync.from_pretrained(args.weights), LipSync.from_onnx(d / "model.onnx", threads=2)
         assert isinstance(ox, OnnxLipSync)
-        networks(pt, ox, args.repeats)
+        networks(pt, ox, args.net_repeats)
         end_to_end(pt, ox, audio, d, args.repeats)
         wav = d / "speech.wav"
         write_wav(wav, audio, 16000)
