@@ -108,7 +108,11 @@ def profile(video: Path, speech: Path, out: Path, n: int = 100) -> None:
                               for (f, p), s in zip(tracked, shapes, strict=True)])
     timed("encode (RGB->yuv420p, H.264 veryfast, AAC)", lambda: model.save(out, rendered, audio, model.sample_rate))
     with FrameStore() as store:
-        timed("ping-pong store: write (JPEG q95)", lambda: [store.append(f, p) for f, p in tracked])
+        def fill() -> None:
+            for f, p in tracked:
+                store.append(f, p)
+
+        timed("ping-pong store: write (JPEG q95)", fill)
         timed("ping-pong store: read back", lambda: [store[k] for k in range(n - 1, -1, -1)])
     print(f"ms per 1280x720 frame, each stage alone ({n} frames, 2 torch threads; load average "
           f"{os.getloadavg()[0]:.1f}):")
@@ -140,8 +144,8 @@ def main() -> None:
         print(f"load average before: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} CPUs")
         print("| case (1280x720, 25 fps, bundled model, 2 threads) | frames | s | frames/s | peak RSS (MB) |")
         print("|---|---|---|---|---|")
-        for name, v, s in cases:
-            r = subprocess.run([sys.executable, __file__, "--case", str(d / f"{v}.mp4"), str(d / f"{s}.wav"),
+        for name, v, a in cases:
+            r = subprocess.run([sys.executable, __file__, "--case", str(d / f"{v}.mp4"), str(d / f"{a}.wav"),
                                 str(d / "out.mp4")], capture_output=True, text=True, check=True)
             res = json.loads(r.stdout.strip().splitlines()[-1])
             assert res["faceless"] == 0, res  # the face is found in every frame
