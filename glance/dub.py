@@ -105,10 +105,11 @@ def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index:
     n = model.frame_count(len(audio))
     stats = stats if stats is not None else DubStats()
     source = _source(Path(video), n, info, face_index, stats)
-    return _dubbed(zip(source, model.stream_shapes(audio), strict=False), Path(video), stats)
+    return _dubbed(zip(source, model.stream_shapes(audio), strict=False), Path(video), stats, face_index)
 
 
-def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats) -> Iterator[np.ndarray]:
+def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats,
+            face_index: int = 0) -> Iterator[np.ndarray]:
     faces = 0
     renderer = DubRenderer()
     for (frame, points), shape in pairs:
@@ -119,6 +120,9 @@ def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: Dub
             continue
         faces += 1
         yield renderer.frame(frame, points, shape)
+    if faces == 0 and face_index > 0:
+        raise UserError(f"{shown(video)}: no face number {face_index} (0 = the largest) found in the video (in any "
+                        f"of the {stats.frames} frames used)")
     if faces == 0:
         raise UserError(f"{shown(video)}: no face found in the video (in any of the {stats.frames} frames used): "
                         "give a video with a visible frontal face")

@@ -239,18 +239,19 @@ def test_ping_pong_without_a_store_from_the_header_gives_the_same_frames(
     assert all(np.array_equal(a, b) for a, b in zip(planned, fallback, strict=True))
 
 
-@pytest.mark.parametrize("case", ["corrupt", "audio", "empty", "noface", "image"])
+@pytest.mark.parametrize("case", ["corrupt", "audio", "empty", "noface", "image", "faceindex"])
 def test_bad_video_is_one_line_exit_2_and_nothing_written(
         tmp_path: Path, sample_wav: Path, astronaut_png: Path, videos: dict[str, Path], case: str,
         capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out.mp4"
-    video = {"audio": sample_wav, "image": videos["short"]}.get(case) or videos[case]
-    extra = ["--image", str(astronaut_png)] if case == "image" else []
+    video = {"audio": sample_wav, "image": videos["short"], "faceindex": videos["short"]}.get(case) or videos[case]
+    extra = {"image": ["--image", str(astronaut_png)], "faceindex": ["--face-index", "1"]}.get(case, [])
     assert main(["generate", "--audio", str(sample_wav), "--video", str(video), "-o", str(out), *extra]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and not line.startswith("dub:")]
     assert len(err) == 1 and err[0].startswith("glance generate: error: "), err
     expect = {"corrupt": "not a readable video", "audio": "has no video stream", "empty": "not a readable video",
-              "noface": "no face found in the video", "image": "--video and --image"}[case]
+              "noface": "no face found in the video", "image": "--video and --image",
+              "faceindex": "no face number 1"}[case]
     assert expect in err[0]
     assert list(tmp_path.iterdir()) == []
 
