@@ -17,6 +17,7 @@ so the first and the last quarter are reported apart.
   playwright); latency as the page measures it: from when the AudioWorklet handed the frame's last sample to
   the page to when the frame is drawn (Chromium's own capture buffering before that is not included).
 
+Accuracy: the mouth opening of each lookahead against the offline path's, on the sample.
 Throughput: frames/s when the whole audio is pushed at once (no pacing), and the compute per frame. One torch
 thread (as `glance live` runs); the machine's other core is free for the rest (the browser, the server thread).
 """
@@ -41,7 +42,7 @@ import torch
 from glance.inference import LipSync
 from glance.io.audio import load_audio
 from glance.live import LiveService, load_photo, serve
-from glance.live_stream import LiveFace
+from glance.live_stream import LiveFace, LiveShapes
 
 SAMPLE_WAV = "glance/assets/sample.wav"
 NOTES: list[str] = []
@@ -170,6 +171,20 @@ def throughput(model: LipSync, seconds: float, lookahead: int) -> None:
           f"warp + JPEG 512x512 {render_s / n * 1000:.2f} ms)")
 
 
+def accuracy(model: LipSync, lookaheads: list[int]) -> None:
+    """How far each lookahead's mouth opening lies from the offline path's (16-frame windows at hop 8, cross-faded)
+    on the bundled sample, in rest mouth widths."""
+    sample = load_audio(SAMPLE_WAV, model.sample_rate)
+    offline = np.stack(list(model.stream_shapes(sample)))
+    print("| lookahead | mean abs error of the opening vs offline (rest widths) | correlation |")
+    print("|---|---|---|")
+    for lookahead in lookaheads:
+        shapes = LiveShapes(model, lookahead)
+        live = np.stack(shapes.push(sample) + shapes.flush())
+        a, b = live[:, 18, 1] - live[:, 14, 1], offline[:, 18, 1] - offline[:, 14, 1]
+        print(f"| {lookahead} ({lookahead * 40} ms) | {np.abs(a - b).mean():.4f} | {np.corrcoef(a, b)[0, 1]:.3f} |")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seconds", type=float, default=60.0)
@@ -190,6 +205,7 @@ def main() -> None:
             run = {"direct": direct, "http": via_http, "browser": browser}[via]
             report(f"{via}, L={lookahead} ({lookahead * 40} ms)", run(model, audio, chunk, lookahead))
     print("\n".join(NOTES))
+    accuracy(model, sorted({0, 1, 2, 3, 4, 6, *args.lookahead}))
     for lookahead in args.lookahead:
         throughput(model, min(args.seconds, 30.0), lookahead)
     print(f"load average after: {Path('/proc/loadavg').read_text()[:14]}", file=sys.stdout)

@@ -10,8 +10,9 @@ t + L - 15 .. t + L is analysed and frame t is read at its position 15 - L. So:
 counted from the end of frame t's own 40 ms of audio. The mel frames of the newest frame would need 22 ms
 (n_fft / 2 - hop samples) more audio; they get zeros instead (the window's far end, L frames past the frame read),
 so no audio beyond frame t + L is waited for. Frame t comes out after `lookahead + compute` (one shape-head window,
-one warp, a JPEG where a page shows it). On the bundled model's sample, L = 4 reads the mouth opening within
-0.005 rest widths of the offline path (L = 2: 0.015, L = 0: 0.034; tests/test_live_stream.py checks L = 4).
+one warp, a JPEG where a page shows it). The shorter the lookahead, the further the mouth lies from the offline
+path's: on the bundled sample the opening's mean error is 0.006 rest widths at L = 4, 0.015 at L = 2, 0.034 at
+L = 0 (benchmarks/bench_live.py prints them; tests/test_live_stream.py checks L = 4).
 
 Loudness: `glance.loudness` levels a whole utterance with one gain; live there is only the past, so
 `RunningLevel` applies the same rule to the last LEVEL_SECONDS of 20 ms frame levels (silence: gain 1).
