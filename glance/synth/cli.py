@@ -17,7 +17,7 @@ from glance.data.cache import cache_params, finalize, finished_shards, init_cach
 from glance.data.jobs import parse_shard, run_jobs
 from glance.errors import UserError
 from glance.synth.corpus import ShardJob, plan, run_cache_job
-from glance.synth.tts import HELDOUT_VOICES, TRAIN_VOICES, check_voices
+from glance.synth.tts import HELDOUT_VOICES, VOICE_SETS, check_voices
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="cache: the training cache; video: mp4/mpg files with audio in a dataset layout")
     p.add_argument("--layout", choices=("grid", "lrw", "open"), default="grid",
                    help="sentences: GRID grammar, single LRW-like words, or open vocabulary (4-8 common words)")
+    p.add_argument("--voices", choices=tuple(VOICE_SETS), default="standard",
+                   help="training voices: standard (7 American/British) or wide (+11 accented, 6 of them female); "
+                        "validation and test always use the held-out flite slt voice")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--shard", help="i/n: do only this machine's share of the shards")
     p.add_argument("--preview", metavar="PNG", help="write a contact sheet of identities and frames")
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--identities and --sentences-per-identity must be >= 1")
     if args.layout == "open" and args.form == "video":
         raise UserError("--layout open makes a training cache only (--form cache): it has no dataset folder layout")
-    check_voices(TRAIN_VOICES + HELDOUT_VOICES)
+    check_voices(VOICE_SETS[args.voices] + HELDOUT_VOICES)
     if args.preview:
         from glance.synth.preview import contact_sheet
 
@@ -53,12 +56,14 @@ def run(args: argparse.Namespace) -> int:
         if args.out is None:
             return 0
     out = Path(args.out)
-    jobs = plan(args.seed, args.identities, args.sentences_per_identity, args.layout)
+    jobs = plan(args.seed, args.identities, args.sentences_per_identity, args.layout, args.voices)
     i, n = parse_shard(args.shard)
     # The plan is part of the folder's identity: resuming into a folder made with another seed or size
     # would mix two corpora (same shard numbers, different clips).
     corpus = {"seed": args.seed, "identities": args.identities,
               "sentences_per_identity": args.sentences_per_identity, "layout": args.layout}
+    if args.voices != "standard":  # (corpora made before --voices existed keep their identity)
+        corpus["voices"] = args.voices
     mine = [j for j in jobs if j.index % n == i]
     t0 = time.perf_counter()
     if args.form == "cache":

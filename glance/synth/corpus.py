@@ -20,7 +20,7 @@ from glance.synth.appearance import Identity
 from glance.synth.clip import SynthClip, make_clip
 from glance.synth.render import LipRenderer
 from glance.synth.text import grid_sentence, lrw_word, open_sentence
-from glance.synth.tts import HELDOUT_VOICES, TRAIN_VOICES
+from glance.synth.tts import HELDOUT_VOICES, VOICE_SETS
 
 CLIPS_PER_SHARD = 50
 
@@ -55,13 +55,13 @@ def split_sizes(n: int) -> tuple[int, int, int]:
     return n - n_val - n_test, n_val, n_test
 
 
-def plan(seed: int, identities: int, sentences: int, layout: str = "grid") -> list[ShardJob]:
-    """All shard jobs of a corpus, in a fixed order."""
+def plan(seed: int, identities: int, sentences: int, layout: str = "grid", voices: str = "standard") -> list[ShardJob]:
+    """All shard jobs of a corpus, in a fixed order; `voices` names the training voice set (VOICE_SETS)."""
     n_train, n_val, _ = split_sizes(identities)
     jobs: list[ShardJob] = []
     for k in range(identities):
         split = "train" if k < n_train else "val" if k < n_train + n_val else "test"
-        voices = TRAIN_VOICES if split == "train" else HELDOUT_VOICES
+        pool = VOICE_SETS[voices] if split == "train" else HELDOUT_VOICES
         ident_seed = derive_seed(seed, "identity", k)
         rng = np.random.default_rng(derive_seed(seed, "sentences", k))
         clips, used = [], set()
@@ -77,7 +77,7 @@ def plan(seed: int, identities: int, sentences: int, layout: str = "grid") -> li
                     if utt not in used:
                         break
                 used.add(utt)
-            clips.append(ClipJob(derive_seed(seed, "clip", k, m), str(rng.choice(voices)), text, utt))
+            clips.append(ClipJob(derive_seed(seed, "clip", k, m), str(rng.choice(pool)), text, utt))
         for c0 in range(0, sentences, CLIPS_PER_SHARD):
             jobs.append(ShardJob(len(jobs), split, f"s{k + 1}", ident_seed,
                                  tuple(clips[c0:c0 + CLIPS_PER_SHARD])))

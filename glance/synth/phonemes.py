@@ -81,7 +81,7 @@ FLITE: dict[str, str] = {p: p for p in (
 FLITE.update({"pau": SILENCE, "h#": SILENCE, "axr": "er", "ix": "ix", "el": "l", "em": "m", "en": "n",
               "dx": "d", "nx": "n", "hv": "hh", "q": "q"})
 
-# espeak-ng -> mbrola SAMPA symbols (us1/us2/us3 American, en1 British) -> canonical
+# espeak-ng -> mbrola SAMPA symbols (us1/us2/us3 American, en1 British, accented voices) -> canonical
 MBROLA: dict[str, str] = {
     "_": SILENCE, "#": SILENCE,
     "p": "p", "b": "b", "t": "t", "d": "d", "k": "k", "g": "g", "4": "d", "?": "q",
@@ -92,6 +92,10 @@ MBROLA: dict[str, str] = {
     "O": "ao", "O2": "ao", "o": "ow", "U": "uh", "u": "uw", "@": "ax", "3": "er", "3`": "er", "@`": "er", "6": "ax",
     "EI": "ey", "eI": "ey", "AI": "ay", "aI": "ay", "OI": "oy", "oI": "oy", "aU": "aw", "@U": "owd",
     "oU": "owd", "I@": "iax", "e@": "eax", "E@": "eax", "U@": "uax", "O@": "ao", "A@": "aa", "i@": "iax",
+    # Accented English of the German/French/Swedish/Polish/Dutch/Hungarian mbrola voices
+    # (espeak-ng's mb-XX-en): their own SAMPA symbols, mapped to the nearest English articulation.
+    "OY": "oy", "Ei": "ey", "Au": "aw", "9": "er", "2": "er", "u0": "uw",
+    "ph": "p", "th": "t", "kh": "k", "rs": "sh", "L": "l", "J": "y", "tj": "ch", "dj": "jh",
 }
 
 

@@ -22,9 +22,15 @@ MBROLA_DIR = Path("/usr/share/mbrola")
 SAMPLE_RATE = 16000
 TRAIN_VOICES = ("mbrola-us1", "mbrola-us2", "mbrola-us3", "mbrola-en1", "flite-kal16", "flite-awb", "flite-rms")
 HELDOUT_VOICES = ("flite-slt",)
+# English spoken by mbrola's German, French, Swedish, Polish, Dutch and Hungarian voices (espeak-ng's
+# mb-XX-en): six female and five male accented speakers that widen the training voices (`--voices wide`).
+# (hu1 was left out: its phone boundaries scatter +-20 ms around the audio's onsets.)
+ACCENTED_VOICES = tuple(f"mbrola-{v}-en" for v in (
+    "de1", "de3", "de5", "fr4", "sw2", "pl1", "de2", "de6", "fr1", "nl2", "sw1"))
+VOICE_SETS = {"standard": TRAIN_VOICES, "wide": TRAIN_VOICES + ACCENTED_VOICES}
 # Measured acoustic-onset lag of a voice's phone boundaries (its diphone labels sit early);
 # tests/test_synth_speech.py checks the corrected timing against the audio.
-TIMING_OFFSET = {"mbrola-us3": 0.022}
+TIMING_OFFSET = {"mbrola-us3": 0.022, "mbrola-de2-en": 0.010, "mbrola-de6-en": 0.012, "mbrola-sw1-en": 0.015}
 # flite's mean pitch per voice (Hz), scaled by the pitch factor.
 FLITE_F0 = {"kal16": 105.0, "awb": 110.0, "rms": 100.0, "slt": 170.0}
 
@@ -59,8 +65,9 @@ def check_voices(voices: tuple[str, ...] | list[str]) -> None:
         if engine == "mbrola":
             _need("espeak-ng", "espeak-ng")
             _need("mbrola", "mbrola (Debian contrib)")
-            if not (MBROLA_DIR / name / name).is_file():
-                raise UserError(f"mbrola voice {name} is missing: `apt-get install mbrola-{name}` "
+            base = name.split("-")[0]
+            if not (MBROLA_DIR / base / base).is_file():
+                raise UserError(f"mbrola voice {base} is missing: `apt-get install mbrola-{base}` "
                                 "(Debian non-free; `make setup` as root enables it)")
         elif engine == "flite":
             _need("flite", "flite")
@@ -70,10 +77,16 @@ def check_voices(voices: tuple[str, ...] | list[str]) -> None:
 
 def _read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
-        if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != SAMPLE_RATE:
-            raise RuntimeError(f"{path}: expected 16-bit mono {SAMPLE_RATE} Hz from the TTS engine")
-        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-    return (data.astype(np.float32) / 32768.0).copy()
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise RuntimeError(f"{path}: expected 16-bit mono audio from the TTS engine")
+        rate = w.getframerate()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+    if rate != SAMPLE_RATE:  # some mbrola databases (de3, de5, de6, fr4) speak at 22.05 kHz
+        from scipy.signal import resample_poly
+
+        g = np.gcd(rate, SAMPLE_RATE)
+        data = resample_poly(data, SAMPLE_RATE // g, rate // g).astype(np.float32)
+    return data.copy()
 
 
 def _run(cmd: list[str]) -> str:
@@ -97,7 +110,8 @@ def _mbrola(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speec
         phones.append(Phone(sym, canonical(sym, "mbrola"), t, t + dur / 1000))
         t += dur / 1000
     (tmp / "in.pho").write_text("\n".join(lines) + "\n")
-    _run(["mbrola", "-e", str(MBROLA_DIR / name / name), str(tmp / "in.pho"), str(tmp / "out.wav")])
+    base = name.split("-")[0]  # "de5-en": the de5 database speaking espeak-ng's English
+    _run(["mbrola", "-e", str(MBROLA_DIR / base / base), str(tmp / "in.pho"), str(tmp / "out.wav")])
     return Speech(_read_wav(tmp / "out.wav"), phones)
 
 
