@@ -49,17 +49,21 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
         w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
 
 
-def best(fn: Callable[[], object], repeats: int) -> float:
-    """The shortest of `repeats` timed calls (after one warm-up), in seconds."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def best(fns: list[Callable[[], object]], repeats: int) -> list[float]:
+    """The shortest of `repeats` timed calls of each fn (after one warm-up each), in seconds; the fns take turns,
+    so that a change in the machine's load falls on all of them."""
+    times: list[list[float]] = [[] for _ in fns]
+    for fn in fns:
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    for _ in range(repeats):
+        for fn, ts in zip(fns, times, strict=True):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [min(ts) for ts in times]
 
 
+@torch.inference_mode()
 def networks(pt: LipSync, ox: OnnxLipSync, repeats: int) -> None:
     g, a = pt.config.generator, pt.config.audio
     rng = np.random.default_rng(0)
@@ -68,18 +72,16 @@ def networks(pt: LipSync, ox: OnnxLipSync, repeats: int) -> None:
     mel16 = rng.standard_normal((16, *mel4.shape[1:])).astype(np.float32)
     print("| network | batch | PyTorch frames/s | onnxruntime frames/s | onnxruntime / PyTorch |")
     print("|---|---|---|---|---|")
-    with torch.inference_mode():
-        t_pt = best(lambda: pt.generator(torch.from_numpy(mel4), torch.from_numpy(ident)), repeats)
-    t_ox = best(lambda: ox.onnx.graph(mel4, ident), repeats)
+    t_pt, t_ox = best([lambda: pt.generator(torch.from_numpy(mel4), torch.from_numpy(ident)),
+                       lambda: ox.onnx.graph(mel4, ident)], repeats)
     n = 4 * g.frames
     print(f"| generator | 4 x {g.frames} frames | {n / t_pt:.0f} | {n / t_ox:.0f} | {t_pt / t_ox:.2f} |")
     head, oxhead = pt.generator.shape_head, ox.onnx.shape_head
     if head is not None and oxhead is not None:
         enc = pt.generator.audio_encoder
         m16 = torch.from_numpy(mel16)
-        with torch.inference_mode():
-            t_pt = best(lambda: head(m16, enc(m16) if head.needs_shared() else None, parts=True), repeats)
-        t_ox = best(lambda: oxhead.graph(mel16), repeats)
+        t_pt, t_ox = best([lambda: head(m16, enc(m16) if head.needs_shared() else None, parts=True),
+                           lambda: oxhead.graph(mel16)], repeats)
         n = 16 * g.frames
         print(f"| shape head | 16 x {g.frames} frames | {n / t_pt:.0f} | {n / t_ox:.0f} | {t_pt / t_ox:.2f} |")
 
@@ -93,7 +95,7 @@ def end_to_end(pt: LipSync, ox: OnnxLipSync, audio: np.ndarray, d: Path, repeats
     print("|---|---|---|---|")
     n = pt.frame_count(len(audio))
     for r in renderers:
-        t = [best(functools.partial(_save, m, audio, photo, r, d / "o.mp4"), repeats) for m in (pt, ox)]
+        t = best([functools.partial(_save, m, audio, photo, r, d / "o.mp4") for m in (pt, ox)], repeats)
         print(f"| {r} | {n / t[0]:.0f} | {n / t[1]:.0f} | {t[0] / t[1]:.2f} |", flush=True)
 
 
@@ -110,9 +112,11 @@ def command_line(wav: Path, onnx: Path, weights: str | None, d: Path, repeats: i
     print("\n| `glance generate` (default renderer, start-up and load included) | wall s (best of "
           f"{repeats}) |")
     print("|---|---|")
-    for name, cmd in (("PyTorch", torch_cmd), ("onnxruntime (`--backend onnx --weights exported.onnx`)",
-                                               base + ["--backend", "onnx", "--weights", str(onnx)])):
-        t = best(functools.partial(subprocess.run, cmd, env=env, check=True, capture_output=True), repeats)
+    cmds = {"PyTorch": torch_cmd, "onnxruntime (`--backend onnx --weights exported.onnx`)":
+            base + ["--backend", "onnx", "--weights", str(onnx)]}
+    times = best([functools.partial(subprocess.run, c, env=env, check=True, capture_output=True)
+                  for c in cmds.values()], repeats)
+    for name, t in zip(cmds, times, strict=True):
         print(f"| {name} | {t:.2f} |", flush=True)
     out = subprocess.run([sys.executable, "-c", IMPORTS, str(onnx)], env=env, check=True, capture_output=True,
                          text=True)
