@@ -267,3 +267,19 @@ def test_demo_dubs_a_video_and_refuses_a_bad_one(tmp_path: Path, sample_wav: Pat
     with pytest.raises(UserError, match="no face found in the video"):
         dub_video(model, str(speech), str(videos["noface"]), out_dir=str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([Path(path).name, "speech.wav"])
+
+
+def test_dub_a_clip_of_the_corpus_video_form(tmp_path: Path, sample_wav: Path, model: LipSync) -> None:
+    """`glance synth --form video` (a real photo whose mouth speaks, GRID-like 360x288 mpg): dubbed with silence
+    dlib sees the mouth shut in every frame, dubbed with speech it opens."""
+    assert main(["synth", str(tmp_path / "corpus"), "--form", "video", "--identities", "1",
+                 "--sentences-per-identity", "1", "--workers", "1"]) == 0
+    clip = next((tmp_path / "corpus").glob("s*/*.mpg"))
+    n = len(list(iter_frames(clip, 25)))
+    silent = [_opening(p) for p in _mouths(list(model.dub_stream(np.zeros(n * 640, np.float32), clip)))
+              if p is not None]
+    talk = [_opening(p) for p in _mouths(list(model.dub_stream(load_audio(sample_wav, 16000)[:n * 640], clip)))
+            if p is not None]
+    assert len(silent) == len(talk) == n
+    assert np.percentile(silent, 90) < 0.03 and np.median(silent) < 0.025  # dlib's noise on a closed mouth
+    assert np.percentile(talk, 90) > 0.07 and np.mean(talk) > np.mean(silent) + 0.02
