@@ -115,8 +115,11 @@ def handler_for(service: LiveService) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_CHUNK_BYTES or length % 2:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_CHUNK_BYTES or length % 2:
                 self.close_connection = True
                 self._send(HTTPStatus.BAD_REQUEST, b"send at most 2 s of int16 samples", "text/plain")
                 return
