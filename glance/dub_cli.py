@@ -1,7 +1,7 @@
 """`glance generate --audio A --video V -o out.mp4`: dub a video (glance.dub) from the command line.
 
 Shares `glance generate`'s options where they mean something for a video (--weights, --face-index, --fps,
---crf, --frames, --device); the photo-only ones are refused in one line. The video keeps its resolution
+--crf, --frames, --device, --backend); the photo-only ones are refused in one line. The video keeps its resolution
 (--max-size does not apply); the output is written at 25 frames/s, or retimed to --fps.
 """
 
@@ -58,7 +58,7 @@ def run_dub(args: argparse.Namespace) -> int:
         out.undo()
         raise
     try:
-        model = load_model(args.weights, args.device)
+        model = load_model(args.weights, args.device, args.backend)  # --backend onnx: the shape head in onnxruntime
         stats, n, fps = make_dub(model, args, out, frames_dir)
     except BaseException:
         if frames_dir is not None:

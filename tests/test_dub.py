@@ -283,3 +283,15 @@ def test_dub_a_clip_of_the_corpus_video_form(tmp_path: Path, sample_wav: Path, m
     assert len(silent) == len(talk) == n
     assert np.percentile(silent, 90) < 0.03 and np.median(silent) < 0.025  # dlib's noise on a closed mouth
     assert np.percentile(talk, 90) > 0.07 and np.mean(talk) > np.mean(silent) + 0.02
+
+
+def test_dub_with_the_onnx_backend_matches_torch(tmp_path: Path, sample_wav: Path, videos: dict[str, Path]) -> None:
+    pytest.importorskip("onnxruntime")
+    speech = _speech(tmp_path, sample_wav, 1.0)
+    torch_out, onnx_out = tmp_path / "torch.mp4", tmp_path / "onnx.mp4"
+    assert main(["generate", "--audio", str(speech), "--video", str(videos["short"]), "-o", str(torch_out)]) == 0
+    assert main(["generate", "--audio", str(speech), "--video", str(videos["short"]), "-o", str(onnx_out),
+                 "--backend", "onnx"]) == 0
+    a, b = _stream(torch_out)[0], _stream(onnx_out)[0]
+    assert len(a) == len(b) == 25
+    assert max(np.abs(x.astype(int) - y).mean() for x, y in zip(a, b, strict=True)) < 0.5
