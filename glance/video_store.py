@@ -2,10 +2,10 @@
 
 When the new speech is longer than the video, `glance.dub` plays the video forward, then backward, then
 forward again. To play it backward without holding it in memory, the first (forward) pass writes each frame,
-JPEG-coded (quality 95, no chroma subsampling: about 140 kB for a 720p frame, 1.7 ms to write, 1.9 ms to
-read back on the 2-core machine), and its smoothed landmarks into a temporary folder, and the later passes
-read them back by index. Memory holds one frame; the folder (disk: ~3.5 MB per second of 720p video) is
-removed when the store is closed.
+JPEG-coded (quality 95, no chroma subsampling; the time to write and read a 720p frame is in
+docs/bench/dub_2026-12-02_profile.txt), and its smoothed landmarks into a temporary folder, and the later
+passes read them back by index. Memory holds one frame; the folder (its disk use grows with the video's
+length, not with the speech's) is removed when the store is closed.
 """
 
 from __future__ import annotations
