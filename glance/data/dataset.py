@@ -24,6 +24,7 @@ from glance.audio import AudioStats
 from glance.batch import Batch
 from glance.data.cache import Cache
 from glance.errors import UserError
+from glance.pixels import to_unit
 from glance.shape import clip_shapes, frame_classes
 
 
@@ -226,11 +227,8 @@ def rest_frames(item: dict[str, Any], frames: int, rng: np.random.Generator,
 
 
 def _to_unit(pixels: np.ndarray) -> torch.Tensor:
-    """uint8 [0, 255] -> float32 [-1, 1] (one NumPy pass: several times faster than torch ops here)."""
-    out = np.empty(pixels.shape, np.float32)  # C-contiguous, so that collate stacks quickly
-    np.multiply(pixels, np.float32(1 / 127.5), out=out, casting="unsafe")
-    out -= np.float32(1)
-    return torch.from_numpy(out)
+    """uint8 [0, 255] -> float32 [-1, 1] (in NumPy: several times faster than torch ops here)."""
+    return torch.from_numpy(to_unit(pixels))
 
 
 def collate(samples: list[dict[str, torch.Tensor]]) -> Batch:

@@ -15,12 +15,13 @@ from glance.checkpoint import atomic_write
 from glance.data.dataset import LipClipDataset, collate
 from glance.model import GlanceNetworks
 from glance.nn.generator import Generator
+from glance.pixels import to_u8
 
 
 def sample_grid(real: torch.Tensor, fake: torch.Tensor, frames: tuple[int, ...] = (0, 4, 8, 12, 15)) -> np.ndarray:
     """uint8 RGB grid: per clip, a row of real frames above a row of generated frames."""
     def to_img(v: torch.Tensor) -> np.ndarray:
-        return v.float().clamp(-1, 1).add(1).mul(127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+        return to_u8(v).permute(1, 2, 0).cpu().numpy()
     rows = []
     for r, f in zip(real, fake, strict=True):
         rows.append(np.hstack([to_img(r[:, t]) for t in frames]))

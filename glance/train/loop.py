@@ -1,8 +1,11 @@
-"""The training loop: one function for every stage, read top to bottom.
+"""The training loop of every stage, in phases read top to bottom (`train`):
 
-Per step: (GAN) one forward of G + phi_s + phi_v, the D phase, the G phase, the EMA update;
-(flow / autoencoder) one loss and one optimiser step. Then one periodic block: log, sample
-grid, validation metrics, checkpoint (also on SIGTERM/SIGINT).
+1. the run folder (a new run, or --resume of the one there);
+2. the data: the training and validation windows of the cache;
+3. the networks: built for the config, the stage's optimisers, resumed or initialised, wrapped for DDP
+   and torch.compile;
+4. the loop: one step of the stage (glance/train/steps.py), then one periodic block: log, sample grid,
+   validation metrics, checkpoint (also on SIGTERM/SIGINT, after which the run exits to be resumed).
 """
 
 from __future__ import annotations
@@ -28,22 +31,13 @@ from glance.config import GlanceConfig
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
-from glance.losses import gate_loss, shape_loss, width_loss
 from glance.model import GeneratorSide, GlanceNetworks
-from glance.objective import discriminator_terms, generator_terms, weighted_total
+from glance.nn.generator import Generator
 from glance.train.distributed import Dist, EpochSampler, barrier, sync_buffers
 from glance.train.logging import RunLogger
-from glance.train.stages import (
-    STAGE_MODULE,
-    FlowWindows,
-    autoencoder_frames,
-    build_stage,
-    calibrate_gate,
-    export,
-    fit_basis,
-    flow_loss,
-)
+from glance.train.stages import STAGE_MODULE, FlowWindows, StageSetup, build_stage, calibrate_gate, export, fit_basis
 from glance.train.state import LoopPosition, load_state, load_weights, save_state
+from glance.train.steps import StageStep
 from glance.train.validate import validate
 
 
@@ -93,39 +87,75 @@ def _loader(ds: LipClipDataset, sampler: EpochSampler, batch: int, workers: int)
 
 
 def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
+    """Train one stage for `opts.steps` steps in all; returns 0, or 128 + the signal that stopped it."""
     device = torch.device(opts.device if opts.device != "cuda" else f"cuda:{d.local_rank}")
-    stage_dir = opts.run / opts.stage
-    state_path = stage_dir / "state.safetensors"
+    state_path = _run_folder(opts)
+    torch.manual_seed(cfg.train.seed + d.rank)
+    data = _data(cfg, opts, d)
+    net = _networks(cfg, opts, d, device, data, state_path)
+    return _loop(cfg, opts, d, device, data, net, state_path)
+
+
+def _run_folder(opts: TrainOptions) -> Path:
+    """Phase 1: the stage's training state path, after checking it agrees with --resume."""
+    state_path = opts.run / opts.stage / "state.safetensors"
     if state_path.exists() and not opts.resume:
-        raise UserError(f"{stage_dir} already holds a run: add --resume to continue it, or use another --out")
+        raise UserError(f"{state_path.parent} already holds a run: add --resume to continue it, or use another --out")
     if opts.resume and not state_path.exists():
         raise UserError(f"--resume: no checkpoint at {state_path}")
-    torch.manual_seed(cfg.train.seed + d.rank)
+    return state_path
+
+
+@dataclass
+class _Data:
+    stats: Any  # the cache's audio normalisation statistics
+    per_rank: int  # windows per batch on this process
+    train: Any  # LipClipDataset, or FlowWindows for the flow stage
+    val: LipClipDataset
+    val_split: str
+
+
+def _data(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> _Data:
+    """Phase 2: the training and validation windows the stage needs."""
     cache = Cache(opts.data)
     stats = cache.stats()
     per_rank = cfg.train.batch_size // d.world
     if per_rank < 1:
         raise UserError(f"batch size {cfg.train.batch_size} is smaller than the {d.world} processes")
-    seed = cfg.train.seed
-    train_ds = (FlowWindows(cache, "train", train=True, seed=seed, stats=stats, flow=cfg.flow) if opts.stage == "flow"
+    seed, stage = cfg.train.seed, opts.stage
+    train_ds = (FlowWindows(cache, "train", train=True, seed=seed, stats=stats, flow=cfg.flow) if stage == "flow"
                 else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats,
-                                    silence=cfg.train.silence if opts.stage in ("gan", "shape") else 0.0,
-                                    shapes=opts.stage == "shape" or (opts.stage == "gan" and cfg.losses.shape > 0),
+                                    silence=cfg.train.silence if stage in ("gan", "shape") else 0.0,
+                                    shapes=stage == "shape" or (stage == "gan" and cfg.losses.shape > 0),
                                     closure_weight=cfg.train.shape_closure, mel_warp=cfg.train.mel_warp,
-                                    tempo=cfg.train.tempo if opts.stage == "shape" else 0.0))
+                                    tempo=cfg.train.tempo if stage == "shape" else 0.0))
     val_split = "val" if cache.split("val") else "test"
-    val_ds = LipClipDataset(cache, val_split, train=False, seed=cfg.train.seed, stats=stats,
-                            shapes=opts.stage == "shape")
+    val_ds = LipClipDataset(cache, val_split, train=False, seed=seed, stats=stats, shapes=stage == "shape")
     if len(train_ds) < per_rank * d.world:
         raise UserError(f"{opts.data} has {len(train_ds)} training windows, fewer than one batch "
                         f"({cfg.train.batch_size}): make a larger corpus or use --batch-size")
+    return _Data(stats, per_rank, train_ds, val_ds, val_split)
 
+
+@dataclass
+class _Networks:
+    nets: GlanceNetworks
+    setup: StageSetup  # the stage's trained modules and optimisers
+    ema: Generator | None  # GAN with EMA: the generator that is exported
+    saved: dict[str, torch.nn.Module]  # what the training state holds
+    pos: LoopPosition
+    step: StageStep
+
+
+def _networks(cfg: GlanceConfig, opts: TrainOptions, d: Dist, device: torch.device, data: _Data,
+              state_path: Path) -> _Networks:
+    """Phase 3: the networks and optimisers, resumed (--resume) or initialised (--init), wrapped."""
     nets = GlanceNetworks(cfg).to(device)
     setup = build_stage(opts.stage, cfg, nets, opts.run, device)
     if opts.channels_last:
         nets.to(memory_format=torch.channels_last_3d)  # type: ignore[call-overload]
-    ema = copy.deepcopy(nets.generator).requires_grad_(False) if opts.stage == "gan" and cfg.train.ema_decay > 0 \
-        else None
+    gan = opts.stage == "gan"
+    ema = copy.deepcopy(nets.generator).requires_grad_(False) if gan and cfg.train.ema_decay > 0 else None
     saved = {**setup.modules, **({"ema": ema} if ema is not None else {})}
     pos = LoopPosition()
     if opts.resume:
@@ -133,33 +163,38 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     elif opts.init is not None:
         load_weights(opts.init, saved)
     head = nets.generator.shape_head
-    if head is not None and train_ds.shapes and not opts.resume and not float(head.basis_components.abs().sum()):
-        fit_basis(head, train_ds)
+    if head is not None and data.train.shapes and not opts.resume and not float(head.basis_components.abs().sum()):
+        fit_basis(head, data.train)
 
-    def wrap(m: torch.nn.Module) -> torch.nn.Module:
-        return DDP(m, device_ids=[device.index] if device.type == "cuda" else None) if d.world > 1 else m
+    def wrap(m: torch.nn.Module, compiled: bool = True) -> Any:
+        w = DDP(m, device_ids=[device.index] if device.type == "cuda" else None) if d.world > 1 else m
+        return torch.compile(w) if opts.compile and compiled else w
 
-    gside = GeneratorSide(nets)
-    gside_run: Any = wrap(gside) if opts.stage == "gan" else None
-    d_net = nets.discriminator if opts.stage == "gan" else None
-    d_run: Any = wrap(d_net) if d_net is not None else None
-    single: Any = wrap(setup.modules[STAGE_MODULE.get(opts.stage, opts.stage)]) if opts.stage != "gan" else None
-    if opts.compile:
-        gside_run = torch.compile(gside_run) if gside_run is not None else None
-        single = torch.compile(single) if single is not None else None
-    perceptual = nets.autoencoder.video_features if nets.autoencoder is not None else None
-    opt = setup.optimizers
+    if gan:
+        d_net = nets.discriminator
+        step = StageStep("gan", cfg, nets, setup.optimizers, gside=wrap(GeneratorSide(nets)), ema=ema,
+                         d_run=wrap(d_net, compiled=False) if d_net is not None else None)
+    else:
+        step = StageStep(opts.stage, cfg, nets, setup.optimizers,
+                         single=wrap(setup.modules[STAGE_MODULE.get(opts.stage, opts.stage)]))
     for m in setup.modules.values():
         m.train()
-    autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if opts.bf16 else contextlib.nullcontext())
+    return _Networks(nets, setup, ema, saved, pos, step)
 
-    sampler = EpochSampler(len(train_ds), d, cfg.train.seed)
-    batches_per_epoch = len(train_ds) // d.world // per_rank
+
+def _loop(cfg: GlanceConfig, opts: TrainOptions, d: Dist, device: torch.device, data: _Data, net: _Networks,
+          state_path: Path) -> int:
+    """Phase 4: steps until `opts.steps`, each followed by the periodic block; checkpoint and stop on a signal."""
+    stage_dir, pos, opt = state_path.parent, net.pos, net.setup.optimizers
+    head = net.nets.generator.shape_head
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if opts.bf16 else contextlib.nullcontext()
+    sampler = EpochSampler(len(data.train), d, cfg.train.seed)
+    batches_per_epoch = len(data.train) // d.world // data.per_rank
 
     def epoch_iter(epoch: int, start_batch: int) -> Any:
-        sampler.set_position(epoch, start_batch * per_rank)
-        train_ds.set_epoch(epoch)
-        return iter(_loader(train_ds, sampler, per_rank, opts.workers))
+        sampler.set_position(epoch, start_batch * data.per_rank)
+        data.train.set_epoch(epoch)
+        return iter(_loader(data.train, sampler, data.per_rank, opts.workers))
 
     stop = _Stop()
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -169,12 +204,12 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
         log.text("config", f"```\n{cfg.to_json()}\n```", pos.step)
 
     def checkpoint(step: int) -> None:
-        sync_buffers(d, list(saved.values()))
+        sync_buffers(d, list(net.saved.values()))
         if d.main:
-            save_state(state_path, cfg, saved, opt, LoopPosition(step, pos.epoch, pos.batch_in_epoch))
-            exported = ema if ema is not None else (nets.generator if opts.stage in ("gan", "shape")
-                                                    else setup.modules[opts.stage])
-            path = export(opts.stage, opts.run, cfg, exported, step, {"audio_stats": stats.to_dict()})
+            save_state(state_path, cfg, net.saved, opt, LoopPosition(step, pos.epoch, pos.batch_in_epoch))
+            exported = net.ema if net.ema is not None else (
+                net.nets.generator if opts.stage in ("gan", "shape") else net.setup.modules[opts.stage])
+            path = export(opts.stage, opts.run, cfg, exported, step, {"audio_stats": data.stats.to_dict()})
             if opts.keep_every and step % opts.keep_every == 0:
                 keep = stage_dir / "snapshots" / f"{path.stem}-step{step:07d}{path.suffix}"
                 keep.parent.mkdir(exist_ok=True)
@@ -191,67 +226,10 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
             if pos.batch_in_epoch >= batches_per_epoch:
                 pos.epoch, pos.batch_in_epoch = pos.epoch + 1, 0
                 it = epoch_iter(pos.epoch, 0)
-            sample = next(it)
-            batch = sample.to(device)
+            batch = next(it).to(device)
             pos.batch_in_epoch += 1
-            terms: dict[str, torch.Tensor] = {}
             with autocast:
-                if opts.stage == "gan":
-                    out = gside_run(batch.mel, batch.identity, batch.video)
-                    # D phase: real, generated and mismatched pairs.
-                    if d_net is not None:
-                        d_terms = discriminator_terms(d_run, batch, out)
-                        opt["discriminator"].zero_grad(set_to_none=True)
-                        weighted_total(d_terms, cfg.losses).backward()
-                        opt["discriminator"].step()
-                        terms.update(d_terms)
-                        d_net.requires_grad_(False)
-                    # G phase: generator and correlation networks (D frozen, not synchronised).
-                    g_terms = generator_terms(cfg, batch, out, d_net, perceptual)
-                    for name in ("generator", "correlation"):
-                        if name in opt:
-                            opt[name].zero_grad(set_to_none=True)
-                    weighted_total(g_terms, cfg.losses).backward()
-                    for name in ("generator", "correlation"):
-                        if name in opt:
-                            opt[name].step()
-                    if d_net is not None:
-                        d_net.requires_grad_(True)
-                    terms.update(g_terms)
-                    if ema is not None:
-                        with torch.no_grad():
-                            for pe, pg in zip(ema.parameters(), nets.generator.parameters(), strict=True):
-                                pe.lerp_(pg, 1.0 - cfg.train.ema_decay)
-                            for be, bg in zip(ema.buffers(), nets.generator.buffers(), strict=True):
-                                be.copy_(bg)
-                elif opts.stage == "shape":
-                    assert head is not None
-                    with torch.no_grad():
-                        audio_feat = nets.generator.audio_encoder(batch.mel) if head.needs_shared() else None
-                    pred, logit = single(batch.mel, audio_feat, parts=True)
-                    gated = head.gate(pred, logit)
-                    loss = shape_loss(gated, batch.extra["shape"], batch.extra["shape_weight"])
-                    terms["shape/l1"] = loss
-                    if cfg.train.shape_width > 0:
-                        terms["shape/width"] = width_loss(gated, batch.extra["shape"])
-                        loss = loss + cfg.train.shape_width * terms["shape/width"]
-                    if logit is not None and cfg.train.shape_gate > 0:
-                        terms["shape/gate_bce"] = gate_loss(logit, batch.extra["sealed"], cfg.train.shape_gate_pos)
-                        loss = loss + cfg.train.shape_gate * terms["shape/gate_bce"]
-                    opt["shape_head"].zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt["shape_head"].step()
-                else:
-                    if opts.stage == "flow":
-                        loss = flow_loss(single, batch.video, batch.extra["flow"], cfg.flow.scale_weights)
-                        terms["flow/epe_multiscale"] = loss
-                    else:
-                        frames = autoencoder_frames(batch.video)
-                        loss = torch.nn.functional.l1_loss(single(frames), frames)
-                        terms["ae/l1"] = loss
-                    opt[opts.stage].zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt[opts.stage].step()
+                terms = net.step(batch)
             step += 1
             bar.update(1)
             # Periodic block: log, samples, validation, checkpoint.
@@ -264,12 +242,12 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                 bar.set_postfix({k.split("/")[-1]: f"{v:.3f}" for k, v in list(scalars.items())[:4]})
             sample_now = step % opts.sample_every == 0 or step == opts.steps
             if d.main and sample_now and opts.stage in ("gan", "autoencoder"):
-                log.samples(step, nets, val_ds, opts.stage, device, generator=ema)  # the exported generator
+                log.samples(step, net.nets, data.val, opts.stage, device, generator=net.ema)  # the exported G
             if d.main and opts.eval_every and (step % opts.eval_every == 0 or step == opts.steps):
                 if opts.stage == "shape" and head is not None and head.gated and cfg.train.shape_gate_false > 0:
-                    calibrate_gate(nets.generator, cfg, val_ds, cfg.train.shape_gate_false, device)
-                metrics = validate(opts.stage, nets, val_ds, opts.eval_windows, device, generator=ema)
-                log.metrics(step, val_split, metrics)
+                    calibrate_gate(net.nets.generator, cfg, data.val, cfg.train.shape_gate_false, device)
+                metrics = validate(opts.stage, net.nets, data.val, opts.eval_windows, device, generator=net.ema)
+                log.metrics(step, data.val_split, metrics)
             keep_now = opts.keep_every and step % opts.keep_every == 0
             if step % opts.ckpt_every == 0 or keep_now or step == opts.steps or stop.signal is not None:
                 checkpoint(step)
@@ -283,7 +261,7 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
     if opts.save_rank_weights:
         from glance.checkpoint import save_checkpoint
 
-        module = setup.modules[STAGE_MODULE.get(opts.stage, opts.stage)]
+        module = net.setup.modules[STAGE_MODULE.get(opts.stage, opts.stage)]
         save_checkpoint(stage_dir / f"rank{d.rank}.safetensors", module.state_dict(), cfg, "debug", {"step": step})
     if stop.signal is not None:
         if d.main:
@@ -291,4 +269,3 @@ def train(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> int:
                   file=sys.stderr)
         return 128 + stop.signal
     return 0
-

@@ -16,6 +16,7 @@ from glance.errors import UserError
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow, multiscale_epe
 from glance.nn.generator import Generator, ShapeHead
+from glance.pixels import to_u8
 from glance.shape import WIDE, ShapeBasis, opening_of
 
 STAGES = ("flow", "autoencoder", "gan", "shape")
@@ -33,7 +34,7 @@ class FlowWindows(LipClipDataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         sample = super().__getitem__(index)
-        frames = sample["video"].permute(1, 2, 3, 0).add(1).mul(127.5).round().byte().numpy()
+        frames = to_u8(sample["video"].permute(1, 2, 3, 0)).numpy()
         sample["flow"] = torch.from_numpy(farneback_flow(np.ascontiguousarray(frames), self.flow_cfg))
         return sample
 

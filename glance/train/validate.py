@@ -10,6 +10,7 @@ from glance.eval.metrics import psnr, ssim
 from glance.model import GlanceNetworks
 from glance.nn.flow import farneback_flow
 from glance.nn.generator import Generator
+from glance.pixels import to_u8
 from glance.shape import CLOSED, WIDE, opening_of
 
 
@@ -47,7 +48,7 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
             flow_cfg = nets.cfg.flow  # the run's Farneback parameters and flow scale
             pred = nets.flow.video_flow(b.video).float().cpu().numpy()  # [B, 2, T-1, h, w] / div_flow
             for k, v in enumerate(b.video):
-                frames = v.permute(1, 2, 3, 0).add(1).mul(127.5).round().byte().cpu().numpy()
+                frames = to_u8(v.permute(1, 2, 3, 0)).cpu().numpy()
                 target = farneback_flow(frames, flow_cfg)  # [T-1, 2, H, W]
                 t = target.reshape(len(target), 2, pred.shape[-2], target.shape[-2] // pred.shape[-2],
                                    pred.shape[-1], -1)
@@ -58,14 +59,14 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
         if stage == "autoencoder":
             frames = b.video.transpose(1, 2).reshape(-1, *b.video.shape[1:2], *b.video.shape[3:])
             fake = module(frames)
-            real_u8 = frames.add(1).mul(127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+            real_u8 = to_u8(frames).permute(0, 2, 3, 1).cpu().numpy()
         else:
             fake = module(b.mel, b.identity)
-            real_u8 = b.video.add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
+            real_u8 = to_u8(b.video).permute(0, 2, 3, 4, 1).cpu().numpy()
             real_u8 = real_u8.reshape(-1, *real_u8.shape[2:])
             fake = fake.transpose(1, 2).reshape(-1, *fake.shape[1:2], *fake.shape[3:])
             frames = b.video.transpose(1, 2).reshape(-1, *b.video.shape[1:2], *b.video.shape[3:])
-        fake_u8 = fake.float().clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+        fake_u8 = to_u8(fake).permute(0, 2, 3, 1).cpu().numpy()
         count = len(b.video)
         sums["l1"] = sums.get("l1", 0.0) + float((fake.float() - frames.float()).abs().mean()) * count
         sums["psnr"] = sums.get("psnr", 0.0) + psnr(fake_u8, real_u8)["psnr"] * count
