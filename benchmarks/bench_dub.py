@@ -1,4 +1,4 @@
-"""Dubbing speed and memory (glance.dub): a 720p video made from a real photo, dubbed end to end to mp4.
+"""Dubbing speed and memory (glance.inference.dub): a 720p video made from a real photo, dubbed end to end to mp4.
 
 The video: the skimage astronaut photo's head (~250 px face) moving and scaling on a 1280x720 canvas at 25
 frames/s, H.264. Each case runs in a fresh process (peak RSS is per process): decode, track, shape-render
@@ -61,8 +61,8 @@ def run_case(video: Path, speech: Path, out: Path) -> dict[str, float]:
     import torch
 
     torch.set_num_threads(2)
-    from glance.dub import DubStats, dub_stream
-    from glance.inference import LipSync
+    from glance.inference.dub import DubStats, dub_stream
+    from glance.inference.lipsync import LipSync
     from glance.io.audio import load_audio
 
     model = LipSync.from_pretrained()
@@ -81,13 +81,13 @@ def profile(video: Path, speech: Path, out: Path, n: int = 100) -> None:
     import torch
 
     torch.set_num_threads(2)
-    from glance.dub import FPS
-    from glance.inference import LipSync
+    from glance.inference.dub import FPS
+    from glance.inference.lipsync import LipSync
+    from glance.inference.shape_render import ShapeWarp
+    from glance.inference.video_store import FrameStore
+    from glance.inference.video_track import track_video
     from glance.io.audio import load_audio
     from glance.io.decode import iter_frames
-    from glance.shape_render import ShapeWarp
-    from glance.video_store import FrameStore
-    from glance.video_track import track_video
 
     model = LipSync.from_pretrained()
     audio = load_audio(speech, model.sample_rate)[: n * model.sample_rate // FPS]

@@ -9,9 +9,9 @@ own 40 ms of audio was handed over. It holds the lookahead (L frames x 40 ms) + 
 completes frame i + L + compute; anything that piles up (a growing backlog) shows as latency growing over the run,
 so the first and the last quarter are reported apart.
 
-- direct: `glance.live_stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
+- direct: `glance.inference.live_stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
   `glance live` sends them: frame ready = its JPEG exists.
-- http: the same through `glance live`'s server (glance/live.py) on 127.0.0.1, one keep-alive POST per chunk:
+- http: the same through `glance live`'s server (glance/inference/live.py) on 127.0.0.1, one keep-alive POST per chunk:
   frame ready = its reply has arrived.
 - browser: the page in headless Chromium with a fake microphone playing the same audio (needs chromium and
   playwright); latency as the page measures it: from when the AudioWorklet handed the frame's last sample to
@@ -39,10 +39,10 @@ import cv2
 import numpy as np
 import torch
 
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
+from glance.inference.live import LiveService, load_photo, serve
+from glance.inference.live_stream import LiveFace, LiveShapes
 from glance.io.audio import load_audio
-from glance.live import LiveService, load_photo, serve
-from glance.live_stream import LiveFace, LiveShapes
 
 SAMPLE_WAV = "glance/assets/sample.wav"
 NOTES: list[str] = []

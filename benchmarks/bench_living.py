@@ -17,11 +17,11 @@ import time
 import numpy as np
 import torch
 
-from glance.faces import find_faces
-from glance.inference import LipSync
+from glance.inference.faces import find_faces
+from glance.inference.lipsync import LipSync
+from glance.inference.living import LivingFace
 from glance.io.audio import load_audio
 from glance.io.image import read_image
-from glance.living import LivingFace
 from glance.samples import sample_photos
 
 SAMPLE_WAV = "glance/assets/sample.wav"

@@ -30,14 +30,14 @@ import onnxruntime
 import skimage.data
 import torch
 
-from glance.inference import LipSync, image_tensor
+from glance.inference.lipsync import LipSync, image_tensor
+from glance.inference.onnx_backend import OnnxLipSync
+from glance.inference.onnx_export import export_onnx
 from glance.io.audio import load_audio
-from glance.onnx_backend import OnnxLipSync
-from glance.onnx_export import export_onnx
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "glance" / "assets" / "sample.wav"
-IMPORTS = ("import sys; from glance.onnx_backend import load_onnx; m = load_onnx(sys.argv[1]); "
+IMPORTS = ("import sys; from glance.inference.onnx_backend import load_onnx; m = load_onnx(sys.argv[1]); "
            "print('torch' in sys.modules)")
 
 

@@ -29,10 +29,10 @@ import numpy as np
 from glance.audio import log_mel
 from glance.eval.sync import LoudnessBaseline, loudness_db
 from glance.face import detect_faces, landmarks
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
+from glance.inference.shape_render import ShapeWarp
 from glance.io.decode import iter_frames
 from glance.shape import clip_shapes, frame_classes, inner_opening, mouth_width, opening_of, opening_shape
-from glance.shape_render import ShapeWarp
 from glance.synth.articulation import trajectory
 from glance.synth.geometry import LipShape, mouth_points
 from glance.synth.tts import synthesize

@@ -11,13 +11,13 @@ __version__ = "0.1.0"
 __all__ = ["LipSync", "__version__"]
 
 if TYPE_CHECKING:
-    from glance.inference import LipSync
+    from glance.inference.lipsync import LipSync
 
 
 def __getattr__(name: str) -> Any:
     """`glance.LipSync` is imported on first use, so that `glance --help` does not load torch."""
     if name == "LipSync":
-        from glance.inference import LipSync
+        from glance.inference.lipsync import LipSync
 
         return LipSync
     raise AttributeError(f"module 'glance' has no attribute {name!r}")

@@ -23,11 +23,12 @@ COMMANDS = {
     "train": ("glance.train.cli", "train the flow net, the perceptual autoencoder, the GAN, or all three"),
     "evaluate": ("glance.eval.evaluate", "LMD, SSIM, PSNR, CPBD of a generator on a cache split"),
     "motion": ("glance.motion_cli", "fit the motion probe that animates real photos; store it in a checkpoint"),
-    "generate": ("glance.generate", "speech + one lip/face image -> lip-synced mp4"),
-    "faces": ("glance.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
-    "demo": ("glance.demo", "a local web page to try glance (Gradio)"),
-    "export": ("glance.onnx_cli", "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
-    "live": ("glance.live", "a local page: the microphone in the browser drives the face, live"),
+    "generate": ("glance.inference.generate", "speech + one lip/face image -> lip-synced mp4"),
+    "faces": ("glance.inference.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
+    "demo": ("glance.inference.demo", "a local web page to try glance (Gradio)"),
+    "export": ("glance.inference.onnx_cli",
+               "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
+    "live": ("glance.inference.live", "a local page: the microphone in the browser drives the face, live"),
 }
 
 

@@ -32,7 +32,7 @@ def _version(pkg: str) -> str:
 def bundled() -> None:
     """The bundled model, speech sample and sample photos, and the command that uses them."""
     from glance.checkpoint import CheckpointError, load_checkpoint
-    from glance.inference import DEFAULT_WEIGHTS
+    from glance.inference.lipsync import DEFAULT_WEIGHTS
     from glance.samples import sample_photos
 
     assets = DEFAULT_WEIGHTS.parent

@@ -22,7 +22,7 @@ from glance.checkpoint import load_checkpoint, save_checkpoint
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
-from glance.inference import LipSync, image_tensor, video_u8
+from glance.inference.lipsync import LipSync, image_tensor, video_u8
 from glance.motion import MotionProbe
 from glance.shape import inner_opening, mouth_width
 

@@ -27,7 +27,7 @@ from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset, collate
 from glance.eval.evaluate import evaluate
 from glance.eval.silence import closure_summary, inner_gap, silence_closure
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 from glance.io.audio import load_audio
 from glance.samples import sample_photos
 

@@ -40,10 +40,10 @@ DOCS = ("README.md", "docs/RESULTS.md", "glance/assets/MODEL_CARD.md")
 # (document, heading) -> why its numbers are specifications, not measurements
 SPEC_SECTIONS: dict[tuple[str, str], str] = {
     ("README.md", "Install with pip"): "install steps; the venv sizes (6 GB, 1.7 GB) are rough guides, not results",
-    ("README.md", "Use"): "the API's accepted inputs and defaults (glance/inputs.py)",
+    ("README.md", "Use"): "the API's accepted inputs and defaults (glance/inference/inputs.py)",
     ("README.md", "Supported formats"): "input limits of glance/io/*.py, checked by tests/test_hardening.py",
     ("README.md", "Limits"): "input limits of glance/io/*.py (tests/test_hardening.py, tests/test_fuzz.py)",
-    ("README.md", "Try it in the browser"): "the demo's upload limits (glance/demo.py)",
+    ("README.md", "Try it in the browser"): "the demo's upload limits (glance/inference/demo.py)",
     ("README.md", "Troubleshooting"): "defaults of glance generate",
 }
 

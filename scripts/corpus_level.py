@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Measure the active-speech level of the synthetic training corpus (glance.loudness.TRAINING_LEVEL_DBFS).
+"""Measure the active-speech level of the synthetic training corpus (glance.inference.loudness.TRAINING_LEVEL_DBFS).
 
 Synthesises the audio of the first training clips of the corpus plan that scripts/train_default.sh uses
 (seed 0), exactly as `glance synth` does (glance.synth.clip.make_clip), and prints each clip's active level
@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from glance.loudness import TRAINING_LEVEL_DBFS, active_level
+from glance.inference.loudness import TRAINING_LEVEL_DBFS, active_level
 from glance.synth.appearance import Identity
 from glance.synth.clip import make_clip
 from glance.synth.corpus import plan
@@ -36,7 +36,7 @@ def main() -> int:
             break
     a = np.array(levels)
     print(f"{len(a)} clips: median {np.median(a):.1f} dBFS, quartiles {np.percentile(a, 25):.1f} .. "
-          f"{np.percentile(a, 75):.1f} (glance.loudness.TRAINING_LEVEL_DBFS = {TRAINING_LEVEL_DBFS})")
+          f"{np.percentile(a, 75):.1f} (glance.inference.loudness.TRAINING_LEVEL_DBFS = {TRAINING_LEVEL_DBFS})")
     return 0
 
 

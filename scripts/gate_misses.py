@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from glance.data.cache import Cache
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 from glance.shape import visual_times
 from glance.synth.articulation import BILABIAL, closure_half
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from glance.data.cache import Cache
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 from glance.shape import WIDE, clip_shapes, frame_classes, opening_of
 
 LIMITS = {"train": 150, "val": 0, "test": 120}  # clips per split (0: all)

@@ -6,7 +6,8 @@ For each held-out photo (glance.samples): `LipSync.generate` on the bundled sent
 the living face on (seed 0) and off (`still`); a row of seven frames around the first blink (the upper face, at the
 photo's resolution, enlarged), each titled with its frame number and the eye aspect ratio dlib measures on it,
 then a trace of that ratio over every frame, and of the head's displacement at the nose tip: as the sway moves it
-(glance.head) and as dlib measures it (points 27-35, living minus still, median; dlib gives whole pixels). Prints
+(glance.inference.head) and as dlib measures it (points 27-35, living minus still, median; dlib gives
+whole pixels). Prints
 the numbers the README quotes.
 """
 
@@ -21,14 +22,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from glance.blink import closures
 from glance.face import landmarks
-from glance.faces import find_faces
-from glance.head import NECK
-from glance.inference import LipSync
+from glance.inference.blink import closures
+from glance.inference.faces import find_faces
+from glance.inference.head import NECK
+from glance.inference.lipsync import LipSync
+from glance.inference.living import LivingFace
 from glance.io.audio import load_audio
 from glance.io.image import read_image
-from glance.living import LivingFace
 from glance.samples import sample_photos
 
 SAMPLE_WAV = "glance/assets/sample.wav"

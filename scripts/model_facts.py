@@ -13,7 +13,7 @@ from pathlib import Path
 from torch import nn
 
 from glance.checkpoint import load_checkpoint
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 
 DEFAULT = Path(__file__).resolve().parents[1] / "glance" / "assets" / "default.safetensors"
 

@@ -26,7 +26,7 @@ from PIL import Image
 from glance.data.cache import Cache
 from glance.eval.evaluate import evaluate
 from glance.eval.silence import closure_summary, silence_closure
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 from glance.io.audio import load_audio
 from glance.motion import OpeningProbe
 from glance.samples import sample_photos

@@ -24,7 +24,7 @@ from PIL import Image
 
 from glance.data.cache import Cache
 from glance.data.dataset import LipClipDataset
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 from glance.io.audio import load_audio
 from glance.motion_cli import window_openings
 from glance.samples import sample_photos

@@ -12,7 +12,7 @@ from PIL import Image
 
 from glance import LipSync
 from glance.errors import UserError
-from glance.inputs import as_audio, as_image
+from glance.inference.inputs import as_audio, as_image
 from glance.io.audio import load_audio
 from glance.io.image import read_image
 

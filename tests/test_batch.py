@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from glance.cli import main
-from glance.jobs_csv import Job, read_jobs, shard
+from glance.inference.jobs_csv import Job, read_jobs, shard
 
 FRAMES = 25  # 1 s of speech at 25 fps
 

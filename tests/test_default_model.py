@@ -10,7 +10,7 @@ import numpy as np
 from glance.checkpoint import load_checkpoint
 from glance.data.cache import Cache
 from glance.eval.silence import closure_summary, silence_closure
-from glance.inference import DEFAULT_WEIGHTS, LipSync
+from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
 from glance.io.audio import load_audio
 
 

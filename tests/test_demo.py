@@ -15,8 +15,8 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 gr = pytest.importorskip("gradio")
 
-from glance.demo import launch  # noqa: E402
-from glance.generate import load_model  # noqa: E402
+from glance.inference.demo import launch  # noqa: E402
+from glance.inference.generate import load_model  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -16,7 +16,7 @@ import skimage.data
 
 from glance.cli import main
 from glance.data.track import FaceTracker
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
 from glance.io.audio import load_audio
 from glance.io.decode import iter_frames
 from glance.io.video import write_video
@@ -37,9 +37,10 @@ def _astronaut(k: int) -> np.ndarray:
 
 
 def _talking(k: int) -> np.ndarray:
-    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (glance.closing) and moving."""
-    from glance.closing import reshape_mouth
+    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (glance.inference.closing)
+    and moving."""
     from glance.face import detect_faces, landmarks
+    from glance.inference.closing import reshape_mouth
 
     head = cv2.resize(skimage.data.astronaut()[:320, 80:400], None, fx=1.3, fy=1.3, interpolation=cv2.INTER_LINEAR)
     mouth = landmarks(head, detect_faces(head)[0])[48:68]
@@ -194,8 +195,8 @@ def test_dub_closes_a_speaking_mouth_on_silence(tmp_path: Path, sample_wav: Path
 
 
 def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
-    from glance.dub_render import RestShapeWarp
-    from glance.shape_render import ShapeWarp, closed_points
+    from glance.inference.dub_render import RestShapeWarp
+    from glance.inference.shape_render import ShapeWarp, closed_points
 
     image = np.zeros((200, 200, 3), np.uint8)
     angle = np.deg2rad(10)
@@ -210,7 +211,7 @@ def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
 
 
 def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: dict[str, Path], model: LipSync) -> None:
-    from glance.dub import DubStats
+    from glance.inference.dub import DubStats
 
     speech = _speech(tmp_path, sample_wav, 1.0)
     out = tmp_path / "30.mp4"
@@ -228,7 +229,7 @@ def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: di
 def test_ping_pong_without_a_store_from_the_header_gives_the_same_frames(
         sample_wav: Path, videos: dict[str, Path], model: LipSync, monkeypatch: pytest.MonkeyPatch) -> None:
     """A header that promises a longer video than there is: the store is filled by a second pass."""
-    import glance.dub as dub
+    import glance.inference.dub as dub
 
     audio = load_audio(sample_wav, 16000)[:16000 * 2]
     planned = list(model.dub_stream(audio, videos["short"]))
@@ -258,8 +259,8 @@ def test_bad_video_is_one_line_exit_2_and_nothing_written(
 
 def test_demo_dubs_a_video_and_refuses_a_bad_one(tmp_path: Path, sample_wav: Path, videos: dict[str, Path],
                                                  model: LipSync) -> None:
-    from glance.dub_demo import dub_video
     from glance.errors import UserError
+    from glance.inference.dub_demo import dub_video
 
     speech = _speech(tmp_path, sample_wav, 1.0)
     path, summary = dub_video(model, str(speech), str(videos["cutaway"]), out_dir=str(tmp_path))

@@ -14,7 +14,7 @@ from PIL import Image
 
 from glance.cli import main
 from glance.face import detect_faces, landmarks
-from glance.faces import face_in_box, find_faces, implausible, parse_box
+from glance.inference.faces import face_in_box, find_faces, implausible, parse_box
 from glance.io.image import read_image
 from glance.samples import sample_photos
 
@@ -109,7 +109,7 @@ def test_generate_with_a_box_and_refusals(tmp_path: Path, sample_wav: Path, astr
 
 def test_api_box_and_negative_index(astronaut_png: Path) -> None:
     from glance.errors import UserError
-    from glance.inference import LipSync
+    from glance.inference.lipsync import LipSync
 
     model = LipSync.from_pretrained()
     audio = np.zeros(4000, np.float32)

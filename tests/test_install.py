@@ -58,10 +58,19 @@ def test_help_imports_no_torch() -> None:
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
     assert "generate" in out.stdout and "faces" in out.stdout
     code = ("import sys\nfrom glance.cli import main\ntry:\n    main(['generate', '--help'])\nexcept SystemExit:\n"
-            "    pass\nprint('torch' in sys.modules, 'glance.inference' in sys.modules)")
+            "    pass\nprint('torch' in sys.modules, 'glance.inference.lipsync' in sys.modules)")
     assert _python(code).stdout.strip().splitlines()[-1] == "False False"
     api = _python("import glance, sys\nprint('torch' in sys.modules)\nglance.LipSync\nprint('torch' in sys.modules)")
     assert api.stdout.split() == ["False", "True"], api.stderr  # the API loads on first use
+
+
+def test_config_and_the_inference_package_import_without_side_effects() -> None:
+    heavy = "('torch', 'cv2', 'av', 'dlib', 'gradio', 'glance.inference.lipsync')"
+    for module in ("glance.config", "glance.inference", "glance.pixels"):
+        out = _python(f"import sys, {module}\nprint(sorted(m for m in {heavy} if m in sys.modules))")
+        assert out.returncode == 0 and out.stdout.strip() == "[]", (module, out.stdout, out.stderr)
+    out = _python("from glance.inference import LipSync\nimport glance\nprint(LipSync is glance.LipSync)")
+    assert out.stdout.strip() == "True", out.stderr
 
 
 def test_command_table_matches_the_modules() -> None:

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from glance.inference import LipSync
-from glance.live import LiveService, load_photo, serve
+from glance.inference.lipsync import LipSync
+from glance.inference.live import LiveService, load_photo, serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech sample, silence (Chromium loops it)

@@ -1,4 +1,5 @@
-"""glance.live_stream: audio chunks in -> one shape/frame per 40 ms out, `lookahead` frames late, fixed memory."""
+"""glance.inference.live_stream: audio chunks in -> one shape/frame per 40 ms out, `lookahead` frames late,
+fixed memory."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 import torch
 
 from glance.errors import UserError
-from glance.inference import LipSync
-from glance.live_stream import LiveShapes, RunningLevel, lookahead_ms
+from glance.inference.lipsync import LipSync
+from glance.inference.live_stream import LiveShapes, RunningLevel, lookahead_ms
 
 SPF = 640  # samples per frame at 16 kHz, 25 fps
 

@@ -1,4 +1,4 @@
-"""The living photo (glance.living): measured with dlib on the output frames of real photos."""
+"""The living photo (glance.inference.living): measured with dlib on the output frames of real photos."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glance.blink import closures
 from glance.cli import main
 from glance.face import landmarks
-from glance.faces import find_faces
-from glance.head import MAX_ROLL_DEG, MAX_SHIFT, motions
+from glance.inference.blink import closures
+from glance.inference.faces import find_faces
+from glance.inference.head import MAX_ROLL_DEG, MAX_SHIFT, motions
 from glance.io.audio import load_audio
 from glance.io.image import read_image
 from glance.samples import sample_photos

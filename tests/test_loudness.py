@@ -1,4 +1,4 @@
-"""Speech level at inference (glance.loudness): the same sentence at any level gives the same motion."""
+"""Speech level at inference (glance.inference.loudness): the same sentence at any level gives the same motion."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from glance.inference import LipSync
+from glance.inference.lipsync import LipSync
+from glance.inference.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
 from glance.io.image import read_image
-from glance.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
 from glance.synth.appearance import Identity
 from glance.synth.clip import make_clip
 from glance.synth.corpus import plan

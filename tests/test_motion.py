@@ -10,7 +10,7 @@ import pytest
 
 from glance.checkpoint import load_checkpoint
 from glance.cli import main
-from glance.inference import DEFAULT_WEIGHTS, LipSync
+from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
 
 
 def test_motion_probe_is_fitted_scored_and_stored(tmp_path: Path, cache_dir: Path,

@@ -18,11 +18,11 @@ from glance.checkpoint import save_checkpoint
 from glance.cli import main
 from glance.config import load_config
 from glance.errors import UserError
-from glance.inference import LipSync, image_tensor
+from glance.inference.lipsync import LipSync, image_tensor
+from glance.inference.onnx_backend import OnnxLipSync
+from glance.inference.onnx_export import export_onnx
 from glance.io.image import read_image
 from glance.nn import Generator
-from glance.onnx_backend import OnnxLipSync
-from glance.onnx_export import export_onnx
 
 TOL = 1e-3
 

@@ -164,7 +164,7 @@ def test_gate_calibration_closes_the_asked_share_of_open_frames(cache_dir: Path)
 
     from glance.config import load_config
     from glance.data.dataset import LipClipDataset
-    from glance.inference import LipSync
+    from glance.inference.lipsync import LipSync
     from glance.model import GlanceNetworks
     from glance.train.stages import calibrate_gate, fit_basis
 
@@ -191,7 +191,7 @@ def test_shape_stage_trains_calibrates_and_exports(cache_dir: Path, tmp_path: Pa
     import shutil
 
     from glance.cli import main
-    from glance.inference import DEFAULT_WEIGHTS, LipSync
+    from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
     from glance.io.audio import load_audio
 
     run = tmp_path / "run"

@@ -23,7 +23,7 @@ from glance.data.dataset import LipClipDataset, collate
 from glance.errors import UserError
 from glance.eval.metrics import METRICS, lmd_frames
 from glance.eval.silence import closure_summary, silence_closure
-from glance.inference import LipSync, video_u8
+from glance.inference.lipsync import LipSync, video_u8
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

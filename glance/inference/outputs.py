@@ -7,10 +7,12 @@ Folders that did not exist are created before the work and removed again when it
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -148,3 +150,41 @@ class FramesFolder:
         for path in self.written:
             path.unlink(missing_ok=True)
         remove_folders(self.created)
+
+
+@contextlib.contextmanager
+def video_outputs(output: str, frames: str | None) -> Iterator[tuple[OutputFile, FramesFolder | None]]:
+    """The output mp4 and the optional --frames folder, both checked first and both undone (nothing left
+    behind) when anything inside the block raises; the caller commits them."""
+    out = OutputFile(Path(output), ".mp4", "the video")
+    try:
+        frames_dir = FramesFolder(Path(frames)) if frames else None
+    except UserError:
+        out.undo()
+        raise
+    try:
+        yield out, frames_dir
+    except BaseException:
+        if frames_dir is not None:
+            frames_dir.undo()
+        out.undo()
+        raise
+
+
+SPEECH = "give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)"
+
+
+def write_video(out: OutputFile, save: Callable[[Path], object]) -> None:
+    """`save(temporary path)` writes the video, then `out` is committed; speech that cannot be read and a full
+    or unwritable disk end as one-line UserErrors (the caller undoes `out`)."""
+    from glance.io.audio import AudioReadError
+
+    try:
+        save(out.temp())
+        out.commit()
+    except AudioReadError as e:
+        raise UserError(f"{e}: {SPEECH}") from None
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise UserError(f"{shown(out.path)}: the disk is full ({e.strerror})") from None
+        raise UserError(f"{shown(out.path)}: cannot write the video ({e.strerror or e})") from None

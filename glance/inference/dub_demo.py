@@ -1,4 +1,4 @@
-"""The demo page's "Dub a video" part (glance.demo): the speech above + an uploaded video -> the dubbed video.
+"""The demo page's "Dub a video" part (glance.inference.demo): the speech above + an uploaded video -> the dubbed video.
 
 The same `LipSync.dub_stream` as `glance generate --video`; frames go straight to the encoder (a 60-s 720p video
 is never held in memory). Bad input shows the CLI's one-line message.
@@ -13,30 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from glance.dub import DubStats
 from glance.errors import UserError
-from glance.inference import LipSync
+from glance.inference.dub import DubStats
+from glance.inference.lipsync import LipSync
 
 
 def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, progress: Any = None,
               out_dir: str | None = None, max_seconds: float = 60.0) -> tuple[str, str]:
     """(path of the dubbed mp4, the summary line); raises UserError with the CLI's messages."""
-    from glance.io.audio import AudioReadError, load_audio
+    from glance.inference.inputs import page_speech
 
-    if not audio_path:
-        raise UserError("give a speech recording (upload a file or record with the microphone)")
-    if not video_path:
+    if audio_path and not video_path:
         raise UserError("give a video with a face to dub")
-    try:
-        audio = load_audio(audio_path, model.sample_rate)
-    except AudioReadError as e:
-        raise UserError(f"{os.path.basename(str(e).split(':')[0])}: not a readable audio file") from None
-    seconds = len(audio) / model.sample_rate
-    if seconds < 1 / model.fps:
-        raise UserError("the audio is shorter than one video frame (40 ms)")
-    if seconds > max_seconds:
-        raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {max_seconds:.0f} s "
-                        "(use `glance generate --video` for longer audio)")
+    audio = page_speech(audio_path, model.sample_rate, model.fps, max_seconds, "glance generate --video")
+    if not video_path or audio_path is None:  # (page_speech refused a missing recording)
+        raise UserError("give a video with a face to dub")
     stats = DubStats()
     frames = model.dub_stream(audio, video_path, stats=stats)
     n = model.frame_count(len(audio))

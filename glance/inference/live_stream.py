@@ -14,11 +14,11 @@ one warp, a JPEG where a page shows it). The shorter the lookahead, the further 
 path's: on the bundled sample the opening's mean error is 0.006 rest widths at L = 4, 0.015 at L = 2, 0.034 at
 L = 0 (benchmarks/bench_live.py prints them; tests/test_live_stream.py checks L = 4).
 
-Loudness: `glance.loudness` levels a whole utterance with one gain; live there is only the past, so
+Loudness: `glance.inference.loudness` levels a whole utterance with one gain; live there is only the past, so
 `RunningLevel` applies the same rule to the last LEVEL_SECONDS of 20 ms frame levels (silence: gain 1).
 Memory is fixed: the audio ring holds one window (+1 frame), the level ring LEVEL_SECONDS, a partial frame
 under 40 ms; nothing grows with the stream's length. A face photo blinks and sways at its idle amplitude
-(glance.living; the speech-driven part of the sway would need the whole recording's level).
+(glance.inference.living; the speech-driven part of the sway would need the whole recording's level).
 """
 
 from __future__ import annotations
@@ -30,10 +30,9 @@ import torch
 
 from glance.audio import log_mel_range
 from glance.errors import UserError
-from glance.inputs import ImageInput, as_image
-from glance.io.audio import check_samples
-from glance.living import LivingFace, Move
-from glance.loudness import (
+from glance.inference.inputs import ImageInput, as_image
+from glance.inference.living import LivingFace, Move
+from glance.inference.loudness import (
     ACTIVE_ABOVE_NOISE_DB,
     ACTIVE_RANGE_DB,
     FRAME_SECONDS,
@@ -42,7 +41,8 @@ from glance.loudness import (
     SILENCE_DBFS,
     TRAINING_LEVEL_DBFS,
 )
-from glance.shape_render import ShapeWarp
+from glance.inference.shape_render import ShapeWarp
+from glance.io.audio import check_samples
 
 LOOKAHEAD_FRAMES = 4  # frames of future audio each frame waits for (160 ms at 25 fps)
 LEVEL_SECONDS = 30.0  # the running loudness looks this far back
@@ -54,7 +54,7 @@ def lookahead_ms(frames: int = LOOKAHEAD_FRAMES, fps: int = 25) -> float:
 
 
 class RunningLevel:
-    """A causal `glance.loudness.level_gain`: the same active-speech rule over the last `seconds` of audio."""
+    """A causal `glance.inference.loudness.level_gain`: the same active-speech rule over the last `seconds` of audio."""
 
     def __init__(self, sample_rate: int, seconds: float = LEVEL_SECONDS) -> None:
         self.n = max(1, int(round(FRAME_SECONDS * sample_rate)))
@@ -87,7 +87,7 @@ class LiveShapes:
     """Mono audio chunks (any sizes) -> the shape head's mouth shape [20, 2] per frame, `lookahead` frames late."""
 
     def __init__(self, model: object, lookahead: int = LOOKAHEAD_FRAMES) -> None:
-        from glance.inference import LipSync
+        from glance.inference.lipsync import LipSync
 
         assert isinstance(model, LipSync)
         g, a = model.config.generator, model.config.audio
@@ -165,8 +165,8 @@ class LiveFace:
 
     def __init__(self, model: object, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES, face_index: int = 0,
                  box: tuple[int, int, int, int] | None = None, still: bool = False, seed: int = 0) -> None:
-        from glance.inference import LipSync, _check_image
-        from glance.paste import find_face
+        from glance.inference.lipsync import LipSync, _check_image
+        from glance.inference.paste import find_face
 
         assert isinstance(model, LipSync)
         self.shapes = LiveShapes(model, lookahead)

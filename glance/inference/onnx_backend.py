@@ -7,7 +7,7 @@
 Only the networks change: the generator (lips and warp renderers) and the shape head (shape renderer) run in
 onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe (NumPy)
 and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still imported
-(glance.inference and the log-mel front end use it) but does no network work. `threads` sets onnxruntime's
+(glance.inference.lipsync and the log-mel front end use it) but does no network work. `threads` sets onnxruntime's
 intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
 """
 
@@ -28,11 +28,12 @@ import torch
 from glance.audio import AudioStats
 from glance.config import ConfigError, config_from_dict
 from glance.errors import UserError
-from glance.inference import LipSync, crossfade
+from glance.inference.lipsync import LipSync, crossfade
+from glance.inference.onnx_export import FORMAT, export_onnx, sidecar_paths
+from glance.inference.outputs import shown
 from glance.motion import MotionProbe, OpeningProbe
 from glance.nn import Generator
-from glance.onnx_export import FORMAT, export_onnx, sidecar_paths
-from glance.outputs import shown
+from glance.pixels import SCALE, to_unit
 
 
 def _runtime() -> Any:
@@ -100,9 +101,9 @@ class OnnxLipSync(LipSync):
 
     def _lips(self, mel_at: Callable[[int, int], torch.Tensor], n: int, identity: np.ndarray,
               batch: int) -> Iterator[np.ndarray]:
-        ident = (identity.astype(np.float32) / 127.5 - 1).transpose(2, 0, 1)[None]
+        ident = to_unit(identity).transpose(2, 0, 1)[None]
         clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in
-                 (self.onnx.graph(m.numpy(), np.repeat(ident, len(m), 0))[0].transpose(0, 2, 3, 4, 1) + 1) * 127.5)
+                 (self.onnx.graph(m.numpy(), np.repeat(ident, len(m), 0))[0].transpose(0, 2, 3, 4, 1) + 1) * SCALE)
         for frame in crossfade(clips, n, self.config.generator.frames):
             yield np.clip(frame, 0, 255).round().astype(np.uint8)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glance.errors import UserError
-from glance.outputs import shown
+from glance.inference.outputs import shown
 
 COLUMNS = ("audio", "image", "output")
 

@@ -118,3 +118,21 @@ def _unit(a: np.ndarray) -> np.ndarray:
                             "divide uint8 values by 255")
         return a.astype(np.float32)
     raise UserError(f"image dtype {a.dtype} is not one glance reads (uint8, uint16, bool or float in [0, 1])")
+
+
+def page_speech(path: str | None, sample_rate: int, fps: int, max_seconds: float, command: str) -> np.ndarray:
+    """A demo page's uploaded or recorded speech at `sample_rate`, between one frame and `max_seconds` long;
+    otherwise a one-line UserError (`command` is the CLI that takes longer audio)."""
+    if not path:
+        raise UserError("give a speech recording (upload a file or record with the microphone)")
+    try:
+        audio = load_audio(path, sample_rate)
+    except AudioReadError as e:
+        raise UserError(f"{os.path.basename(str(e).split(':')[0])}: not a readable audio file") from None
+    seconds = len(audio) / sample_rate
+    if seconds < 1 / fps:
+        raise UserError("the audio is shorter than one video frame (40 ms)")
+    if seconds > max_seconds:
+        raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {max_seconds:.0f} s "
+                        f"(use `{command}` for longer audio)")
+    return audio

@@ -14,7 +14,7 @@ import numpy as np
 
 from glance.errors import UserError
 from glance.face import crop_square, mouth_square
-from glance.faces import face_in_box, find_faces
+from glance.inference.faces import face_in_box, find_faces
 
 
 @dataclass
@@ -28,7 +28,7 @@ class FaceTarget:
     mask: np.ndarray  # [y1-y0, x1-x0, 1] float32 in [0, 1]
     ring: np.ndarray  # [64, 64] bool, skin ring in crop coordinates (colour matching)
     points: np.ndarray  # [20, 2] mouth landmarks 48-67 in crop pixels
-    face: np.ndarray | None = None  # [68, 2] all the face's dlib landmarks in photo pixels (glance.living)
+    face: np.ndarray | None = None  # [68, 2] all the face's dlib landmarks in photo pixels (glance.inference.living)
 
 
 def _even(photo: np.ndarray) -> np.ndarray:
@@ -38,7 +38,7 @@ def _even(photo: np.ndarray) -> np.ndarray:
 
 def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64,
               box: tuple[int, int, int, int] | None = None) -> FaceTarget:
-    """Detect faces (largest first, implausible detections dropped: glance.faces), pick one (or the face in
+    """Detect faces (largest first, implausible detections dropped: glance.inference.faces), pick one (or the face in
     `box`, x, y, w, h in pixels), and build the crop and paste mask for its mouth."""
     if face_index < 0:
         raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glance import batch_jobs
 from glance.errors import Terminated, UserError
+from glance.inference import batch_jobs
+from glance.inference.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
+from glance.inference.progress import progress
+from glance.inference.renderers import RENDERERS
+from glance.inference.retime import MAX_FPS, MIN_FPS, retime, retimed_count
 from glance.io.audio import AudioReadError, load_audio
 from glance.io.image import read_image
-from glance.outputs import FramesFolder, OutputFile, shown
-from glance.progress import progress
-from glance.renderers import RENDERERS
-from glance.retime import MAX_FPS, MIN_FPS, retime, retimed_count
 
 if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
-    from glance.inference import LipSync
+    from glance.inference.lipsync import LipSync
 
 MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 4000x3000 photo: 1.5 GB in memory)
 
@@ -33,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", help="speech: wav, mp3, flac, ogg, m4a or a video's audio track")
     p.add_argument("--image", help="a lip crop or a photo with a face")
     p.add_argument("--video", help="dub a video instead of animating a photo: its mouth re-rendered to --audio in "
-                                   "every frame (glance.dub); written at 25 frames/s (or --fps)")
+                                   "every frame (glance.inference.dub); written at 25 frames/s (or --fps)")
     p.add_argument("-o", "--output", help="output mp4")
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.add_argument("--lips-only", action="store_true",
@@ -48,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
     p.add_argument("--still", action="store_true",
                    help="a photo: move only the mouth (default: the face also blinks and sways a little with the "
-                        "speech, glance.living)")
+                        "speech, glance.inference.living)")
     p.add_argument("--seed", type=int, default=0, help="draws the blinks' times and the sway (default 0)")
     p.add_argument("--face-index", type=int, default=0,
                    help="which face (0 = largest; `glance faces IMAGE` lists them with a numbered preview)")
@@ -68,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def load_model(weights: str | None, device: str, backend: str = "torch") -> LipSync:
-    from glance.inference import DEFAULT_WEIGHTS, LipSync
+    from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
 
     if backend == "onnx":
         if device != "cpu":
@@ -94,7 +92,7 @@ def _box(text: str | None, face_index: int) -> tuple[int, int, int, int] | None:
         return None
     if face_index != 0:
         raise UserError("--box and --face-index both pick the face: give one of them")
-    from glance.faces import parse_box
+    from glance.inference.faces import parse_box
 
     try:
         return parse_box(text)
@@ -143,7 +141,7 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
     try:
         audio = load_audio(audio_path, model.sample_rate)
     except AudioReadError as e:
-        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
+        raise UserError(f"{e}: {SPEECH}") from None
     if len(audio) < model.sample_rate // model.fps:
         raise UserError(f"{shown(audio_path)}: the audio is shorter than one video frame (40 ms)")
     fps = args.fps or model.fps
@@ -156,15 +154,8 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
         frames = frames_dir.save(frames)
     if bar:
         frames = progress(frames, n)
-    try:
-        model.save(out.temp(), frames, audio_path, model.sample_rate, fps, args.crf)  # the input's own sound
-        out.commit()
-    except AudioReadError as e:
-        raise UserError(f"{e}: give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)") from None
-    except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            raise UserError(f"{shown(out.path)}: the disk is full ({e.strerror})") from None
-        raise UserError(f"{shown(out.path)}: cannot write the video ({e.strerror or e})") from None
+    # The input's own sound.
+    write_video(out, lambda path: model.save(path, frames, audio_path, model.sample_rate, fps, args.crf))
     return n, fps
 
 
@@ -190,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
     if args.video is not None:
-        from glance.dub_cli import run_dub
+        from glance.inference.dub_cli import run_dub
 
         return run_dub(args)
     if args.batch is not None:
@@ -204,20 +195,9 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError(f"{flag} goes with --batch JOBS_CSV")
     box = _box(args.box, args.face_index)
     _check_numbers(args)
-    out = OutputFile(Path(args.output), ".mp4", "the video")
-    try:
-        frames_dir = FramesFolder(Path(args.frames)) if args.frames else None
-    except UserError:
-        out.undo()
-        raise
-    try:
+    with video_outputs(args.output, args.frames) as (out, frames_dir):
         image, box = prepare_image(args.image, args.max_size, box)
         model = load_model(args.weights, args.device, args.backend)
         n, fps = make_video(model, args, args.audio, image, box, out, frames_dir)
-    except BaseException:
-        if frames_dir is not None:
-            frames_dir.undo()
-        out.undo()
-        raise
     print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / fps:.2f} s)")
     return 0

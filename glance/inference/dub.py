@@ -2,13 +2,14 @@
 
 The video is decoded at 25 frames/s (the model's rate; the source frame nearest each 25 fps tick, as
 `glance preprocess` does: glance.io.decode) at its own resolution. Its face is tracked in every frame
-(glance.video_track: the preprocessing tracker, smoothed), and in every frame with a face the shape
-renderer (glance.shape_render, prepared per frame with the speaker's rest mouth width: glance.dub_render)
+(glance.inference.video_track: the preprocessing tracker, smoothed), and in every frame with a face the shape
+renderer (glance.inference.shape_render, prepared per frame with the speaker's rest mouth width:
+glance.inference.dub_render)
 closes the original mouth and moves the frame's own lips to the mouth shape the model's shape head
 predicts from the new speech, inside a box around the mouth and jaw; everything
 else, the head's own motion included, is the video's. Frames without a face pass through unchanged (and
 are counted). The output has one frame per 25 fps tick of the speech: a longer video is cut, a shorter one
-plays forward, backward, forward... (ping-pong, via a temporary on-disk store: glance.video_store).
+plays forward, backward, forward... (ping-pong, via a temporary on-disk store: glance.inference.video_store).
 
 Streams: decoding, tracking, rendering and encoding hold a few frames at a time, so memory does not grow
 with the video or the speech. A video with no face at all is only known as such at its end: the error is
@@ -25,16 +26,16 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
-from glance.dub_render import DubRenderer
 from glance.errors import UserError
+from glance.inference.dub_render import DubRenderer
+from glance.inference.outputs import shown
+from glance.inference.video_store import FrameStore, pingpong
+from glance.inference.video_track import Tracked, track_video
 from glance.io.decode import VideoReadError, iter_frames
 from glance.io.prefetch import Prefetch
-from glance.outputs import shown
-from glance.video_store import FrameStore, pingpong
-from glance.video_track import Tracked, track_video
 
 if TYPE_CHECKING:
-    from glance.inference import LipSync
+    from glance.inference.lipsync import LipSync
 
 FPS = 25  # frames/s the video is read at (the model's rate)
 MAX_SIDE = 4096  # px: larger videos are refused (4K UHD is 3840x2160)

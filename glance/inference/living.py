@@ -1,4 +1,5 @@
-"""The living photo: eye blinks (glance.blink) and a little head motion (glance.head) on a photo's frames.
+"""The living photo: eye blinks (glance.inference.blink) and a little head motion (glance.inference.head)
+on a photo's frames.
 
 Applied to each output frame after its mouth is rendered, for a face photo (not a lip crop) unless `still`:
 first the eyelids, then the whole face region. Everything is precomputed once per photo from its 68 dlib
@@ -15,8 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from glance.blink import EyeWarp, closures
-from glance.head import HeadWarp, motions
+from glance.inference.blink import EyeWarp, closures
+from glance.inference.head import HeadWarp, motions
 
 
 class Move(NamedTuple):

@@ -1,5 +1,5 @@
 """`glance export --onnx out.onnx [--weights W]`: the model's networks as ONNX graphs + a JSON sidecar, for
-onnxruntime (`glance generate --backend onnx --weights out.onnx`); what is written: glance.onnx_export."""
+onnxruntime (`glance generate --backend onnx --weights out.onnx`); what is written: glance.inference.onnx_export."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as e:
         raise UserError(f"the ONNX export needs the Python package '{e.name}': run `pip install \"glance[onnx]\"` "
                         "(in a checkout: `make setup`)") from None
-    from glance.onnx_export import describe, export_onnx
+    from glance.inference.onnx_export import describe, export_onnx
 
     print(describe(export_onnx(args.onnx, args.weights)))
     return 0

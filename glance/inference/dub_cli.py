@@ -1,4 +1,4 @@
-"""`glance generate --audio A --video V -o out.mp4`: dub a video (glance.dub) from the command line.
+"""`glance generate --audio A --video V -o out.mp4`: dub a video (glance.inference.dub) from the command line.
 
 Shares `glance generate`'s options where they mean something for a video (--weights, --face-index, --fps,
 --crf, --frames, --device, --backend); the photo-only ones are refused in one line. The video keeps its resolution
@@ -8,24 +8,21 @@ Shares `glance generate`'s options where they mean something for a video (--weig
 from __future__ import annotations
 
 import argparse
-import errno
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from glance.dub import FPS, DubStats, dub_stream
 from glance.errors import UserError
+from glance.inference.dub import FPS, DubStats, dub_stream
+from glance.inference.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
+from glance.inference.progress import progress
+from glance.inference.retime import retime, retimed_count
 from glance.io.audio import AudioReadError, load_audio
-from glance.outputs import FramesFolder, OutputFile, shown
-from glance.progress import progress
-from glance.retime import retime, retimed_count
 
 if TYPE_CHECKING:
-    from glance.inference import LipSync
+    from glance.inference.lipsync import LipSync
 
-SPEECH = "give a speech file (wav, mp3, flac, ogg, m4a or a video with sound)"
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -47,24 +44,13 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def run_dub(args: argparse.Namespace) -> int:
-    from glance.generate import _check_numbers, load_model
+    from glance.inference.generate import _check_numbers, load_model
 
     check_options(args)
     _check_numbers(args)
-    out = OutputFile(Path(args.output), ".mp4", "the video")
-    try:
-        frames_dir = FramesFolder(Path(args.frames)) if args.frames else None
-    except UserError:
-        out.undo()
-        raise
-    try:
+    with video_outputs(args.output, args.frames) as (out, frames_dir):
         model = load_model(args.weights, args.device, args.backend)  # --backend onnx: the shape head in onnxruntime
         stats, n, fps = make_dub(model, args, out, frames_dir)
-    except BaseException:
-        if frames_dir is not None:
-            frames_dir.undo()
-        out.undo()
-        raise
     print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / fps:.2f} s; {stats.summary()})")
     return 0
 
@@ -87,13 +73,6 @@ def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
     if frames_dir is not None:
         frames = frames_dir.save(frames)
     frames = progress(frames, n, desc="dub")
-    try:
-        model.save(out.temp(), frames, args.audio, model.sample_rate, fps, args.crf)  # the new speech's own sound
-        out.commit()
-    except AudioReadError as e:
-        raise UserError(f"{e}: {SPEECH}") from None
-    except OSError as e:
-        if e.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            raise UserError(f"{shown(out.path)}: the disk is full ({e.strerror})") from None
-        raise UserError(f"{shown(out.path)}: cannot write the video ({e.strerror or e})") from None
+    # The new speech's own sound.
+    write_video(out, lambda path: model.save(path, frames, args.audio, model.sample_rate, fps, args.crf))
     return stats, n, fps

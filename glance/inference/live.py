@@ -1,8 +1,8 @@
 """`glance live --image face.jpg`: a local page where the microphone drives the face, live.
 
-Standard library only (http.server). The page (glance/live.html) captures the microphone with getUserMedia,
+Standard library only (http.server). The page (glance/inference/live.html) captures the microphone with getUserMedia,
 resamples it to the model's rate in an AudioContext, and POSTs 16-bit PCM to /audio whenever it has samples and
-no request is in flight; each response carries the frames that became final (glance.live_stream): per frame a
+no request is in flight; each response carries the frames that became final (glance.inference.live_stream): per frame a
 little-endian uint32 frame index, a uint32 length, then a JPEG. Frame i shows the audio samples
 [i * 640, (i + 1) * 640) of the session (16 kHz, 25 fps). POST /session starts a new stream (one at a time: a new
 one replaces the old). It listens on 127.0.0.1 by default; browsers allow the microphone only on localhost or https.
@@ -22,8 +22,8 @@ import cv2
 import numpy as np
 
 from glance.errors import UserError
-from glance.inference import LipSync
-from glance.live_stream import LOOKAHEAD_FRAMES, LiveFace, lookahead_ms
+from glance.inference.lipsync import LipSync
+from glance.inference.live_stream import LOOKAHEAD_FRAMES, LiveFace, lookahead_ms
 
 PAGE = Path(__file__).with_name("live.html")
 MAX_CHUNK_BYTES = 2 * 16000 * 2  # two seconds of 16 kHz int16 per request at most
@@ -151,8 +151,8 @@ def serve(service: LiveService, host: str, port: int) -> ThreadingHTTPServer:
 
 
 def load_photo(path: str) -> np.ndarray:
-    from glance.generate import fit_photo
-    from glance.inputs import as_image
+    from glance.inference.generate import fit_photo
+    from glance.inference.inputs import as_image
 
     if not Path(path).is_file():
         raise UserError(f"{path}: no such image file")
@@ -162,7 +162,7 @@ def load_photo(path: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from glance.generate import load_model
+    from glance.inference.generate import load_model
 
     torch.set_num_threads(1)  # a window is too small to share: on 2 busy cores 2 threads are ~30x slower than 1
     photo = load_photo(args.image)

@@ -1,4 +1,4 @@
-"""Face landmarks over a video that is dubbed (glance.dub): the preprocessing tracker, streamed and smoothed.
+"""Face landmarks over a video that is dubbed (glance.inference.dub): the preprocessing tracker, streamed and smoothed.
 
 The tracker is `glance.data.track.FaceTracker`, the one `glance preprocess` uses: dlib's HOG detector on
 key frames (the first, every `redetect` frames, and whenever tracking is lost), the 68-point predictor on

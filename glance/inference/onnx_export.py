@@ -1,4 +1,5 @@
-"""Export a glance model to ONNX: every network its inference paths call, for onnxruntime (glance.onnx_backend).
+"""Export a glance model to ONNX: every network its inference paths call, for onnxruntime
+(glance.inference.onnx_backend).
 
 `glance export --onnx out.onnx [--weights W]` (or `export_onnx`) writes three files side by side:
 
@@ -31,8 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from glance.inference import LipSync
-from glance.outputs import OutputFile, shown
+from glance.inference.lipsync import LipSync
+from glance.inference.outputs import OutputFile, shown
 
 FORMAT = 1
 OPSET = 18

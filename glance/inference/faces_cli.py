@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glance.errors import UserError
-from glance.outputs import OutputFile, shown
+from glance.inference.outputs import OutputFile, shown
 
 if TYPE_CHECKING:
-    from glance.faces import Face
+    from glance.inference.faces import Face
 
 FACE, REJECTED = (255, 40, 40), (150, 150, 150)
 
@@ -48,9 +48,9 @@ def preview(rgb: np.ndarray, faces: list[Face], rejected: list[tuple[Face, str]]
 def run(args: argparse.Namespace) -> int:
     import cv2
 
-    from glance.faces import find_faces
+    from glance.inference.faces import find_faces
+    from glance.inference.paste import _even
     from glance.io.image import read_image
-    from glance.paste import _even
 
     image = Path(args.image)
     target = Path(args.preview) if args.preview else Path(image.name).with_suffix(".faces.png")

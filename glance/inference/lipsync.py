@@ -23,34 +23,35 @@ import torch
 
 from glance.audio import AudioStats, log_mel_range
 from glance.checkpoint import check_generator, load_checkpoint
-from glance.closing import close_identity
 from glance.config import GlanceConfig, load_config
-from glance.dub import DubStats, dub_stream
 from glance.errors import UserError
 from glance.face import is_lip_crop
-from glance.inputs import AudioInput, ImageInput, as_audio, as_image
+from glance.inference.closing import close_identity
+from glance.inference.dub import DubStats, dub_stream
+from glance.inference.inputs import AudioInput, ImageInput, as_audio, as_image
+from glance.inference.living import LivingFace
+from glance.inference.loudness import normalize_level
+from glance.inference.paste import FaceTarget, colour_offset, find_face, paste
+from glance.inference.render import MouthWarp
+from glance.inference.renderers import RENDERERS
+from glance.inference.shape_render import ShapeWarp
 from glance.io.audio import check_samples
-from glance.living import LivingFace
-from glance.loudness import normalize_level
 from glance.motion import MotionProbe
 from glance.nn import Generator
-from glance.paste import FaceTarget, colour_offset, find_face, paste
-from glance.render import MouthWarp
-from glance.renderers import RENDERERS
-from glance.shape_render import ShapeWarp
+from glance.pixels import SCALE, to_u8, to_unit
 
-DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "default.safetensors"
+DEFAULT_WEIGHTS = Path(__file__).parent.parent / "assets" / "default.safetensors"
 OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mouth is closed before generation
 
 
 def image_tensor(image: np.ndarray) -> torch.Tensor:
     """uint8 RGB [H, W, 3] -> float [1, 3, H, W] in [-1, 1], the generator's identity input."""
-    return torch.from_numpy(image.copy()).permute(2, 0, 1).float().div(127.5).sub(1)[None]
+    return to_unit(torch.from_numpy(image.copy()).permute(2, 0, 1))[None]
 
 
 def video_u8(video: torch.Tensor) -> np.ndarray:
     """Generator output [B, 3, T, H, W] in [-1, 1] -> uint8 frames [B, T, H, W, 3]."""
-    return video.clamp(-1, 1).add(1).mul(127.5).round().byte().permute(0, 2, 3, 4, 1).cpu().numpy()
+    return to_u8(video).permute(0, 2, 3, 4, 1).cpu().numpy()
 
 
 def _packed(shapes: torch.Tensor, logit: torch.Tensor | None) -> np.ndarray:
@@ -119,12 +120,13 @@ class LipSync:
     trained: bool = True
     device: str = "cpu"
     motion: MotionProbe | None = None  # animates real photos (glance.motion), if the checkpoint holds one
-    level: bool = True  # bring speech to the training corpus's level before features (glance.loudness)
+    level: bool = True  # bring speech to the training corpus's level before features (glance.inference.loudness)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> LipSync:
         """Load generator weights (default: the bundled model) onto `device` ("cpu", "cuda", "cuda:1").
-        `backend="onnx"`: the networks run in onnxruntime on the CPU (glance.onnx_backend); `path` may then also
+        `backend="onnx"`: the networks run in onnxruntime on the CPU (glance.inference.onnx_backend);
+        `path` may then also
         be an .onnx file `glance export --onnx` wrote (a checkpoint is exported on the fly)."""
         if backend not in ("torch", "onnx"):
             raise UserError(f"backend {backend!r}: give 'torch' or 'onnx'")
@@ -142,9 +144,10 @@ class LipSync:
 
     @classmethod
     def from_onnx(cls, path: str | Path | None = None, threads: int | None = None) -> LipSync:
-        """The networks in onnxruntime (glance.onnx_backend): `path` an .onnx `glance export --onnx` wrote, or a
+        """The networks in onnxruntime (glance.inference.onnx_backend): `path` an .onnx `glance export --onnx`
+        wrote, or a
         checkpoint (default: the bundled model) exported on the fly; `threads`: onnxruntime's intra-op threads."""
-        from glance.onnx_backend import onnx_model
+        from glance.inference.onnx_backend import onnx_model
 
         return onnx_model(path, threads)
 
@@ -165,7 +168,7 @@ class LipSync:
 
     def heard(self, audio: np.ndarray) -> np.ndarray:
         """What the model hears of mono float samples at its rate: the speech brought to the training corpus's
-        active-speech level (glance.loudness; silence unchanged), unless `level` is False."""
+        active-speech level (glance.inference.loudness; silence unchanged), unless `level` is False."""
         return normalize_level(audio, self.sample_rate) if self.level else audio
 
     @property
@@ -184,7 +187,7 @@ class LipSync:
                 points: np.ndarray | None = None, box: tuple[int, int, int, int] | None = None,
                 target: FaceTarget | None = None) -> tuple[np.ndarray, FaceTarget | None]:
         """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
-        With `close_mouth` an open mouth in the image is closed first (glance.closing), so that silence
+        With `close_mouth` an open mouth in the image is closed first (glance.inference.closing), so that silence
         gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
         crop, less surely than on a face; `points` (mouth landmarks 48-67 [20, 2] in the crop's pixels,
         as a preprocessed dataset stores them) are used instead when given. `box` (x, y, w, h) names the face
@@ -232,7 +235,7 @@ class LipSync:
               batch: int) -> Iterator[np.ndarray]:
         ident = image_tensor(identity).to(self.device)
         clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in
-                 self.generator(m, ident.expand(len(m), -1, -1, -1)).permute(0, 2, 3, 4, 1).add(1).mul(127.5)
+                 self.generator(m, ident.expand(len(m), -1, -1, -1)).permute(0, 2, 3, 4, 1).add(1).mul(SCALE)
                  .float().cpu().numpy())
         for frame in crossfade(clips, n, self.config.generator.frames):
             yield np.clip(frame, 0, 255).round().astype(np.uint8)
@@ -336,7 +339,7 @@ class LipSync:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
         generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
         `face_index` picks a face (0 = largest; `glance faces` lists them), `box` (x, y, w, h) gives one.
-        A face photo also blinks and sways a little with the speech (glance.living; `seed` draws when), unless
+        A face photo also blinks and sways a little with the speech (glance.inference.living; `seed` draws when), unless
         `still`. See the class docstring for what `audio`, `sample_rate` and `image` may be."""
         pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate,
                                   still=still or lips_only, seed=seed)
@@ -391,7 +394,7 @@ class LipSync:
                    stats: DubStats | None = None) -> Iterator[np.ndarray]:
         """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame, 25/s at
         the video's size, one per 40 ms of audio (the video cut, or played forward and back); frames without a
-        face pass through unchanged, counted in `stats` (glance.dub). Bad video input raises UserError."""
+        face pass through unchanged, counted in `stats` (glance.inference.dub). Bad video input raises UserError."""
         return dub_stream(self, as_audio(audio, self.sample_rate, sample_rate), video, face_index, stats)
 
     def dub(self, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
@@ -418,9 +421,10 @@ class LipSync:
                     seed: int = 0) -> Iterator[np.ndarray]:
         """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
         each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however
-        long the stream (glance.live_stream). The shape renderer; a face photo blinks and sways, unless `still`.
+        long the stream (glance.inference.live_stream). The shape renderer; a face photo blinks and sways, unless
+        `still`.
         Run it with torch.set_num_threads(1): each frame's window is too small to share between threads."""
-        from glance.live_stream import LOOKAHEAD_FRAMES, LiveFace
+        from glance.inference.live_stream import LOOKAHEAD_FRAMES, LiveFace
 
         live = LiveFace(self, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,
                         face_index=face_index, box=box, still=still, seed=seed)

@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from glance.dub_demo import add_dub_section
 from glance.errors import UserError
-from glance.inference import LipSync
+from glance.inference.dub_demo import add_dub_section
+from glance.inference.lipsync import LipSync
 from glance.samples import sample_photos
 
 MAX_AUDIO_SECONDS = 60.0
 MAX_UPLOAD = "20mb"
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parent.parent / "assets"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,25 +42,15 @@ def lip_strip(frames: list[np.ndarray], count: int = 8) -> np.ndarray:
 def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None, progress: Any = None,
                out_dir: str | None = None, still: bool = False) -> tuple[str, np.ndarray]:
     """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages. A face photo blinks and
-    sways a little (glance.living) unless `still`."""
-    from glance.io.audio import AudioReadError, load_audio
+    sways a little (glance.inference.living) unless `still`."""
+    from glance.inference.generate import MAX_SIZE, fit_photo
+    from glance.inference.inputs import as_image, page_speech
 
-    if not audio_path:
-        raise UserError("give a speech recording (upload a file or record with the microphone)")
-    if image is None:
+    if image is None and audio_path:
         raise UserError("give a face photo or a lip image (upload one or pick an example)")
-    try:
-        audio = load_audio(audio_path, model.sample_rate)
-    except AudioReadError as e:
-        raise UserError(f"{Path(str(e).split(':')[0]).name}: not a readable audio file") from None
-    seconds = len(audio) / model.sample_rate
-    if seconds < 1 / model.fps:
-        raise UserError("the audio is shorter than one video frame (40 ms)")
-    if seconds > MAX_AUDIO_SECONDS:
-        raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {MAX_AUDIO_SECONDS:.0f} s "
-                        "(use `glance generate` for longer audio)")
-    from glance.generate import MAX_SIZE, fit_photo
-    from glance.inputs import as_image
+    audio = page_speech(audio_path, model.sample_rate, model.fps, MAX_AUDIO_SECONDS, "glance generate")
+    if image is None or audio_path is None:  # (page_speech refused a missing recording)
+        raise UserError("give a face photo or a lip image (upload one or pick an example)")
 
     rgb = fit_photo(as_image(image), MAX_SIZE)[0]  # RGBA over white; a huge photo scaled as `glance generate` does
     n = model.frame_count(len(audio))
@@ -102,7 +92,7 @@ def build_app(model: LipSync) -> Any:
         note = gr.Markdown()
         button.click(handler, inputs=[audio, image, still], outputs=[video, strip, note], api_name="generate")
         gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
-        add_dub_section(gr, model, audio, video, note)  # glance.dub_demo: the speech + a video to dub
+        add_dub_section(gr, model, audio, video, note)  # glance.inference.dub_demo: the speech + a video to dub
     return app
 
 
@@ -120,7 +110,7 @@ def launch(model: LipSync, host: str, port: int, block: bool = True) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from glance.generate import load_model
+    from glance.inference.generate import load_model
 
     model = load_model(args.weights, "cpu")
     try:

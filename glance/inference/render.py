@@ -1,7 +1,7 @@
 """The warp renderer (beyond the paper): the photo's own lips, moved by the generator's motion.
 
 For each frame the mouth of the photo is opened to the generator's relative opening
-(`glance.motion`) times the photo's mouth width by `glance.closing.reshape_mouth`, at the photo's
+(`glance.motion`) times the photo's mouth width by `glance.inference.closing.reshape_mouth`, at the photo's
 resolution, inside a box around the mouth; every pixel outside that box, and every column of it
 outside the inner mouth corners, is the photo's own. An opening of 0 is closed lips, whatever the
 photo showed, so silence gives a closed mouth.
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from glance.closing import ABOVE, BELOW, box_side, reshape_mouth
 from glance.errors import UserError
 from glance.face import crop_mouth_landmarks, crop_square, is_lip_crop, mouth_square
-from glance.paste import FaceTarget
+from glance.inference.closing import ABOVE, BELOW, box_side, reshape_mouth
+from glance.inference.paste import FaceTarget
 from glance.shape import mouth_width
 
 
