@@ -25,7 +25,8 @@ def to_unit(pixels: Any) -> Any:
     """uint8 (or any numeric) pixels 0..255 -> float32 values -1..1."""
     if isinstance(pixels, np.ndarray):  # one NumPy pass into a C-contiguous array (fast to stack)
         out = np.empty(pixels.shape, np.float32)
-        np.multiply(pixels, np.float32(1 / SCALE), out=out, casting="unsafe")
+        # A true division, as torch's: bit-identical values on both paths (the ONNX backend is held to PyTorch).
+        np.divide(pixels, np.float32(SCALE), out=out, casting="unsafe")
         out -= np.float32(1)
         return out
     return pixels.float().div(SCALE).sub(1)

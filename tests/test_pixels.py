@@ -14,7 +14,7 @@ def test_every_level_round_trips_in_numpy_and_torch() -> None:
     assert unit.dtype == np.float32 and unit.min() == -1 and unit.max() == 1
     assert np.array_equal(to_u8(unit), levels)
     t = to_unit(torch.from_numpy(levels))
-    assert torch.allclose(t, torch.from_numpy(unit), atol=1e-6)
+    assert torch.equal(t, torch.from_numpy(unit))  # bit-identical on both paths
     assert torch.equal(to_u8(t), torch.from_numpy(levels))
 
 
