@@ -13,9 +13,9 @@ inline code and fenced blocks (commands, paths, options), dates, versions and ra
   table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
   numbers; a percentage may be a fraction x 100. When one record (a json object, a text line) holds most (and
   three or more) of a row's numbers, it must hold all of them, so a number copied from the wrong row fails.
-- **Lost artefacts**: numbers whose artefact is gone say so: a section that opens with "Not reproduced in this
-  repo (artefact lost)" (the whole section), "artefact lost" in a paragraph or list item (that one) or in a
-  table row (that row). They are not claims: the audit counts and lists them (--verbose) instead of checking.
+- **No lost artefacts**: a number whose artefact is gone is re-measured (and its new artefact named) or removed
+  from the documents; labelling it "artefact lost" does not exempt it. Every line that says "artefact lost"
+  is a fault, and the numbers around it are checked like any others.
 - Sections that state specifications (limits and constants of the code, install steps) rather than
   measurements are listed in SPEC_SECTIONS with the reason; each listed section must exist.
 
@@ -60,8 +60,7 @@ LINK_TARGET = re.compile(r"\]\([^)]*\)")
 FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 ARTEFACT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*[\w.-]+\.(?:json|jsonl|csv|txt))\b")
-LOST = re.compile(r"artefact lost", re.IGNORECASE)
-SECTION_LOST = re.compile(r"\s*Not reproduced in this repo\b[^.]*artefact lost", re.IGNORECASE)
+LOST = re.compile(r"artefacts? (?:was |were |is |are )?lost", re.IGNORECASE)
 COMMAND = re.compile(r"`(?:\.venv/bin/)?(?:glance|python3?|scripts/|benchmarks/|make)\b[^`]*`")
 
 
@@ -197,19 +196,21 @@ def matches(claim: Claim, numbers: list[float]) -> bool:
     return False
 
 
-def live_claims(sec: Section, lost: list[str]) -> dict[int, list[tuple[int, Claim]]]:
-    """Block index -> (line, claim) of a section's claims, less those marked "artefact lost" (added to `lost`)."""
-    section_lost = bool(sec.blocks) and bool(SECTION_LOST.match(sec.blocks[0].text))
+def live_claims(sec: Section) -> dict[int, list[tuple[int, Claim]]]:
+    """Block index -> (line, claim) of a section's claims."""
     out: dict[int, list[tuple[int, Claim]]] = {}
     for i, block in enumerate(sec.blocks):
         for k, line in enumerate(block.lines):
             cells = line.strip().strip("|").split("|") if block.kind == "table" else [line]
             for c in (c for cell in cells for c in claims(cell)):
-                if section_lost or LOST.search(line if block.kind == "table" else block.text):
-                    lost.append(f"{sec.doc}:{block.line_no + k}: {c.text}")
-                else:
-                    out.setdefault(i, []).append((block.line_no + k, c))
+                out.setdefault(i, []).append((block.line_no + k, c))
     return out
+
+
+def lost_labels(doc: str, text: str) -> list[str]:
+    """One fault per line (fenced blocks too) that labels a number's artefact as lost instead of giving it one."""
+    return [f"{doc}:{n}: says 'artefact lost': re-measure the number and name its artefact, or remove the number"
+            for n, line in enumerate(text.splitlines(), 1) if LOST.search(line)]
 
 
 def row_faults(row: list[Claim], records: list[list[float]], pool: list[float]) -> list[Claim]:
@@ -228,7 +229,6 @@ def row_faults(row: list[Claim], records: list[list[float]], pool: list[float]) 
 class Report:
     faults: list[str] = field(default_factory=list)
     unmatched_prose: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)  # "document:line: claim" marked as without artefact
     matched: list[tuple[str, int, str]] = field(default_factory=list)  # (document, line, claim) a table backs
     checked_cells: int = 0
     claims: int = 0
@@ -254,10 +254,12 @@ def audit(root: Path = ROOT, docs: tuple[str, ...] = DOCS,
         return [v for r in records(paths) for v in r]
 
     for doc in docs:
-        for sec in parse(doc, (root / doc).read_text(encoding="utf-8")):
+        text = (root / doc).read_text(encoding="utf-8")
+        report.faults += lost_labels(doc, text)
+        for sec in parse(doc, text):
             seen.add((doc, sec.heading))
             where = f"{doc}:{sec.line_no} ({sec.heading})"
-            live = live_claims(sec, report.lost)
+            live = live_claims(sec)
             report.claims += sum(len(v) for v in live.values())
             if not live or (doc, sec.heading) in spec:
                 continue
@@ -310,14 +312,11 @@ def main() -> int:
     for line in report.faults:
         print(line)
     if args.verbose:
-        print("\nnumbers marked 'artefact lost':")
-        for line in report.lost:
-            print("  " + line)
         print("\nprose numbers that no named artefact holds (derived or worth a look):")
         for line in report.unmatched_prose:
             print("  " + line)
     print(f"\n{report.claims} numbers, {report.checked_cells} table numbers checked against their artefacts, "
-          f"{len(report.lost)} marked 'artefact lost', {len(report.faults)} faults", file=sys.stderr)
+          f"{len(report.faults)} faults", file=sys.stderr)
     return 1 if report.faults else 0
 
 
