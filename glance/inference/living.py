@@ -10,7 +10,7 @@ Pixels outside the face region's feathered ellipse are never touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -54,9 +54,3 @@ class LivingFace:
             eye.apply(frame, move.closure)
         self.head.apply(frame, move.roll, move.dx, move.dy)
         return frame
-
-    def animate(self, frames: Iterable[np.ndarray], audio: np.ndarray, sample_rate: int, fps: float,
-                seed: int = 0) -> Iterator[np.ndarray]:
-        """Each frame, changed in place by the moves of `audio` and `seed`, and yielded."""
-        for frame, move in zip(frames, self.moves(audio, sample_rate, fps, seed), strict=False):
-            yield self.apply(frame, move)

@@ -89,10 +89,3 @@ def mouth_points(art: np.ndarray, shape: LipShape) -> np.ndarray:
 def inner_gap(points: np.ndarray) -> float:
     """Vertical inner-lip gap at the centre (point 66 minus point 62), in the points' units."""
     return float(points[18, 1] - points[14, 1])
-
-
-def to_image(points: np.ndarray, cx: float, cy: float, scale: float, roll_deg: float) -> np.ndarray:
-    """Mouth units -> image pixels: rotate by roll, scale, translate to (cx, cy)."""
-    r = np.deg2rad(roll_deg)
-    rot = np.array([[np.cos(r), -np.sin(r)], [np.sin(r), np.cos(r)]])
-    return (points @ rot.T) * scale + np.array([cx, cy])
