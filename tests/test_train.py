@@ -120,8 +120,11 @@ def test_sigkill_then_resume_loses_at_most_one_interval(cache_dir: Path, tmp_pat
     # Reference: one uninterrupted run.
     assert main([*args, "--out", str(tmp_path / "ref")]) == 0
     run = tmp_path / "killed"
+    # The killed run computes in a subprocess, the rest here: the same number of torch threads in both (the
+    # reduction order differs between thread counts, and bit-exact resume is what this test checks).
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
     proc = subprocess.Popen([sys.executable, "-m", "glance", *args, "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     state = run / "gan" / "state.safetensors"
     deadline = time.time() + 300
     while time.time() < deadline and (not state.exists() or _state_step(state) < 8):
