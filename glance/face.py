@@ -68,6 +68,12 @@ def landmarks(rgb: np.ndarray, box: Box) -> np.ndarray:
     return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
 
 
+def eye_centres(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) eye centres: the means of dlib points 36-41 and 42-47 of 68 landmarks."""
+    p = np.asarray(points, np.float64)
+    return p[36:42].mean(0), p[42:48].mean(0)
+
+
 def mouth_square(points: np.ndarray) -> tuple[float, float, float]:
     """(cx, cy, side) of the crop square for mouth points [20, 2] (or all 68 points)."""
     mouth = points[MOUTH] if len(points) == 68 else points

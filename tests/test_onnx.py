@@ -101,6 +101,19 @@ def test_frames_match_pytorch_for_each_renderer(model: LipSync, onnx_model: Onnx
     assert np.abs(want[1:].astype(np.int16) - want[:-1]).max() > 20  # the mouth moves
 
 
+def test_live_stream_runs_on_the_onnx_backend(model: LipSync, onnx_model: OnnxLipSync, speech: np.ndarray) -> None:
+    from glance.inference.live_stream import LiveShapes
+
+    def live(m: LipSync) -> np.ndarray:
+        stream = LiveShapes(m)
+        chunks = [stream.push(speech[i:i + 1000]) for i in range(0, 16000 * 2, 1000)]
+        return np.stack([s for c in chunks for s in c] + stream.flush())
+
+    torch_shapes, onnx_shapes = live(model), live(onnx_model)
+    assert torch_shapes.shape == onnx_shapes.shape == (50, 20, 2)
+    assert np.abs(torch_shapes - onnx_shapes).max() < TOL
+
+
 def test_cli_generates_with_the_onnx_backend(exported: Path, sample_wav: Path, astronaut_png: Path,
                                              tmp_path: Path) -> None:
     out = tmp_path / "o.mp4"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glance.face import eye_centres
 from glance.inference.shape_render import ShapeWarp, closed_points
 from glance.shape import mouth_width
 
@@ -24,8 +25,9 @@ MAX_STRETCH = 1.25  # the rest width is at most this factor wider (or narrower) 
 
 
 def eye_distance(points: np.ndarray) -> float:
-    """Distance of the eye centres (dlib points 36-41 and 42-47) of 68 landmarks."""
-    return float(np.linalg.norm(points[36:42].mean(0) - points[42:48].mean(0)))
+    """Distance of the eye centres (glance.face.eye_centres) of 68 landmarks."""
+    left, right = eye_centres(points)
+    return float(np.linalg.norm(right - left))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glance.face import Box, detect_faces, landmarks
+from glance.face import Box, detect_faces, eye_centres, landmarks
 
 MIN_FACE_PX = 32
 LIMITS = {"IOD / box width": (0.30, 0.70), "eyes-to-nose drop": (0.35, 0.90), "nose-to-mouth drop": (0.25, 0.70),
@@ -36,7 +36,7 @@ class Face:
 
 def proportions(points: np.ndarray, box: Box) -> tuple[dict[str, float], float]:
     """(the LIMITS measures, head roll in degrees) of 68 landmarks in `box`."""
-    left, right = points[36:42].mean(0), points[42:48].mean(0)
+    left, right = eye_centres(points)
     eye_line = right - left
     iod = float(np.linalg.norm(eye_line))
     if iod < 1e-6:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from glance.face import eye_centres
 from glance.inference.loudness import TRAINING_LEVEL_DBFS, level_gain
 
 MAX_ROLL_DEG = 0.8
@@ -44,7 +45,7 @@ class HeadWarp:
     def for_face(cls, points: np.ndarray, shape: tuple[int, ...]) -> HeadWarp:
         """The region of a face from its 68 dlib landmarks [68, 2] in an image of `shape`."""
         p = np.asarray(points, np.float64)
-        left, right = p[36:42].mean(0), p[42:48].mean(0)
+        left, right = eye_centres(p)
         iod = max(float(np.hypot(*(right - left))), 1.0)
         along = (right - left) / iod
         down = np.array([-along[1], along[0]])

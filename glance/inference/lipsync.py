@@ -54,11 +54,17 @@ def video_u8(video: torch.Tensor) -> np.ndarray:
     return to_u8(video).permute(0, 2, 3, 4, 1).cpu().numpy()
 
 
-def _packed(shapes: torch.Tensor, logit: torch.Tensor | None) -> np.ndarray:
-    """Shapes [B, T, 20, 2] and closure logits [B, T] (or None) -> [B, T, 41]."""
+def packed(shapes: np.ndarray, logit: np.ndarray | None) -> np.ndarray:
+    """Shapes [B, T, 20, 2] and closure logits [B, T] (or None: zeros) -> float32 [B, T, 41]."""
     b, t = shapes.shape[:2]
-    lg = logit if logit is not None else shapes.new_zeros(b, t)
-    return torch.cat([shapes.reshape(b, t, 40), lg[..., None]], -1).detach().float().cpu().numpy()
+    lg = logit if logit is not None else np.zeros((b, t), np.float32)
+    return np.concatenate([shapes.reshape(b, t, 40), lg[..., None]], -1).astype(np.float32)
+
+
+def gated_shape(parts: np.ndarray, gated: bool, threshold: float, closed: np.ndarray) -> np.ndarray:
+    """A frame's shape [20, 2] from its `packed` parts [41]: `closed` where the gate's logit passes `threshold`."""
+    return closed if gated and parts[40] > threshold else parts[:40].reshape(20, 2)
+
 
 
 def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:
@@ -233,12 +239,35 @@ class LipSync:
 
     def _lips(self, mel_at: Callable[[int, int], torch.Tensor], n: int, identity: np.ndarray,
               batch: int) -> Iterator[np.ndarray]:
-        ident = image_tensor(identity).to(self.device)
-        clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in
-                 self.generator(m, ident.expand(len(m), -1, -1, -1)).permute(0, 2, 3, 4, 1).add(1).mul(SCALE)
-                 .float().cpu().numpy())
+        clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in self.generated(m, identity))
         for frame in crossfade(clips, n, self.config.generator.frames):
             yield np.clip(frame, 0, 255).round().astype(np.uint8)
+
+    # The three places the networks are called (the ONNX backend, glance/inference/onnx_backend.py, overrides
+    # only these): everything around them (windows, cross-fade, gate decision, renderers) is shared.
+    def generated(self, mels: torch.Tensor, identity: np.ndarray) -> np.ndarray:
+        """The generator's windows for log-mel windows [B, 1, 4T, n_mels] and a uint8 identity: pixel levels
+        [B, T, H, W, 3] as floats (0..255, not yet rounded: they are cross-faded first)."""
+        ident = image_tensor(identity).to(self.device)
+        video = self.generator(mels, ident.expand(len(mels), -1, -1, -1))
+        return video.permute(0, 2, 3, 4, 1).add(1).mul(SCALE).detach().float().cpu().numpy()
+
+    def head_parts(self, mels: torch.Tensor) -> np.ndarray:
+        """The shape head on log-mel windows [B, 1, 4T, n_mels]: per frame [B, T, 41] the shape before the
+        closure gate (flattened), then the gate's logit (`packed`)."""
+        head = self.generator.shape_head
+        assert head is not None
+        encoder = self.generator.audio_encoder
+        shapes, logit = head(mels, encoder(mels) if head.needs_shared() else None, parts=True)
+        return packed(shapes.detach().float().cpu().numpy(),
+                      None if logit is None else logit.detach().float().cpu().numpy())
+
+    def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
+        """The shape head's closure gate: (gated, threshold, closed shape [20, 2]); None without a shape head."""
+        head = self.generator.shape_head
+        if head is None:
+            return None
+        return head.gated, float(head.gate_threshold), head.closed_shape.reshape(20, 2).float().cpu().numpy()
 
     def _cached_mel(self, mel: np.ndarray) -> tuple[Callable[[int, int], torch.Tensor], int]:
         """(mel_at, frames) for a raw log-mel [4T, n_mels] as a cache stores it, silent past its end."""
@@ -280,22 +309,16 @@ class LipSync:
         return np.array([f[40] for f in self._shape_parts(mel_at, n, batch)])
 
     def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
-        head = self.generator.shape_head
-        if head is None:
+        gate = self.shape_gate()
+        if gate is None:
             raise UserError("this model has no shape head: train one with `glance train shape`")
-        closed = head.closed_shape.reshape(20, 2).float().cpu().numpy()
-        threshold = float(head.gate_threshold)
         for frame in self._shape_parts(mel_at, n, batch):
-            yield closed if head.gated and frame[40] > threshold else frame[:40].reshape(20, 2)
+            yield gated_shape(frame, *gate)
 
     def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit
         (0 without a gate); both cross-faded between windows, so the gate decides on the blended logit."""
-        head = self.generator.shape_head
-        assert head is not None
-        encoder = self.generator.audio_encoder
-        chunks = (c for m in self._window_mels(mel_at, n, batch)
-                  for c in _packed(*head(m, encoder(m) if head.needs_shared() else None, parts=True)))
+        chunks = (c for m in self._window_mels(mel_at, n, batch) for c in self.head_parts(m))
         yield from crossfade(chunks, n, self.config.generator.frames)
 
     def _is_open(self, crop: np.ndarray) -> bool:

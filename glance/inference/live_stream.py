@@ -31,16 +31,9 @@ import torch
 from glance.audio import log_mel_range
 from glance.errors import UserError
 from glance.inference.inputs import ImageInput, as_image
+from glance.inference.lipsync import gated_shape
 from glance.inference.living import LivingFace, Move
-from glance.inference.loudness import (
-    ACTIVE_ABOVE_NOISE_DB,
-    ACTIVE_RANGE_DB,
-    FRAME_SECONDS,
-    MAX_GAIN_DB,
-    MIN_GAIN_DB,
-    SILENCE_DBFS,
-    TRAINING_LEVEL_DBFS,
-)
+from glance.inference.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
 from glance.inference.shape_render import ShapeWarp
 from glance.io.audio import check_samples
 
@@ -57,7 +50,7 @@ class RunningLevel:
     """A causal `glance.inference.loudness.level_gain`: the same active-speech rule over the last `seconds` of audio."""
 
     def __init__(self, sample_rate: int, seconds: float = LEVEL_SECONDS) -> None:
-        self.n = max(1, int(round(FRAME_SECONDS * sample_rate)))
+        self.n, self.rate = max(1, int(round(FRAME_SECONDS * sample_rate))), sample_rate
         self.levels: deque[float] = deque(maxlen=max(1, int(seconds / FRAME_SECONDS)))
         self.rest = np.zeros(0, np.float32)  # < n samples not yet a whole 20 ms frame
         self.gain = 1.0
@@ -67,20 +60,10 @@ class RunningLevel:
         data = np.concatenate([self.rest, samples])
         k = len(data) // self.n
         if k:
-            power = np.mean(np.square(data[:k * self.n].reshape(k, self.n), dtype=np.float64), axis=1)
-            self.levels.extend((10.0 * np.log10(np.maximum(power, 1e-20))).tolist())
-            self.gain = self._gain()
+            self.levels.extend(frame_levels(data[:k * self.n], self.rate).tolist())
+            self.gain = gain_for(level_of(np.fromiter(self.levels, np.float64, len(self.levels))))
         self.rest = data[k * self.n:].copy()
         return self.gain
-
-    def _gain(self) -> float:
-        levels = np.fromiter(self.levels, np.float64, len(self.levels))
-        floor, top = np.percentile(levels, [10, 99])
-        active = levels[levels > max(SILENCE_DBFS, floor + ACTIVE_ABOVE_NOISE_DB, top - ACTIVE_RANGE_DB)]
-        if len(active) == 0:
-            return 1.0
-        level = 10.0 * np.log10(np.mean(10.0 ** (active / 10.0)))
-        return float(10.0 ** (np.clip(TRAINING_LEVEL_DBFS - level, MIN_GAIN_DB, MAX_GAIN_DB) / 20.0))
 
 
 class LiveShapes:
@@ -91,7 +74,7 @@ class LiveShapes:
 
         assert isinstance(model, LipSync)
         g, a = model.config.generator, model.config.audio
-        if model.generator.shape_head is None:
+        if model.shape_gate() is None:
             raise UserError("live needs a model with a shape head (the bundled one has it): train one with "
                             "`glance train shape`")
         if not isinstance(lookahead, int) or not 0 <= lookahead < g.frames:
@@ -145,18 +128,14 @@ class LiveShapes:
     @torch.inference_mode()
     def _shape(self) -> np.ndarray:
         m = self.model
-        head, encoder = m.generator.shape_head, m.generator.audio_encoder
-        assert head is not None
+        gate = m.shape_gate()
+        assert gate is not None
         gain = self.level.gain if self.level is not None else 1.0
         wave = torch.from_numpy(self.ring * np.float32(gain))
         mpf = m.config.audio.mels_per_frame
         mel = log_mel_range(wave, m.config.audio, mpf, self.frames * mpf)  # the window's frames; zeros past the end
         x = m.audio_stats.normalize(mel)[None, None].to(m.device)
-        shapes, logit = head(x, encoder(x) if head.needs_shared() else None, parts=True)
-        at = self.frames - 1 - self.lookahead
-        if head.gated and logit is not None and float(logit[0, at]) > float(head.gate_threshold):
-            return head.closed_shape.reshape(20, 2).float().cpu().numpy()
-        return shapes[0, at].float().cpu().numpy()
+        return gated_shape(m.head_parts(x)[0, self.frames - 1 - self.lookahead], *gate)
 
 
 class LiveFace:

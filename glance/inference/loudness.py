@@ -42,7 +42,11 @@ def frame_levels(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def active_level(audio: np.ndarray, sample_rate: int) -> float | None:
     """Active-speech level in dBFS (power mean of the speech frames), or None when nothing sounds like speech."""
-    levels = frame_levels(audio, sample_rate)
+    return level_of(frame_levels(audio, sample_rate))
+
+
+def level_of(levels: np.ndarray) -> float | None:
+    """Active-speech level in dBFS of 20 ms frame levels (`frame_levels`), or None when none is speech."""
     floor, top = (float(v) for v in np.percentile(levels, [10, 99]))
     active = levels[levels > max(SILENCE_DBFS, floor + ACTIVE_ABOVE_NOISE_DB, top - ACTIVE_RANGE_DB)]
     if len(active) == 0:
@@ -52,7 +56,11 @@ def active_level(audio: np.ndarray, sample_rate: int) -> float | None:
 
 def level_gain(audio: np.ndarray, sample_rate: int, target_dbfs: float = TRAINING_LEVEL_DBFS) -> float:
     """The linear gain that brings the active-speech level to `target_dbfs` (1.0 for silence)."""
-    level = active_level(audio, sample_rate)
+    return gain_for(active_level(audio, sample_rate), target_dbfs)
+
+
+def gain_for(level: float | None, target_dbfs: float = TRAINING_LEVEL_DBFS) -> float:
+    """The linear gain from an active-speech level (`level_of`) to `target_dbfs`, bounded; 1.0 for None."""
     if level is None:
         return 1.0
     return float(10.0 ** (np.clip(target_dbfs - level, MIN_GAIN_DB, MAX_GAIN_DB) / 20.0))

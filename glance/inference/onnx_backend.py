@@ -4,8 +4,9 @@
     model = LipSync.from_pretrained(backend="onnx")             # the bundled model, exported on the fly
     glance generate --backend onnx --weights out.onnx ...       # or a .safetensors checkpoint, exported on the fly
 
-Only the networks change: the generator (lips and warp renderers) and the shape head (shape renderer) run in
-onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe (NumPy)
+Only the networks change: `OnnxLipSync` overrides the three network calls of `LipSync` (`generated`,
+`head_parts`, `shape_gate`), so the generator (lips and warp renderers) and the shape head (shape renderer,
+dubbing, `stream_live`) run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe (NumPy)
 and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still imported
 (glance.inference.lipsync and the log-mel front end use it) but does no network work. `threads` sets onnxruntime's
 intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
@@ -17,7 +18,6 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -28,7 +28,7 @@ import torch
 from glance.audio import AudioStats
 from glance.config import ConfigError, config_from_dict
 from glance.errors import UserError
-from glance.inference.lipsync import LipSync, crossfade
+from glance.inference.lipsync import LipSync, packed
 from glance.inference.onnx_export import FORMAT, export_onnx, sidecar_paths
 from glance.inference.outputs import shown
 from glance.motion import MotionProbe, OpeningProbe
@@ -99,31 +99,18 @@ class OnnxLipSync(LipSync):
         photo = "shape" if self.onnx.shape_head is not None else "warp" if self.motion is not None else "network"
         return f"LipSync({self.config.name!r}, onnxruntime: {shown(self.onnx.files[0])}, photos: {photo})"
 
-    def _lips(self, mel_at: Callable[[int, int], torch.Tensor], n: int, identity: np.ndarray,
-              batch: int) -> Iterator[np.ndarray]:
+    def generated(self, mels: torch.Tensor, identity: np.ndarray) -> np.ndarray:
         ident = to_unit(identity).transpose(2, 0, 1)[None]
-        clips = (clip for m in self._window_mels(mel_at, n, batch) for clip in
-                 (self.onnx.graph(m.numpy(), np.repeat(ident, len(m), 0))[0].transpose(0, 2, 3, 4, 1) + 1) * SCALE)
-        for frame in crossfade(clips, n, self.config.generator.frames):
-            yield np.clip(frame, 0, 255).round().astype(np.uint8)
+        return (self.onnx.graph(mels.numpy(), np.repeat(ident, len(mels), 0))[0].transpose(0, 2, 3, 4, 1) + 1) * SCALE
 
-    def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
-        head = self.onnx.shape_head
-        if head is None:
-            raise UserError("this model has no shape head: train one with `glance train shape`")
-        for frame in self._shape_parts(mel_at, n, batch):
-            yield head.closed_shape if head.gated and frame[40] > head.gate_threshold else frame[:40].reshape(20, 2)
-
-    def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
+    def head_parts(self, mels: torch.Tensor) -> np.ndarray:
         head = self.onnx.shape_head
         assert head is not None
-        chunks = (c for m in self._window_mels(mel_at, n, batch) for c in _packed(*head.graph(m.numpy())))
-        yield from crossfade(chunks, n, self.config.generator.frames)
+        return packed(*head.graph(mels.numpy()))
 
-
-def _packed(shapes: np.ndarray, logit: np.ndarray) -> np.ndarray:
-    b, t = shapes.shape[:2]
-    return np.concatenate([shapes.reshape(b, t, 40), logit[..., None]], -1).astype(np.float32)
+    def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
+        head = self.onnx.shape_head
+        return None if head is None else (head.gated, head.gate_threshold, head.closed_shape)
 
 
 def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
