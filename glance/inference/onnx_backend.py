@@ -7,8 +7,8 @@
 Only the networks change: `OnnxLipSync` overrides the three network calls of `LipSync` (`generated`,
 `head_parts`, `shape_gate`), so the generator (lips and warp renderers) and the shape head (shape renderer,
 dubbing, `stream_live`) run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their
-cross-fade, the motion probe (NumPy)
-and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still imported
+cross-fade, the motion probe (NumPy) and the renderers are the PyTorch backend's own code, so that the frames
+match it. torch is still imported
 (glance.inference.lipsync and the log-mel front end use it) but does no network work. `threads` sets onnxruntime's
 intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
 """
