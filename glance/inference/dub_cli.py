@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from glance.inference.lipsync import LipSync
 
 
-
 def check_options(args: argparse.Namespace) -> None:
     """Refuse what does not go with --video, in one line."""
     if args.image is not None:
