@@ -84,6 +84,9 @@ class GeneratorConfig:
     # with shape_encoder "own": subtract each window's mean log-mel per band before the head's encoder (a
     # per-window cepstral-mean-like normalisation, so a voice's spectral tilt and level matter less)
     shape_cmn: bool = False
+    # with shape_gate: the closure logit comes from a seal detector of its own on the window's log-mel
+    # (glance.nn.seal) instead of one more output of the shape network on E_s features
+    shape_seal: bool = False
 
 
 @dataclass(frozen=True)
@@ -344,6 +347,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.mouth_mask must lie in [0, 1] and needs generator.identity_skips")
     if g.shape_components < 0 or g.shape_components > 40 or (cfg.losses.shape > 0 and not g.shape_components):
         raise ConfigError("generator.shape_components must lie in 0..40, and losses.shape needs it > 0")
+    if g.shape_seal and not g.shape_gate:
+        raise ConfigError("generator.shape_seal needs generator.shape_gate = true")
     if g.shape_cmn and g.shape_encoder != "own":
         raise ConfigError("generator.shape_cmn needs generator.shape_encoder = \"own\"")
     if g.shape_encoder not in ("shared", "own"):

@@ -206,3 +206,35 @@ def test_shape_stage_trains_calibrates_and_exports(cache_dir: Path, tmp_path: Pa
     assert model.generator.shape_head is not None and model.generator.shape_head.gated
     shapes = np.stack(list(model.stream_shapes(load_audio(sample_wav, model.sample_rate))))
     assert shapes.shape[1:] == (20, 2) and np.isfinite(shapes).all() and shapes.std(0).max() > 0
+
+
+def test_seal_detector_gives_the_gate_logit_whatever_the_level_and_tilt(cache_dir: Path) -> None:
+    """With shape_seal the closure logit comes from the seal detector (the shape network has no gate output),
+    the detector normalises each band over the window (a voice's level and tilt do not change the logit), and
+    its logit seals the frames it fires on."""
+    import torch
+
+    from glance.config import load_config
+    from glance.data.dataset import LipClipDataset
+    from glance.model import GlanceNetworks
+    from glance.train.stages import fit_basis
+
+    torch.manual_seed(0)
+    gen = GlanceNetworks(load_config("tiny+shape+shape_seal")).generator
+    head = gen.shape_head
+    assert head is not None and head.seal is not None and head.gated
+    assert head.net[-1].out_channels == head.basis_components.shape[0]
+    ds = LipClipDataset(Cache(cache_dir), "train", frames=16, shapes=True)
+    fit_basis(head, ds)
+    head.eval()
+    mel = torch.stack([ds[i]["mel"] for i in range(4)])
+    with torch.no_grad():
+        feat = gen.audio_encoder(mel)
+        _, logit = head(mel, feat, parts=True)
+        tilt = torch.linspace(-2.0, 2.0, mel.shape[-1])  # per band: a louder, brighter or duller voice
+        _, moved = head(mel * 1.7 + tilt, feat, parts=True)
+        assert logit.shape == (4, 16) and logit.std() > 0
+        assert torch.allclose(logit, moved, atol=1e-3)
+        head.seal.net[-1].bias.fill_(1e4)
+        sealed = head(mel, feat).numpy()
+    assert np.allclose(sealed, head.closed_shape.reshape(20, 2).numpy())

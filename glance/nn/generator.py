@@ -9,6 +9,7 @@ from torch import nn
 
 from glance.config import AudioConfig, GeneratorConfig
 from glance.nn.blocks import ResBlock3d, check_shape, conv2d, conv3d, kaiming_init, up3d
+from glance.nn.seal import SealDetector
 
 # (time, frequency) strides of the five audio layers: T/4 x F/8 overall.
 AUDIO_STRIDES: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (1, 1), (2, 2), (1, 2))
@@ -109,8 +110,9 @@ class ShapeHead(nn.Module):
     (a small temporal conv net); `shapes` turns them into landmark displacements [B, T, 20, 2]
     with the PCA basis it holds as buffers (glance.shape.ShapeBasis, filled when its training starts).
     With a closure gate (cfg.shape_gate) one more output per frame is the logit that the lips are sealed
-    (p/b/m); where it fires the shape becomes `closed_shape`, the corpus's mean sealed shape: softly by its
-    sigmoid in training, fully where the logit is above `gate_threshold` in eval mode (as in inference); that
+    (p/b/m), from the shape network or, with cfg.shape_seal, from a seal detector on the log-mel
+    (glance.nn.seal); where it fires the shape becomes `closed_shape`, the corpus's mean sealed shape: softly by
+    its sigmoid in training, fully where the logit is above `gate_threshold` in eval mode (as in inference); that
     threshold is set on the validation split so that the gate closes a share `train.shape_gate_false` of its
     clearly open frames."""
 
@@ -125,8 +127,10 @@ class ShapeHead(nn.Module):
         k, h = cfg.shape_components, cfg.shape_hidden
         self.gated, self.cmn = cfg.shape_gate, cfg.shape_cmn
         cin = in_channels * audio.n_mels // 8
+        self.seal = SealDetector(audio.n_mels) if cfg.shape_seal else None
+        extra = int(self.gated and self.seal is None)  # the gate's logit as one more output of the shape network
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
-                                 nn.LeakyReLU(0.2), nn.Conv1d(h, k + int(self.gated), 1))
+                                 nn.LeakyReLU(0.2), nn.Conv1d(h, k + extra, 1))
         self.register_buffer("basis_mean", torch.zeros(40))
         self.register_buffer("basis_components", torch.zeros(k, 40))
         self.register_buffer("closed_shape", torch.zeros(40))
@@ -147,6 +151,8 @@ class ShapeHead(nn.Module):
             raise ValueError("a shape head on the shared E_s needs its features")
         out = self.coefficients(audio_feat)
         k = self.basis_components.shape[0]
+        if self.seal is not None:
+            return self.shapes(out[..., :k]), self.seal(mel)
         return self.shapes(out[..., :k]), (out[..., k] if self.gated else None)
 
     def gate(self, shapes: torch.Tensor, logit: torch.Tensor | None) -> torch.Tensor:
@@ -158,7 +164,8 @@ class ShapeHead(nn.Module):
         return shapes + g[..., None, None] * (self.closed_shape.reshape(20, 2) - shapes)
 
     def coefficients(self, audio_feat: torch.Tensor) -> torch.Tensor:
-        """E_s features [B, C, T, F] -> coefficients [B, T, K] (then the closure logit, with a gate)."""
+        """E_s features [B, C, T, F] -> coefficients [B, T, K] (then the closure logit, with a gate and no seal
+        detector)."""
         b, c, t, f = audio_feat.shape
         return self.net(audio_feat.permute(0, 1, 3, 2).reshape(b, c * f, t)).transpose(1, 2)
 
