@@ -31,10 +31,9 @@ from glance.eval.sync import LoudnessBaseline, loudness_db
 from glance.face import detect_faces, landmarks
 from glance.inference.lipsync import LipSync
 from glance.inference.shape_render import ShapeWarp
+from glance.inference.transcript import transcript_shapes
 from glance.io.decode import iter_frames
-from glance.shape import clip_shapes, frame_classes, inner_opening, mouth_width, opening_of, opening_shape
-from glance.synth.articulation import trajectory
-from glance.synth.geometry import LipShape, mouth_points
+from glance.shape import frame_classes, inner_opening, mouth_width, opening_of, opening_shape
 from glance.synth.tts import synthesize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
@@ -62,11 +61,9 @@ def photos() -> dict[str, np.ndarray]:
 
 
 def truth_shapes(phones: list, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Phoneme-driven shapes [n, 20, 2] and viseme classes [n] of an utterance."""
-    art = trajectory(phones, n, 25, LEAD)
-    pts = np.stack([mouth_points(a, LipShape()) for a in art])
+    """Phoneme-driven shapes [n, 20, 2] (glance.inference.transcript) and viseme classes [n] of an utterance."""
     item = {"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in phones]}}
-    return clip_shapes(item, pts), frame_classes(item, n)
+    return transcript_shapes(phones, n, LEAD), frame_classes(item, n)
 
 
 def dlib_read(frames: list[np.ndarray], box: object, rest_width: float) -> tuple[np.ndarray, np.ndarray]:

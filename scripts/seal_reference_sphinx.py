@@ -1,6 +1,6 @@
 """Reference: how well pocketsphinx's phone recogniser finds p/b/m in the held-out-voice test clips.
 
-    .venv/bin/pip install pocketsphinx   # research measurement only, not a project dependency
+    .venv/bin/pip install -e '.[transcript]'   # pocketsphinx (scripts/setup.sh installs it)
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/seal_reference_sphinx.py --data data/open \\
         --limit 360 --out docs/sync_ablations/sphinx_reference
 
@@ -35,6 +35,9 @@ import numpy as np
 from pocketsphinx import Config, Decoder, get_model_path
 
 from glance.data.cache import Cache
+from glance.errors import UserError
+from glance.inference.transcript import align_segments
+from glance.inference.transcript import aligner as make_aligner
 from glance.synth.articulation import BILABIAL
 from glance.synth.phonemes import VOWELS
 from glance.synth.tts import SAMPLE_RATE, Phone, Speech, synthesize
@@ -62,14 +65,6 @@ def make_word_decoder() -> Decoder:
     model = os.path.join(get_model_path(), "en-us")
     cfg = Config(hmm=os.path.join(model, "en-us"), lm=os.path.join(model, "en-us.lm.bin"),
                  dict=os.path.join(model, "cmudict-en-us.dict"), loglevel="ERROR")
-    return Decoder(cfg)
-
-
-def make_aligner() -> Decoder:
-    """Decoder for forced alignment only (acoustic model and dictionary, no language model)."""
-    model = os.path.join(get_model_path(), "en-us")
-    cfg = Config(hmm=os.path.join(model, "en-us"), lm=None, dict=os.path.join(model, "cmudict-en-us.dict"),
-                 loglevel="ERROR")
     return Decoder(cfg)
 
 
@@ -106,25 +101,16 @@ def recognise_words(pcm: bytes) -> list[str]:
 def align(pcm: bytes, words: list[str]) -> list[tuple[str, int, int]] | None:
     """Phone segments (label, first frame, last frame inclusive) of `words` force-aligned to the audio.
 
-    A fresh decoder: word-level alignment pass, then the sub-word (phone) alignment pass. None if it fails.
+    A fresh decoder (glance.inference.transcript, as `glance generate --transcript` aligns): word-level alignment
+    pass, then the sub-word (phone) alignment pass. None if it fails.
     """
     if not words:
         return []
-    decoder = make_aligner()
     try:
-        decoder.set_align_text(" ".join(words))
-        for second in (False, True):
-            if second:
-                decoder.set_alignment()
-            decoder.start_utt()
-            decoder.process_raw(pcm, no_search=False, full_utt=True)
-            decoder.end_utt()
-        alignment = decoder.get_alignment()
-    except RuntimeError:
+        segs = align_segments(make_aligner(), pcm, words)
+    except UserError:
         return None
-    if alignment is None:
-        return None
-    return [(p.name, int(p.start), int(p.start + p.duration - 1)) for p in alignment.phones()]
+    return [(name, start, start + count - 1) for name, start, count in segs]
 
 
 def word_errors(ref: list[str], hyp: list[str]) -> int:

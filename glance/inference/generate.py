@@ -44,6 +44,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "without a shape head) for a photo, network for a lip crop")
     p.add_argument("--keep-mouth", action="store_true",
                    help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
+    p.add_argument("--transcript", metavar="TEXT",
+                   help="the words spoken (English): the mouth follows their phones, force-aligned to the speech, "
+                        "and seals on every p, b and m (shape renderer; needs pocketsphinx: "
+                        "pip install 'glance[transcript]'; the whole audio is held in memory)")
+    p.add_argument("--transcript-file", metavar="PATH", help="--transcript read from a UTF-8 text file")
     p.add_argument("--still", action="store_true",
                    help="a photo: move only the mouth (default: the face also blinks and sways a little with the "
                         "speech, glance.inference.living)")
@@ -111,6 +116,26 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UserError(f"--crf {args.crf}: H.264 quality runs from 0 (lossless) to 51 (worst)")
 
 
+def read_transcript(args: argparse.Namespace) -> str | None:
+    """The text of --transcript or --transcript-file (UTF-8), checked for words; None when neither is given."""
+    text, path = getattr(args, "transcript", None), getattr(args, "transcript_file", None)
+    if text is not None and path is not None:
+        raise UserError("--transcript and --transcript-file both give the words: give one of them")
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8-sig") as f:
+                text = f.read()
+        except UnicodeDecodeError:
+            raise UserError(f"--transcript-file {shown(path)}: not UTF-8 text") from None
+        except OSError as e:
+            raise UserError(f"--transcript-file {shown(path)}: {e.strerror or e}") from None
+    if text is not None:
+        from glance.inference.transcript import words_of
+
+        words_of(text)  # an empty transcript fails here, before the model loads
+    return text
+
+
 def fit_photo(image: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:
     """(the image scaled down to `max_size` px on its longer side, the scale); 0 or a smaller image: as it is."""
     longer = max(image.shape[:2])
@@ -148,7 +173,8 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
     n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
     frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
                                                 close_mouth=not args.keep_mouth, renderer=args.renderer,
-                                                box=box, still=args.still, seed=args.seed)
+                                                box=box, still=args.still, seed=args.seed,
+                                                transcript=getattr(args, "transcript_text", None))
     frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
     if frames_dir is not None:
         frames = frames_dir.save(frames)
@@ -180,6 +206,9 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError("--device cuda asked, but this torch sees no CUDA GPU: use --device cpu")
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
+    args.transcript_text = read_transcript(args)
+    if args.transcript_text is not None and (args.video is not None or args.batch is not None):
+        raise UserError("--transcript goes with one --audio and --image, not with --video or --batch")
     if args.video is not None:
         from glance.inference.dub_cli import run_dub
 

@@ -295,6 +295,14 @@ class LipSync:
         yield from self._shapes(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
                                 self.frame_count(len(audio)), batch)
 
+    def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray:
+        """Mouth shapes [N, 20, 2] (one per frame, as `stream_shapes`) of `transcript` force-aligned to mono
+        `audio` at the model's rate (glance.inference.transcript); UserError if it cannot be aligned."""
+        from glance.inference.transcript import aligned_phones, transcript_shapes
+
+        audio = check_samples(audio, self.sample_rate)
+        return transcript_shapes(aligned_phones(audio, self.sample_rate, transcript), self.frame_count(len(audio)))
+
     @torch.inference_mode()
     def shapes_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
         """The shape head's shapes [T, 20, 2] for a raw log-mel [4T, n_mels] as a cache stores it."""
@@ -358,20 +366,23 @@ class LipSync:
 
     def stream(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
                close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
-               sample_rate: int | None = None, still: bool = False, seed: int = 0) -> Iterator[np.ndarray]:
+               sample_rate: int | None = None, still: bool = False, seed: int = 0,
+               transcript: str | None = None) -> Iterator[np.ndarray]:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
         generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
         `face_index` picks a face (0 = largest; `glance faces` lists them), `box` (x, y, w, h) gives one.
         A face photo also blinks and sways a little with the speech (glance.inference.living; `seed` draws when), unless
-        `still`. See the class docstring for what `audio`, `sample_rate` and `image` may be."""
+        `still`. `transcript`: the words spoken; the shape renderer then follows their force-aligned phones
+        instead of the shape head (glance.inference.transcript; needs pocketsphinx and the whole audio at once).
+        See the class docstring for what `audio`, `sample_rate` and `image` may be."""
         pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate,
-                                  still=still or lips_only, seed=seed)
+                                  still=still or lips_only, seed=seed, transcript=transcript)
         return (lips if lips_only else frame for frame, lips in pairs)
 
     def stream_pairs(self, audio: AudioInput, image: ImageInput, face_index: int = 0, close_mouth: bool = True,
                      renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
-                     sample_rate: int | None = None, still: bool = False,
-                     seed: int = 0) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                     sample_rate: int | None = None, still: bool = False, seed: int = 0,
+                     transcript: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips, taken before the living face moves it) pairs; see `stream`."""
         audio = as_audio(audio, self.sample_rate, sample_rate)
         image = as_image(image)
@@ -380,9 +391,12 @@ class LipSync:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise UserError(f"seed {seed!r}: give a whole number >= 0")
         chosen = self.renderer(image, renderer, photo=box is not None)
+        if transcript is not None and chosen != "shape":
+            raise UserError(f"a transcript drives the shape renderer, not the {chosen} renderer: use renderer "
+                            "'shape' (--renderer shape), or leave the transcript out")
         crop = _check_image(image) and box is None
         face = None if crop else find_face(image, face_index, self.config.generator.image_size, box)
-        pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face)
+        pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face, transcript)
         if still or face is None or face.face is None:
             return pairs
         living = LivingFace.for_face(face.face, face.photo.shape)
@@ -390,12 +404,14 @@ class LipSync:
                 zip(pairs, living.moves(audio, self.sample_rate, self.fps, seed), strict=False))
 
     def _rendered(self, audio: np.ndarray, image: np.ndarray, face_index: int, close_mouth: bool, chosen: str,
-                  box: tuple[int, int, int, int] | None,
-                  face: FaceTarget | None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                  box: tuple[int, int, int, int] | None, face: FaceTarget | None,
+                  transcript: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if chosen == "shape":
+            shapes: Iterable[np.ndarray] = (self.stream_shapes(audio) if transcript is None
+                                            else self.transcript_shapes(audio, transcript))
             shaped = self.prepare_warp(image, face_index, ShapeWarp, box, target=face)
             assert isinstance(shaped, ShapeWarp)
-            return ((f, shaped.lips(f)) for f in (shaped.frame(s) for s in self.stream_shapes(audio)))
+            return ((f, shaped.lips(f)) for f in (shaped.frame(s) for s in shapes))
         if chosen == "warp":
             warp = self.prepare_warp(image, face_index, box=box, target=face)
             return ((f, warp.lips(f)) for f in (warp.frame(r) for r in self.stream_openings(audio)))
@@ -434,10 +450,11 @@ class LipSync:
 
     def generate(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
                  close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
-                 sample_rate: int | None = None, still: bool = False, seed: int = 0) -> np.ndarray:
-        """All output frames at once: uint8 [N, H, W, 3]; see `stream`."""
+                 sample_rate: int | None = None, still: bool = False, seed: int = 0,
+                 transcript: str | None = None) -> np.ndarray:
+        """All output frames at once: uint8 [N, H, W, 3]; see `stream` (`transcript`: the words spoken)."""
         return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box,
-                                         sample_rate=sample_rate, still=still, seed=seed)))
+                                         sample_rate=sample_rate, still=still, seed=seed, transcript=transcript)))
 
     def stream_live(self, chunks: Iterable[np.ndarray], image: ImageInput, *, lookahead: int | None = None,
                     face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,

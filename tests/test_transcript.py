@@ -1,0 +1,132 @@
+"""A transcript drives the mouth (glance.inference.transcript): the held-out voice (flite slt) speaks a sentence
+full of p, b and m; its words are force-aligned to the audio, the shape renderer follows them; bad input."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from glance.cli import main
+from glance.errors import UserError
+from glance.inference.inputs import resample
+from glance.inference.lipsync import LipSync
+from glance.inference.transcript import LEAD, aligned_phones
+from glance.io.audio import load_audio
+from glance.shape import CLOSED, WIDE, frame_classes, opening_of
+from glance.synth.articulation import BILABIAL
+from glance.synth.phonemes import CANON, VOWELS
+from glance.synth.tts import SAMPLE_RATE, Speech, synthesize
+
+TEXT = "Bob made a map of the palm."
+
+
+@pytest.fixture(scope="module")
+def said() -> Speech:
+    return synthesize(TEXT, "flite-slt")
+
+
+@pytest.fixture(scope="module")
+def wav(said: Speech, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import soundfile
+
+    path = tmp_path_factory.mktemp("speech") / "bob.wav"
+    soundfile.write(path, said.wave, SAMPLE_RATE, subtype="PCM_16")
+    return path
+
+
+def _bilabials(phones: list) -> list:
+    return [p for p in phones if p.canon in BILABIAL]
+
+
+@pytest.mark.parametrize("rate", [16000, 22050])
+def test_aligned_bilabials_fall_on_the_synthesizers_own(said: Speech, rate: int) -> None:
+    audio = said.wave if rate == SAMPLE_RATE else resample(said.wave, SAMPLE_RATE, rate)
+    phones = aligned_phones(audio, rate, TEXT)
+    assert all(p.canon in CANON for p in phones) and phones[0].canon == "sil"
+    got, want = _bilabials(phones), _bilabials(said.phones)
+    assert [p.canon for p in got] == [p.canon for p in want] == ["b", "b", "m", "m", "p", "p", "m"]
+    for g, w in zip(got, want, strict=True):
+        assert abs(g.start - w.start) <= 0.04 and abs(g.end - w.end) <= 0.04, (g, w)
+
+
+def test_transcript_shapes_seal_the_lips_on_p_b_m_and_open_them_on_vowels(said: Speech, model: LipSync) -> None:
+    shapes = model.transcript_shapes(said.wave, TEXT)
+    n = model.frame_count(len(said.wave))
+    assert shapes.shape == (n, 20, 2)
+    opening = opening_of(shapes)
+    classes = frame_classes({"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in said.phones]}}, n)
+    assert (classes == "bilabial").sum() >= 7
+    assert (opening[classes == "bilabial"] < CLOSED).all()
+    vowels = [p for p in said.phones if p.canon in VOWELS and p.end - p.start >= 0.08]  # aa, ey, ae, aa
+    assert len(vowels) == 4
+    mids = [int(((p.start + p.end) / 2 - LEAD) * 25) for p in vowels]
+    assert (opening[mids] > WIDE).all(), opening[mids]
+
+
+def test_generate_with_a_transcript_renders_the_aligned_shapes(said: Speech, model: LipSync,
+                                                               astronaut_png: Path) -> None:
+    from glance.inference.shape_render import ShapeWarp
+
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    lips = model.generate(said.wave, photo, lips_only=True, transcript=TEXT)
+    warp = model.prepare_warp(photo, 0, ShapeWarp)
+    want = np.stack([warp.lips(warp.frame(s)) for s in model.transcript_shapes(said.wave, TEXT)])
+    assert np.array_equal(lips, want)
+    head = model.generate(said.wave, photo, lips_only=True)
+    assert not np.array_equal(lips, head)
+
+
+def test_cli_transcript_writes_a_real_mp4_of_the_aligned_mouth(wav: Path, astronaut_png: Path, tmp_path: Path,
+                                                                model: LipSync) -> None:
+    out, text = tmp_path / "bob.mp4", tmp_path / "bob.txt"
+    text.write_text("\ufeff" + TEXT.upper() + "\n", encoding="utf-8")  # a BOM and capitals: read as the words
+    assert main(["generate", "--audio", str(wav), "--image", str(astronaut_png), "-o", str(out),
+                 "--transcript-file", str(text), "--lips-only"]) == 0
+    with av.open(str(out)) as c:
+        frames = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]).astype(np.float64)
+    audio = load_audio(wav, 16000)
+    assert len(frames) == -(-len(audio) // 640) and frames.shape[1:] == (64, 64, 3)
+    # The decoded mouth is the transcript's (H.264 noise aside), not the shape head's.
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    aligned = model.generate(audio, photo, lips_only=True, transcript=TEXT)
+    head = model.generate(audio, photo, lips_only=True)
+    differ = np.abs(aligned.astype(np.float64) - head).max(-1) > 40  # where the two mouths part
+    assert differ.sum() > 500
+    near, far = np.abs(frames - aligned)[differ].mean(), np.abs(frames - head)[differ].mean()
+    assert near < 0.5 * far, (near, far)
+
+
+@pytest.mark.parametrize("case", ["empty", "oov", "warp_renderer", "network_renderer", "both", "not_utf8",
+                                  "with_batch"])
+def test_bad_transcript_gives_one_line_and_exit_2(case: str, wav: Path, astronaut_png: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o.mp4"
+    extra = {"empty": ["--transcript", " ... \n"], "oov": ["--transcript", "bob made a zorblaxx of the palm"],
+             "warp_renderer": ["--transcript", TEXT, "--renderer", "warp"],
+             "network_renderer": ["--transcript", TEXT, "--renderer", "network"],
+             "both": ["--transcript", TEXT, "--transcript-file", str(tmp_path / "t.txt")],
+             "not_utf8": ["--transcript-file", str(tmp_path / "t.txt")],
+             "with_batch": ["--transcript", TEXT, "--batch", str(tmp_path / "jobs.csv")]}[case]
+    (tmp_path / "t.txt").write_bytes("Bob made a map of the p\u00e2lm".encode("latin-1"))
+    args = ["generate", "--image", str(astronaut_png), "--audio", str(wav), "-o", str(out), *extra]
+    if case == "with_batch":
+        args = ["generate", *extra]
+    code = main(args)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "Traceback" not in err[0], err
+    expect = {"empty": "empty", "oov": "dictionary lacks: zorblaxx", "warp_renderer": "shape renderer",
+              "network_renderer": "shape renderer", "both": "give one", "not_utf8": "UTF-8",
+              "with_batch": "not with --video or --batch"}[case]
+    assert expect in err[0], err
+    assert not out.exists() and not list(tmp_path.glob(".o.mp4*"))
+
+
+def test_without_pocketsphinx_the_api_names_the_install(said: Speech, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # import pocketsphinx now raises ImportError
+    with pytest.raises(UserError, match=r"pip install 'glance\[transcript\]'"):
+        aligned_phones(said.wave, SAMPLE_RATE, TEXT)
