@@ -101,12 +101,14 @@ def test_cli_transcript_writes_a_real_mp4_of_the_aligned_mouth(wav: Path, astron
     assert near < 0.5 * far, (near, far)
 
 
-@pytest.mark.parametrize("case", ["empty", "oov", "warp_renderer", "network_renderer", "both", "not_utf8",
-                                  "with_batch"])
+@pytest.mark.parametrize("case", ["empty", "oov", "mismatch", "warp_renderer", "network_renderer", "both",
+                                  "not_utf8", "with_batch"])
 def test_bad_transcript_gives_one_line_and_exit_2(case: str, wav: Path, astronaut_png: Path, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+                                                  capfd: pytest.CaptureFixture[str]) -> None:
+    """capfd: pocketsphinx's own C logging, written to file descriptor 2, would be a second line."""
     out = tmp_path / "o.mp4"
     extra = {"empty": ["--transcript", " ... \n"], "oov": ["--transcript", "bob made a zorblaxx of the palm"],
+             "mismatch": ["--transcript", "the quick brown fox jumps over the lazy dog again and again"],
              "warp_renderer": ["--transcript", TEXT, "--renderer", "warp"],
              "network_renderer": ["--transcript", TEXT, "--renderer", "network"],
              "both": ["--transcript", TEXT, "--transcript-file", str(tmp_path / "t.txt")],
@@ -117,10 +119,11 @@ def test_bad_transcript_gives_one_line_and_exit_2(case: str, wav: Path, astronau
     if case == "with_batch":
         args = ["generate", *extra]
     code = main(args)
-    err = capsys.readouterr().err.strip().splitlines()
+    err = capfd.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "Traceback" not in err[0], err
-    expect = {"empty": "empty", "oov": "dictionary lacks: zorblaxx", "warp_renderer": "shape renderer",
-              "network_renderer": "shape renderer", "both": "give one", "not_utf8": "UTF-8",
+    expect = {"empty": "empty", "oov": "dictionary lacks: zorblaxx", "mismatch": "could not be aligned",
+              "warp_renderer": "shape renderer", "network_renderer": "shape renderer", "both": "give one",
+              "not_utf8": "UTF-8",
               "with_batch": "not with --video or --batch"}[case]
     assert expect in err[0], err
     assert not out.exists() and not list(tmp_path.glob(".o.mp4*"))

@@ -53,7 +53,7 @@ def aligner() -> Any:
         raise UserError(INSTALL) from None
     model = os.path.join(get_model_path(), "en-us")
     return Decoder(Config(hmm=os.path.join(model, "en-us"), lm=None,
-                          dict=os.path.join(model, "cmudict-en-us.dict"), loglevel="ERROR"))
+                          dict=os.path.join(model, "cmudict-en-us.dict"), loglevel="FATAL"))
 
 
 def _canon(name: str) -> str:
