@@ -61,6 +61,17 @@ def test_bad_input_shows_the_cli_message(server: str, astronaut_png: Path) -> No
     assert "Traceback" not in str(info.value)
 
 
+def test_the_page_takes_a_transcript(server: str, sample_wav: Path, astronaut_png: Path) -> None:
+    """The optional transcript reaches the aligner (an unknown word is refused with its one-line message)."""
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match="dictionary lacks: zorblaxx") as info:
+        client.predict(handle_file(str(sample_wav)), handle_file(str(astronaut_png)), False, "the zorblaxx",
+                       api_name="/generate")
+    assert "Traceback" not in str(info.value)
+
+
 def test_browser_upload_generate_and_play(server: str, sample_wav: Path, astronaut_png: Path,
                                           tmp_path: Path) -> None:
     if not Path(CHROMIUM).exists():

@@ -124,7 +124,7 @@ def test_bad_transcript_gives_one_line_and_exit_2(case: str, wav: Path, astronau
     expect = {"empty": "empty", "oov": "dictionary lacks: zorblaxx", "mismatch": "could not be aligned",
               "warp_renderer": "shape renderer", "network_renderer": "shape renderer", "both": "give one",
               "not_utf8": "UTF-8",
-              "with_batch": "not with --video or --batch"}[case]
+              "with_batch": "not with --batch"}[case]
     assert expect in err[0], err
     assert not out.exists() and not list(tmp_path.glob(".o.mp4*"))
 
@@ -133,3 +133,51 @@ def test_without_pocketsphinx_the_api_names_the_install(said: Speech, monkeypatc
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # import pocketsphinx now raises ImportError
     with pytest.raises(UserError, match=r"pip install 'glance\[transcript\]'"):
         aligned_phones(said.wave, SAMPLE_RATE, TEXT)
+
+
+def _openings(frames: list[np.ndarray]) -> np.ndarray:
+    """dlib's inner-lip opening (points 62-66) of each frame's face, in mouth widths (48-54)."""
+    from glance.face import detect_faces, landmarks
+
+    points = [landmarks(f, detect_faces(f)[0]) for f in frames]
+    return np.array([np.linalg.norm(p[62] - p[66]) / np.linalg.norm(p[48] - p[54]) for p in points])
+
+
+def test_dub_with_a_transcript_seals_the_videos_lips_on_p_b_m(said: Speech, wav: Path, tmp_path: Path,
+                                                               model: LipSync) -> None:
+    """`glance generate --video --transcript`: dlib reads the dubbed mp4's lips shut on the sentence's p/b/m
+    frames (the shape head alone leaves some of them open) and open on its vowels."""
+    import skimage.data
+
+    from glance.io.video import write_video
+    from glance.shape import frame_classes
+
+    video, out = tmp_path / "still.mp4", tmp_path / "dubbed.mp4"
+    write_video(video, [np.ascontiguousarray(skimage.data.astronaut()[:320, 80:400])] * 20, 25, None, 16000, "mp4",
+                crf=18)
+    assert main(["generate", "--audio", str(wav), "--video", str(video), "-o", str(out), "--transcript", TEXT]) == 0
+    with av.open(str(out)) as c:
+        dubbed = _openings([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+    head = _openings(list(model.dub_stream(said.wave, video)))
+    n = model.frame_count(len(said.wave))
+    classes = frame_classes({"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in said.phones]}}, n)
+    seal = classes == "bilabial"
+    assert len(dubbed) == len(head) == n and seal.sum() >= 7
+    assert np.median(dubbed[seal]) < 0.035 and dubbed[seal].max() < 0.06, dubbed[seal]  # dlib's noise on shut lips
+    assert (head[seal] > 0.06).sum() > (dubbed[seal] > 0.06).sum(), head[seal]
+    assert np.percentile(dubbed, 90) > 0.15
+
+
+def test_demo_page_takes_a_transcript(said: Speech, wav: Path, astronaut_png: Path, tmp_path: Path,
+                                      model: LipSync) -> None:
+    from glance.inference.demo import lip_strip, synthesize
+    from glance.inference.dub_demo import dub_video
+
+    photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
+    path, strip = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript=TEXT)
+    assert np.array_equal(strip, lip_strip(list(model.generate(said.wave, photo, lips_only=True, transcript=TEXT))))
+    blank = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript="  \n")[1]
+    assert np.array_equal(blank, lip_strip(list(model.generate(said.wave, photo, lips_only=True))))
+    with pytest.raises(UserError, match="dictionary lacks: zorblaxx"):
+        dub_video(model, str(wav), path, out_dir=str(tmp_path), transcript="bob made a zorblaxx")
+    assert len(list(tmp_path.glob("*.mp4"))) == 2

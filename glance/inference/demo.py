@@ -40,9 +40,11 @@ def lip_strip(frames: list[np.ndarray], count: int = 8) -> np.ndarray:
 
 
 def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None, progress: Any = None,
-               out_dir: str | None = None, still: bool = False) -> tuple[str, np.ndarray]:
+               out_dir: str | None = None, still: bool = False,
+               transcript: str | None = None) -> tuple[str, np.ndarray]:
     """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages. A face photo blinks and
-    sways a little (glance.inference.living) unless `still`."""
+    sways a little (glance.inference.living) unless `still`. `transcript` (blank: none): the words spoken; the
+    shape renderer then follows their force-aligned phones (glance.inference.transcript)."""
     from glance.inference.generate import MAX_SIZE, fit_photo
     from glance.inference.inputs import as_image, page_speech
 
@@ -54,8 +56,10 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
 
     rgb = fit_photo(as_image(image), MAX_SIZE)[0]  # RGBA over white; a huge photo scaled as `glance generate` does
     n = model.frame_count(len(audio))
+    text = transcript if transcript and transcript.strip() else None
     frames, lips = [], []
-    for k, (frame, lip) in enumerate(model.stream_pairs(audio, rgb, still=still)):
+    pairs = model.stream_pairs(audio, rgb, still=still, transcript=text, renderer="auto" if text is None else "shape")
+    for k, (frame, lip) in enumerate(pairs):
         frames.append(frame)
         lips.append(lip)
         if progress is not None and k % 10 == 0:
@@ -69,10 +73,10 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
 def build_app(model: LipSync) -> Any:
     import gradio as gr
 
-    def handler(audio_path: str | None, image: np.ndarray | None, still: bool = False,
+    def handler(audio_path: str | None, image: np.ndarray | None, still: bool = False, transcript: str = "",
                 progress: gr.Progress = gr.Progress()) -> tuple[str, np.ndarray, str]:  # noqa: B008
         try:
-            video, strip = synthesize(model, audio_path, image, progress, still=bool(still))
+            video, strip = synthesize(model, audio_path, image, progress, still=bool(still), transcript=transcript)
         except UserError as e:
             raise gr.Error(str(e)) from None
         note = "" if model.trained else "Untrained model: the lips do not follow the speech yet."
@@ -85,14 +89,17 @@ def build_app(model: LipSync) -> Any:
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech", elem_id="audio")
             image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGBA", elem_id="image")
         still = gr.Checkbox(False, label="Still: move only the mouth (no blinks or head sway)", elem_id="still")
+        transcript = gr.Textbox("", lines=2, elem_id="transcript",
+                                label="Transcript (optional, English): the words spoken, for exact p/b/m closures")
         button = gr.Button("Generate", variant="primary", elem_id="generate")
         with gr.Row():
             video = gr.Video(label="Result (with sound)", elem_id="result")
             strip = gr.Image(label="64x64 lip frames", elem_id="strip")
         note = gr.Markdown()
-        button.click(handler, inputs=[audio, image, still], outputs=[video, strip, note], api_name="generate")
+        button.click(handler, inputs=[audio, image, still, transcript], outputs=[video, strip, note],
+                     api_name="generate")
         gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
-        add_dub_section(gr, model, audio, video, note)  # glance.inference.dub_demo: the speech + a video to dub
+        add_dub_section(gr, model, audio, video, note, transcript)  # glance.inference.dub_demo: dub a video
     return app
 
 

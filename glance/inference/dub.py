@@ -93,10 +93,12 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 
 def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index: int = 0,
-               stats: DubStats | None = None) -> Iterator[np.ndarray]:
+               stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
     """Output frames (uint8 RGB at the video's size, 25/s, one per frame of `audio`: mono samples at the model's
-    rate) of `video` dubbed with `audio`; `stats` (if given) counts them as they come. Bad input is refused
-    here, before the first frame; a video without any face raises UserError after the last."""
+    rate) of `video` dubbed with `audio`; `stats` (if given) counts them as they come. `transcript`: the words
+    spoken; the mouth then follows their force-aligned phones (glance.inference.transcript) instead of the shape
+    head. Bad input is refused here, before the first frame; a video without any face raises UserError after
+    the last."""
     if face_index < 0:
         raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
     if model.generator.shape_head is None:
@@ -105,8 +107,9 @@ def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index:
     info = probe_video(video)
     n = model.frame_count(len(audio))
     stats = stats if stats is not None else DubStats()
+    shapes = model.stream_shapes(audio) if transcript is None else iter(model.transcript_shapes(audio, transcript))
     source = _source(Path(video), n, info, face_index, stats)
-    return _dubbed(zip(source, model.stream_shapes(audio), strict=False), Path(video), stats, face_index)
+    return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index)
 
 
 def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats,

@@ -67,8 +67,8 @@ def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
     count = model.frame_count(len(audio))
     fps = args.fps or FPS
     n = retimed_count(count, FPS, fps)
-    frames: Iterator[np.ndarray] = retime(dub_stream(model, audio, args.video, args.face_index, stats), count,
-                                          FPS, fps)
+    dubbed = dub_stream(model, audio, args.video, args.face_index, stats, getattr(args, "transcript_text", None))
+    frames: Iterator[np.ndarray] = retime(dubbed, count, FPS, fps)
     if frames_dir is not None:
         frames = frames_dir.save(frames)
     frames = progress(frames, n, desc="dub")

@@ -19,8 +19,9 @@ from glance.inference.lipsync import LipSync
 
 
 def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, progress: Any = None,
-              out_dir: str | None = None, max_seconds: float = 60.0) -> tuple[str, str]:
-    """(path of the dubbed mp4, the summary line); raises UserError with the CLI's messages."""
+              out_dir: str | None = None, max_seconds: float = 60.0, transcript: str | None = None) -> tuple[str, str]:
+    """(path of the dubbed mp4, the summary line); raises UserError with the CLI's messages. `transcript` (blank:
+    none): the words spoken, as in `glance generate --video --transcript`."""
     from glance.inference.inputs import page_speech
 
     if audio_path and not video_path:
@@ -29,7 +30,8 @@ def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, pr
     if not video_path or audio_path is None:  # (page_speech refused a missing recording)
         raise UserError("give a video with a face to dub")
     stats = DubStats()
-    frames = model.dub_stream(audio, video_path, stats=stats)
+    text = transcript if transcript and transcript.strip() else None
+    frames = model.dub_stream(audio, video_path, stats=stats, transcript=text)
     n = model.frame_count(len(audio))
 
     def reported() -> Iterator[np.ndarray]:
@@ -49,13 +51,14 @@ def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, pr
     return path, stats.summary()
 
 
-def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any) -> None:
-    """An accordion with a video upload and a button that dubs it with the page's speech into `result`."""
+def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any, transcript: Any) -> None:
+    """An accordion with a video upload and a button that dubs it with the page's speech (and `transcript`, the
+    page's optional words) into `result`."""
 
-    def handler(audio_path: str | None, video_path: str | None,
+    def handler(audio_path: str | None, video_path: str | None, text: str = "",
                 progress: Any = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         try:
-            return dub_video(model, audio_path, video_path, progress)
+            return dub_video(model, audio_path, video_path, progress, transcript=text)
         except UserError as e:
             raise gr.Error(str(e)) from None
 
@@ -63,4 +66,4 @@ def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any)
         video = gr.File(label="Video with a face (mp4, mov, mkv, webm, avi, mpg)", file_types=["video"],
                         type="filepath", elem_id="dub-video")
         button = gr.Button("Dub the video", elem_id="dub")
-    button.click(handler, inputs=[audio, video], outputs=[result, note], api_name="dub")
+    button.click(handler, inputs=[audio, video, transcript], outputs=[result, note], api_name="dub")

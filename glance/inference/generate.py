@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="network renderer: use the image's mouth as it is (default: close an open mouth first)")
     p.add_argument("--transcript", metavar="TEXT",
                    help="the words spoken (English): the mouth follows their phones, force-aligned to the speech, "
-                        "and seals on every p, b and m (shape renderer; needs pocketsphinx: "
+                        "and seals on every p, b and m (shape renderer, photo or --video; needs pocketsphinx: "
                         "pip install 'glance[transcript]'; the whole audio is held in memory)")
     p.add_argument("--transcript-file", metavar="PATH", help="--transcript read from a UTF-8 text file")
     p.add_argument("--still", action="store_true",
@@ -207,8 +207,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
     args.transcript_text = read_transcript(args)
-    if args.transcript_text is not None and (args.video is not None or args.batch is not None):
-        raise UserError("--transcript goes with one --audio and --image, not with --video or --batch")
+    if args.transcript_text is not None and args.batch is not None:
+        raise UserError("--transcript goes with one --audio (and --image or --video), not with --batch")
     if args.video is not None:
         from glance.inference.dub_cli import run_dub
 

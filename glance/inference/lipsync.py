@@ -430,18 +430,19 @@ class LipSync:
         return kind.for_photo(target or find_face(image, face_index, self.config.generator.image_size, box))
 
     def dub_stream(self, audio: AudioInput, video: str | Path, face_index: int = 0, *, sample_rate: int | None = None,
-                   stats: DubStats | None = None) -> Iterator[np.ndarray]:
+                   stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
         """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame, 25/s at
         the video's size, one per 40 ms of audio (the video cut, or played forward and back); frames without a
-        face pass through unchanged, counted in `stats` (glance.inference.dub). Bad video input raises UserError."""
-        return dub_stream(self, as_audio(audio, self.sample_rate, sample_rate), video, face_index, stats)
+        face pass through unchanged, counted in `stats` (glance.inference.dub). `transcript`: the words spoken,
+        as in `stream`. Bad video input raises UserError."""
+        return dub_stream(self, as_audio(audio, self.sample_rate, sample_rate), video, face_index, stats, transcript)
 
     def dub(self, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
-            sample_rate: int | None = None, crf: int = 18) -> DubStats:
+            sample_rate: int | None = None, crf: int = 18, transcript: str | None = None) -> DubStats:
         """`dub_stream` written as the mp4 `out` with the new audio as its sound (a file's own); returns the
         counts (frames, faceless, video_frames). Nothing is left at `out` when it fails."""
         stats = DubStats()
-        frames = self.dub_stream(audio, video, face_index, sample_rate=sample_rate, stats=stats)
+        frames = self.dub_stream(audio, video, face_index, sample_rate=sample_rate, stats=stats, transcript=transcript)
         if isinstance(audio, (str, Path)):
             self.save(out, frames, audio, fps=self.fps, crf=crf)
         else:
