@@ -2,10 +2,11 @@
 
 Held-out voice (flite slt, never used in training) speaks sentences full of rounded (who, two, blue,
 moon), spread (see, three, green, cheese) and bilabial (bob, maybe, pop) words; each real photo
-is animated by four sources of motion driving the SAME shape renderer: the generator's shape head,
+is animated by five sources of motion driving the SAME shape renderer: the generator's shape head,
 a loudness envelope (its floor and gain fitted on the corpus's validation split, read from a
-`glance evaluate --sync` json), the previous default (the motion probe's opening), and the
-phoneme-driven truth (glance.synth's articulation of the voice's own phone timings). Each video is
+`glance evaluate --sync` json), the previous default (the motion probe's opening), the sentence's
+transcript force-aligned to the speech (`glance generate --transcript`, glance.inference.transcript),
+and the phoneme-driven truth (glance.synth's articulation of the voice's own phone timings). Each video is
 written as H.264, decoded, and dlib's 68 points are read on every frame (the face box found once).
 
 Measured per source against the truth's opening: correlation of dlib's inner opening / rest width,
@@ -104,12 +105,12 @@ def main() -> int:
         rest = warp.frame(np.zeros((20, 2)))
         rest_width = float(mouth_width(landmarks(rest, box)[48:68]))
         series: dict[str, list[np.ndarray]] = {}
-        for sp in speech:
+        for text, sp in zip(SENTENCES, speech, strict=False):
             n = model.frame_count(len(sp.wave))
             truth, classes = truth_shapes(sp.phones, n)
             db = loudness_db(log_mel(sp.wave, model.config.audio, n).numpy(), model.config.audio.mels_per_frame)
             motions = {"generator": list(model.stream_shapes(sp.wave)), "loudness": list(base.shapes(db)),
-                       "truth": list(truth)}
+                       "transcript": list(model.transcript_shapes(sp.wave, text)), "truth": list(truth)}
             if model.motion is not None:
                 motions["probe"] = [opening_shape(r) for r in model.stream_openings(sp.wave)]
             series.setdefault("reference", []).append(opening_of(truth))
@@ -125,7 +126,7 @@ def main() -> int:
                 series.setdefault(f"{src}_width", []).append(w)
                 strips.setdefault(f"{name} / {src}", []).extend(cv2.resize(warp.lips(f), (96, 96)) for f in decoded)
         truth_open, classes = np.concatenate(series["reference"]), np.concatenate(series["classes"])
-        for src in ("generator", "loudness", "probe", "truth"):
+        for src in ("generator", "loudness", "probe", "transcript", "truth"):
             if f"{src}_open" not in series:
                 continue
             o, w = np.concatenate(series[f"{src}_open"]), np.concatenate(series[f"{src}_width"])
