@@ -59,15 +59,20 @@ def main() -> None:
         bundled = LipSync.from_pretrained(args.weights)
         renderers = [r for r, ok in (("shape", bundled.generator.shape_head is not None),
                                      ("warp", bundled.motion is not None)) if ok]
-        for renderer in renderers:
-            for lips_only in (True, False):
-                t0 = time.perf_counter()
-                n = LipSync.save(Path(d) / "o.mp4", bundled.stream(audio, photo, lips_only=lips_only,
-                                                                   renderer=renderer), audio, 16000)
-                fps = n / (time.perf_counter() - t0)
-                kind = f"64x64 lips of the {renderer}-rendered photo" if lips_only else \
-                    f"512x512 photo, {renderer} renderer"
-                print(f"| tiny (bundled) | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
+        runs = [(r, lips, True) for r in renderers for lips in (True, False)]
+        if bundled.track_frames():  # the shape renderer once more with the head's own gate (as `glance live`)
+            runs += [("shape", lips, False) for lips in (True, False)]
+        for renderer, lips_only, track in runs:
+            bundled.track = track
+            t0 = time.perf_counter()
+            n = LipSync.save(Path(d) / "o.mp4", bundled.stream(audio, photo, lips_only=lips_only,
+                                                               renderer=renderer), audio, 16000)
+            fps = n / (time.perf_counter() - t0)
+            kind = f"64x64 lips of the {renderer}-rendered photo" if lips_only else \
+                f"512x512 photo, {renderer} renderer"
+            label = "tiny (bundled)" if track or renderer != "shape" else "tiny (bundled, gate, no seal track)"
+            print(f"| {label} | {kind} | {fps:.0f} | {fps / 25:.1f} |", flush=True)
+        bundled.track = True
         if args.long_minutes > 0:
             out = Path(d) / "long.mp4"
             t0 = time.perf_counter()

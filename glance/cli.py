@@ -23,6 +23,7 @@ COMMANDS = {
     "train": ("glance.train.cli", "train the flow net, the perceptual autoencoder, the GAN, or all three"),
     "evaluate": ("glance.eval.evaluate", "LMD, SSIM, PSNR, CPBD of a generator on a cache split"),
     "motion": ("glance.motion_cli", "fit the motion probe that animates real photos; store it in a checkpoint"),
+    "seal": ("glance.seal_cli", "fit the seal track that closes the lips on p/b/m; store it in a checkpoint"),
     "generate": ("glance.inference.generate", "speech + one lip/face image -> lip-synced mp4"),
     "faces": ("glance.inference.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
     "demo": ("glance.inference.demo", "a local web page to try glance (Gradio)"),

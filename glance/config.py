@@ -87,6 +87,10 @@ class GeneratorConfig:
     # with shape_gate: the closure logit comes from a seal detector of its own on the window's log-mel
     # (glance.nn.seal) instead of one more output of the shape network on E_s features
     shape_seal: bool = False
+    # a seal track (glance.nn.seal.SealTrack): a recurrent seal detector over chunks of this many frames (0: none;
+    # even, >= 8), fitted onto a trained shape head by `glance seal`; where it holds weights, whole-recording
+    # inference takes the closure decision from it instead of the gate's window logit
+    seal_track: int = 0
 
 
 @dataclass(frozen=True)
@@ -349,6 +353,8 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.shape_components must lie in 0..40, and losses.shape needs it > 0")
     if g.shape_seal and not g.shape_gate:
         raise ConfigError("generator.shape_seal needs generator.shape_gate = true")
+    if g.seal_track and (g.seal_track < 8 or g.seal_track % 2 or not g.shape_components):
+        raise ConfigError("generator.seal_track is 0 or an even number of frames >= 8, and needs a shape head")
     if g.shape_cmn and g.shape_encoder != "own":
         raise ConfigError("generator.shape_cmn needs generator.shape_encoder = \"own\"")
     if g.shape_encoder not in ("shared", "own"):

@@ -2,6 +2,9 @@
 
     .venv/bin/python scripts/gate_report.py --data data/corpus --out docs/gate NAME=WEIGHTS [NAME=WEIGHTS ...]
 
+WEIGHTS@gate: the model's own closure gate even where it holds a seal track (`glance seal`), which otherwise
+gives the logits (shifted onto the gate's threshold, as inference uses them).
+
 Per model and split (train: the training voices; val, test: the held-out voice): the gate's logit per frame
 as inference computes it (windows cross-faded), on frames the corpus's phones seal (p/b/m) and on frames the
 truth holds clearly open (opening > 0.09 rest widths): the share of seals above 0 and above the model's
@@ -19,6 +22,7 @@ import numpy as np
 
 from glance.data.cache import Cache
 from glance.inference.lipsync import LipSync
+from glance.seal_fit import auc as roc_auc
 from glance.shape import WIDE, clip_shapes, frame_classes, opening_of
 
 LIMITS = {"train": 150, "val": 0, "test": 120}  # clips per split (0: all)
@@ -47,14 +51,16 @@ def main() -> int:
     report: dict[str, dict[str, dict[str, float]]] = {}
     for spec in args.models:
         name, weights = spec.split("=", 1)
-        model = LipSync.from_pretrained(weights)
+        gate_only = weights.endswith("@gate")
+        model = LipSync.from_pretrained(weights.removesuffix("@gate"))
+        model.track = not gate_only
         head = model.generator.shape_head
         assert head is not None and head.gated, f"{weights}: no closure gate"
         th = float(head.gate_threshold)
         report[name] = {"threshold": {"value": th}}
         for split, limit in LIMITS.items():
             seal, wide = split_logits(model, cache, split, limit)
-            auc = float((seal[:, None] > wide[None, :]).mean() + 0.5 * (seal[:, None] == wide[None, :]).mean())
+            auc = roc_auc(seal, wide)
             report[name][split] = {"seal_frames": int(len(seal)), "open_frames": int(len(wide)),
                                    "seals_above_0": float((seal > 0).mean()), "seals_closed": float((seal > th).mean()),
                                    "open_closed": float((wide > th).mean()), "auc": auc}

@@ -31,9 +31,12 @@ def main() -> None:
     extra = load_checkpoint(args.weights).extra
     facts = {"file": args.weights.name, "file_mb": round(args.weights.stat().st_size / 1e6, 2),
              "generator_params_m": round(params_m(model.generator) - (params_m(head) if head else 0.0), 3),
-             "shape_head_params_m": params_m(head) if head else None,
+             "shape_head_params_m": round(params_m(head) - (params_m(head.track) if head.track else 0.0), 3)
+             if head else None,
+             "seal_track_params_m": params_m(head.track) if head and head.track else None,
              "motion_gain": round(float(model.motion.gain), 3) if model.motion is not None else None,
              "motion": extra.get("motion"),  # what `glance motion` measured on the test split when it fitted the probe
+             "seal": extra.get("seal"),  # what `glance seal` measured when it fitted the seal track
              "step": extra.get("step"), "config": dataclasses.asdict(model.config)}
     print(json.dumps(facts, indent=1))
 

@@ -3,7 +3,8 @@
 #   synthetic corpus -> flow net -> perceptual autoencoder -> GAN (tiny+release+skips) -> fine-tuning with
 #   silent windows (tiny+release+skips+silence, from the GAN's state) -> evaluation -> shape head (its own
 #   copy of E_s and a closure gate, trained on the corpus's mouth landmarks with the generator frozen; drives
-#   the shape renderer of real photos) -> sync report -> motion probe (for the warp renderer) -> glance/assets/.
+#   the shape renderer of real photos) -> motion probe (for the warp renderer) -> seal track (the p/b/m closure
+#   decision, on the corpus with 18 training voices) -> glance/assets/ -> sync reports.
 # Every stage resumes where it stopped; run the script again after an interruption.
 # Budget knobs: FLOW_STEPS, AE_STEPS, GAN_STEPS, TUNE_STEPS, SHAPE_STEPS (the shipped model's card says what
 # it used).
@@ -11,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-data/corpus}
 OPEN_DATA=${OPEN_DATA:-data/open}  # open-vocabulary sentences: the shape head's corpus
+WIDE_DATA=${WIDE_DATA:-data/open_wide}  # the same with 18 training voices (val/test: data/open's): the seal track's
 RUN=${RUN:-runs/default}
 TUNED=${TUNED:-runs/default-tuned}
 CONFIG=${CONFIG:-tiny+release+skips}
@@ -28,6 +30,8 @@ make setup
 [ -f "$DATA/manifest.jsonl" ] || $G synth "$DATA" --identities 300 --sentences-per-identity 12 --seed 0
 [ -f "$OPEN_DATA/manifest.jsonl" ] || $G synth "$OPEN_DATA" --identities 300 --sentences-per-identity 12 --seed 0 \
   --layout open
+[ -f "$WIDE_DATA/manifest.jsonl" ] || $G synth "$WIDE_DATA" --identities 300 --sentences-per-identity 12 --seed 0 \
+  --layout open --voices wide
 
 stage() {  # stage RUN CONFIG NAME STEPS BATCH [extra options]
   local run=$1 config=$2 name=$3 steps=$4 batch=$5 resume=()
@@ -48,6 +52,7 @@ cp -n "$TUNED/generator.safetensors" "$SHAPED/"
 DATA="$OPEN_DATA" stage "$SHAPED" "$SHAPE_CONFIG" shape "$SHAPE_STEPS" 16 --eval-every 1000 --eval-windows 400 \
   --keep-every 1000
 $G motion "$SHAPED/shape.safetensors" --data "$DATA" -o glance/assets/default.safetensors
+$G seal glance/assets/default.safetensors --data "$WIDE_DATA" --chunk 48 --steps 4000 --report docs/seal.json
 $G evaluate glance/assets/default.safetensors --data "$OPEN_DATA" --sync --limit 120 --out docs/sync
 $G evaluate glance/assets/default.safetensors --data "$DATA" --sync --limit 120 --out docs/sync_gridtest
 echo "default model: glance/assets/default.safetensors (from $SHAPED)"

@@ -57,6 +57,8 @@ def run_dub(args: argparse.Namespace) -> int:
 def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
              frames_dir: FramesFolder | None = None) -> tuple[DubStats, int, int]:
     """Speech file + video -> `out` (committed). Returns (stats, frames written, fps)."""
+    from glance.inference.generate import stop_when_signalled
+
     try:
         audio = load_audio(args.audio, model.sample_rate)
     except AudioReadError as e:
@@ -71,7 +73,7 @@ def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
     frames: Iterator[np.ndarray] = retime(dubbed, count, FPS, fps)
     if frames_dir is not None:
         frames = frames_dir.save(frames)
-    frames = progress(frames, n, desc="dub")
+    frames = stop_when_signalled(progress(frames, n, desc="dub"))
     # The new speech's own sound.
     write_video(out, lambda path: model.save(path, frames, args.audio, model.sample_rate, fps, args.crf))
     return stats, n, fps

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -180,22 +180,46 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
         frames = frames_dir.save(frames)
     if bar:
         frames = progress(frames, n)
+    frames = stop_when_signalled(frames)
     # The input's own sound.
     write_video(out, lambda path: model.save(path, frames, audio_path, model.sample_rate, fps, args.crf))
     return n, fps
 
 
+_signalled: list[int] = []  # SIGTERMs received during this run
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    _signalled.append(signum)
     raise Terminated(signum)
+
+
+def stop_when_signalled(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """`frames`, stopped with Terminated before the next frame once a SIGTERM came: a signal that lands inside the
+    video writer's callback (PyAV's file object) is swallowed there, so the frame loop raises it again."""
+    for frame in frames:
+        if _signalled:
+            raise Terminated(_signalled[-1])
+        yield frame
+
+
+def _unraisable(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """sys.unraisablehook that stays silent about a Terminated swallowed in a C callback (re-raised above)."""
+    def quiet(info: Any) -> Any:
+        return None if isinstance(info.exc_value, Terminated) else hook(info)
+    return quiet
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate under a SIGTERM handler that unwinds like Ctrl-C, so every temp file is removed."""
-    old = signal.signal(signal.SIGTERM, _terminate)
+    _signalled.clear()
+    old, old_hook = signal.signal(signal.SIGTERM, _terminate), sys.unraisablehook
+    sys.unraisablehook = _unraisable(old_hook)
     try:
         return _run(args)
     finally:
         signal.signal(signal.SIGTERM, old)
+        sys.unraisablehook = old_hook
 
 
 def _run(args: argparse.Namespace) -> int:

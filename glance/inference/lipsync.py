@@ -127,6 +127,7 @@ class LipSync:
     device: str = "cpu"
     motion: MotionProbe | None = None  # animates real photos (glance.motion), if the checkpoint holds one
     level: bool = True  # bring speech to the training corpus's level before features (glance.inference.loudness)
+    track: bool = True  # the seal track decides the p/b/m closure where the model has one (False: the gate, as live)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> LipSync:
@@ -271,8 +272,8 @@ class LipSync:
 
     def _cached_mel(self, mel: np.ndarray) -> tuple[Callable[[int, int], torch.Tensor], int]:
         """(mel_at, frames) for a raw log-mel [4T, n_mels] as a cache stores it, silent past its end."""
-        cfg = self.config.audio
-        pad = np.full((self.config.generator.frames * cfg.mels_per_frame, mel.shape[1]), np.log(cfg.log_floor))
+        cfg, frames = self.config.audio, max(self.config.generator.frames, self.config.generator.seal_track)
+        pad = np.full((frames * cfg.mels_per_frame, mel.shape[1]), np.log(cfg.log_floor))
         full = torch.from_numpy(np.concatenate([mel, pad]).astype(np.float32))
         return (lambda s, c: full[s:s + c]), len(mel) // cfg.mels_per_frame
 
@@ -316,6 +317,16 @@ class LipSync:
         mel_at, n = self._cached_mel(mel)
         return np.array([f[40] for f in self._shape_parts(mel_at, n, batch)])
 
+    @torch.inference_mode()
+    def seal_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
+        """The seal track's logit per frame [T] (chunks cross-faded, as inference uses them) for a raw log-mel
+        [4T, n_mels] as a cache stores it; needs a model with a seal track (`glance seal`)."""
+        frames = self.config.generator.seal_track
+        if not frames:
+            raise UserError("this model has no seal track: fit one with `glance seal`")
+        mel_at, n = self._cached_mel(mel)
+        return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch), n, frames)), np.float32)
+
     def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         gate = self.shape_gate()
         if gate is None:
@@ -327,7 +338,45 @@ class LipSync:
         """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit
         (0 without a gate); both cross-faded between windows, so the gate decides on the blended logit."""
         chunks = (c for m in self._window_mels(mel_at, n, batch) for c in self.head_parts(m))
-        yield from crossfade(chunks, n, self.config.generator.frames)
+        frames = crossfade(chunks, n, self.config.generator.frames)
+        track = self.track_frames()
+        if not track:
+            yield from frames
+            return
+        shift = self.track_shift()  # the track's logit, moved onto the gate's threshold
+        for frame, logit in zip(frames, crossfade(self._track_chunks(mel_at, n, track, batch), n, track),
+                                strict=True):
+            frame[40] = logit + shift
+            yield frame
+
+    def _track_chunks(self, mel_at: Callable[[int, int], torch.Tensor], n: int, frames: int,
+                      batch: int) -> Iterator[np.ndarray]:
+        """The seal track's logits [frames] of each chunk of `frames` frames over `n` frames (hop frames/2)."""
+        mpf, hop = self.config.audio.mels_per_frame, frames // 2
+        count = max(1, -(-(n - frames) // hop) + 1)
+        for first in range(0, count, batch):
+            mels = torch.stack([mel_at(i * hop * mpf, frames * mpf) for i in range(first, min(first + batch, count))])
+            yield from self.track_logits(mels.to(self.device))
+
+    # The seal track (glance.nn.seal.SealTrack, `glance seal`): used where it is fitted, by whole-recording
+    # inference (the ONNX backend overrides these three calls); the live path decides on the gate's own logit.
+    def track_frames(self) -> int:
+        """Frames of a seal-track chunk; 0 when the model has no fitted track."""
+        head = self.generator.shape_head
+        track = None if head is None or not self.track else head.track
+        return self.config.generator.seal_track if track is not None and bool(track.fitted) else 0
+
+    def track_shift(self) -> float:
+        """What moves the track's logit onto the gate's threshold (the gate then decides as for its own logit)."""
+        head = self.generator.shape_head
+        assert head is not None and head.track is not None
+        return float(head.gate_threshold) - float(head.track.threshold)
+
+    def track_logits(self, mels: torch.Tensor) -> np.ndarray:
+        """The seal track on raw log-mel chunks [B, 4F, n_mels]: logits [B, F]."""
+        head = self.generator.shape_head
+        assert head is not None and head.track is not None
+        return head.track(mels).detach().float().cpu().numpy()
 
     def _is_open(self, crop: np.ndarray) -> bool:
         """Whether a lip crop's mouth is open, as the motion probe reads it (True without a probe)."""

@@ -12,7 +12,10 @@ counted from the end of frame t's own 40 ms of audio. The mel frames of the newe
 so no audio beyond frame t + L is waited for. Frame t comes out after `lookahead + compute` (one shape-head window,
 one warp, a JPEG where a page shows it). The shorter the lookahead, the further the mouth lies from the offline
 path's: on the bundled sample the opening's mean error is 0.006 rest widths at L = 4, 0.015 at L = 2, 0.034 at
-L = 0 (benchmarks/bench_live.py prints them; tests/test_live_stream.py checks L = 4).
+L = 0 (benchmarks/bench_live.py prints them; tests/test_live_stream.py checks L = 4). The p/b/m closures are
+decided by the shape head's own gate: a model's seal track (`glance seal`) hears chunks of about 2 s, too much
+future for a live budget, so live mouths close less often on p/b/m than offline ones (docs/RESULTS.md, "The seal
+track").
 
 Loudness: `glance.inference.loudness` levels a whole utterance with one gain; live there is only the past, so
 `RunningLevel` applies the same rule to the last LEVEL_SECONDS of 20 ms frame levels (silence: gain 1).

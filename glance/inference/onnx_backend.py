@@ -1,16 +1,16 @@
 """The onnxruntime backend: a `LipSync` whose network calls run the graphs `glance export --onnx` wrote.
 
-    model = LipSync.from_onnx("out.onnx")                      # out.onnx + out.shape.onnx + out.json
+    model = LipSync.from_onnx("out.onnx")                      # out.onnx + out.shape.onnx (+ .seal.onnx) + .json
     model = LipSync.from_pretrained(backend="onnx")             # the bundled model, exported on the fly
     glance generate --backend onnx --weights out.onnx ...       # or a .safetensors checkpoint, exported on the fly
 
-Only the networks change: `OnnxLipSync` overrides the three network calls of `LipSync` (`generated`,
-`head_parts`, `shape_gate`), so the generator (lips and warp renderers) and the shape head (shape renderer,
-dubbing, `stream_live`) run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their
-cross-fade, the motion probe (NumPy) and the renderers are the PyTorch backend's own code, so that the frames
-match it. torch is still imported
-(glance.inference.lipsync and the log-mel front end use it) but does no network work. `threads` sets onnxruntime's
-intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
+Only the networks change: `OnnxLipSync` overrides the network calls of `LipSync` (`generated`,
+`head_parts`, `shape_gate`, and the seal track's `track_frames`, `track_shift`, `track_logits`), so the
+generator (lips and warp renderers), the shape head (shape renderer, dubbing, `stream_live`) and the seal track
+run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe
+(NumPy) and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still
+imported (glance.inference.lipsync and the log-mel front end use it) but does no network work. `threads` sets
+onnxruntime's intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from glance.audio import AudioStats
 from glance.config import ConfigError, config_from_dict
 from glance.errors import UserError
 from glance.inference.lipsync import LipSync, packed
-from glance.inference.onnx_export import FORMAT, export_onnx, sidecar_paths
+from glance.inference.onnx_export import FORMAT, export_onnx, sidecar_paths, track_path
 from glance.inference.outputs import shown
 from glance.motion import MotionProbe, OpeningProbe
 from glance.nn import Generator
@@ -86,6 +86,7 @@ class OnnxNetworks:
     graph: OnnxGraph
     shape_head: OnnxShapeHead | None
     files: list[Path]
+    track: tuple[OnnxGraph, int, float] | None = None  # the seal track's graph, chunk frames, threshold
 
 
 @dataclass(repr=False)
@@ -109,6 +110,18 @@ class OnnxLipSync(LipSync):
         assert head is not None
         return packed(*head.graph(mels.numpy()))
 
+    def track_frames(self) -> int:
+        return self.onnx.track[1] if self.onnx.track is not None and self.track else 0
+
+    def track_shift(self) -> float:
+        head, track = self.onnx.shape_head, self.onnx.track
+        assert head is not None and track is not None
+        return head.gate_threshold - track[2]
+
+    def track_logits(self, mels: torch.Tensor) -> np.ndarray:
+        assert self.onnx.track is not None
+        return self.onnx.track[0](mels.numpy())[0]
+
     def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
         head = self.onnx.shape_head
         return None if head is None else (head.gated, head.gate_threshold, head.closed_shape)
@@ -129,8 +142,8 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
         stats = AudioStats.from_dict(side["audio_stats"])
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, ConfigError) as e:
         raise UserError(f"{shown(json_path)}: not a sidecar `glance export --onnx` wrote ({e})") from None
-    head_info = side.get("shape_head")
-    files = [path] + ([shape_path] if head_info else [])
+    head_info, track_info = side.get("shape_head"), side.get("seal_track")
+    files = [path] + ([shape_path] if head_info else []) + ([track_path(path)] if track_info else [])
     for f in files:
         want = (side.get("sha256") or {}).get(f.name)
         if not f.is_file() or hashlib.sha256(f.read_bytes()).hexdigest() != want:
@@ -140,7 +153,9 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
     if head_info:
         head = OnnxShapeHead(OnnxGraph(shape_path, threads), bool(head_info["gated"]),
                              float(head_info["gate_threshold"]), np.asarray(head_info["closed_shape"], np.float32))
-    nets = OnnxNetworks(OnnxGraph(path, threads), head, files)
+    track = None if not track_info else (OnnxGraph(track_path(path), threads), int(track_info["frames"]),
+                                         float(track_info["threshold"]))
+    nets = OnnxNetworks(OnnxGraph(path, threads), head, files, track)
     m = side.get("motion")
     motion = None if m is None else MotionProbe(
         OpeningProbe(np.asarray(m["weights"], np.float64), float(m["bias"])),

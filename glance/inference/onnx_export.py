@@ -1,20 +1,23 @@
 """Export a glance model to ONNX: every network its inference paths call, for onnxruntime
 (glance.inference.onnx_backend).
 
-`glance export --onnx out.onnx [--weights W]` (or `export_onnx`) writes three files side by side:
+`glance export --onnx out.onnx [--weights W]` (or `export_onnx`) writes three (or four) files side by side:
 
     out.onnx        the generator G: mel [B, 1, 4T, n_mels] (normalised log-mel windows) and identity
                     [B, 3, H, W] (in [-1, 1]) -> video [B, 3, T, H, W] in [-1, 1]  (the lips and warp renderers)
     out.shape.onnx  the shape head with the audio encoder it reads: mel [B, 1, 4T, n_mels] -> shapes
                     [B, T, 20, 2] before the closure gate, gate logit [B, T]  (the shape renderer; only for a
                     model with a shape head; logit 0 without a gate)
+    out.seal.onnx   the seal track (`glance seal`; only for a model that holds a fitted one): raw log-mel chunks
+                    [B, 4F, n_mels] -> seal logits [B, F]
     out.json        the sidecar: format version, the model's config, its audio statistics, the shape head's gate
-                    (gated, threshold, closed shape), the motion probe's numbers (a ridge regression that runs in
-                    NumPy, not a network) and the SHA-256 of each .onnx file
+                    (gated, threshold, closed shape), the seal track's (frames, threshold), the motion probe's
+                    numbers (a ridge regression that runs in NumPy, not a network) and the SHA-256 of each .onnx
+                    file
 
 The batch axis B is dynamic. Graphs come from torch.onnx's dynamo exporter (it needs `onnxscript`), opset 18,
 weights inside each file. Each graph is checked against PyTorch on random input before the files are
-committed; all three are written whole or not at all.
+committed; all are written whole or not at all.
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ TOLERANCE = 1e-3  # largest difference from PyTorch an exported graph may show o
 def sidecar_paths(onnx: Path) -> tuple[Path, Path]:
     """(the shape head's graph, the JSON sidecar) that go with the generator's `out.onnx`."""
     return onnx.with_name(onnx.stem + ".shape.onnx"), onnx.with_suffix(".json")
+
+
+def track_path(onnx: Path) -> Path:
+    """The seal track's graph that goes with the generator's `out.onnx`."""
+    return onnx.with_name(onnx.stem + ".seal.onnx")
 
 
 class ShapeParts(nn.Module):
@@ -75,6 +83,12 @@ def export_onnx(out: str | Path, weights: str | Path | None = None) -> list[Path
         if len(files) == 3:
             digests[shape_path.name] = _export(ShapeParts(model), _examples(model, False), ["mel"],
                                                ["shapes", "logit"], files[2].temp())
+        head, frames = model.generator.shape_head, model.track_frames()
+        if frames and head is not None and head.track is not None:
+            files.append(OutputFile(track_path(out), ".onnx", "the ONNX seal track"))
+            mel = torch.randn(3, frames * model.config.audio.mels_per_frame, model.config.audio.n_mels,
+                              generator=torch.Generator().manual_seed(0))
+            digests[track_path(out).name] = _export(head.track, (mel,), ["mel"], ["logit"], files[3].temp())
         files[1].temp().write_text(json.dumps(sidecar(model, out.name, digests), indent=1))
         for f in files:
             f.commit()
@@ -146,6 +160,9 @@ def sidecar(model: LipSync, name: str, digests: dict[str, str]) -> dict[str, Any
         data["shape_head"] = {"file": Path(name).stem + ".shape.onnx", "gated": bool(head.gated),
                               "gate_threshold": float(head.gate_threshold),
                               "closed_shape": head.closed_shape.reshape(20, 2).tolist()}
+    if model.track_frames() and head is not None and head.track is not None:
+        data["seal_track"] = {"file": Path(name).stem + ".seal.onnx", "frames": model.track_frames(),
+                              "threshold": float(head.track.threshold)}
     m = model.motion
     if m is not None:
         data["motion"] = {"weights": m.probe.weights.tolist(), "bias": m.probe.bias, "proxy": m.proxy.tolist(),

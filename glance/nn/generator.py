@@ -9,7 +9,7 @@ from torch import nn
 
 from glance.config import AudioConfig, GeneratorConfig
 from glance.nn.blocks import ResBlock3d, check_shape, conv2d, conv3d, kaiming_init, up3d
-from glance.nn.seal import SealDetector
+from glance.nn.seal import SealDetector, SealTrack
 
 # (time, frequency) strides of the five audio layers: T/4 x F/8 overall.
 AUDIO_STRIDES: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (1, 1), (2, 2), (1, 2))
@@ -128,6 +128,7 @@ class ShapeHead(nn.Module):
         self.gated, self.cmn = cfg.shape_gate, cfg.shape_cmn
         cin = in_channels * audio.n_mels // 8
         self.seal = SealDetector(audio.n_mels) if cfg.shape_seal else None
+        self.track = SealTrack(audio.n_mels) if cfg.seal_track else None  # fitted by `glance seal`, used at inference
         extra = int(self.gated and self.seal is None)  # the gate's logit as one more output of the shape network
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
                                  nn.LeakyReLU(0.2), nn.Conv1d(h, k + extra, 1))
