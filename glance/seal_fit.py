@@ -35,6 +35,9 @@ def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4) -> list[SealCl
     """Every clip of `split` with its labels; UserError when the split is empty."""
     out = []
     for item in cache.split(split):
+        if not item.get("meta", {}).get("phones"):
+            raise UserError(f"{cache.root}: clip {item.get('id', '?')} has no phone timings; the seal track learns "
+                            "from a synthetic cache (glance synth)")
         mel = np.asarray(cache.mel(item), np.float32)
         truth = clip_shapes(item, np.asarray(cache.landmarks(item)))
         n = min(len(mel) // mels_per_frame, int(item["frames"]), len(truth))

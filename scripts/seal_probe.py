@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from glance.data.cache import Cache
+from glance.nn.seal import SealDetector
 from glance.shape import WIDE, clip_shapes, frame_classes, opening_of
 
 LIMITS = {"train": 150, "val": 0, "test": 0}
@@ -95,22 +96,16 @@ class SealTCN(nn.Module):
         return self.out(self.net(x))[:, 0, self.future : self.future + t]
 
 
-class SealWindow(nn.Module):
+class SealWindow(SealDetector):
     """Non-causal convolutions over one generator window of log-mel [B, 4T, M], normalised per window and band
-    inside: what a closure gate inside the shape head can see (windows cross-faded at inference)."""
+    inside: what a closure gate inside the shape head can see (windows cross-faded at inference). The shape
+    head's own window detector (glance.nn.seal.SealDetector, config `shape_seal`), fed without its channel axis."""
 
     def __init__(self, n_mels: int = 128, width: int = 96) -> None:
-        super().__init__()
-        layers: list[nn.Module] = [nn.Conv1d(n_mels, width, 5, padding=2), nn.GELU(),
-                                   nn.Conv1d(width, width, 4, stride=2, padding=1), nn.GELU(),
-                                   nn.Conv1d(width, width, 4, stride=2, padding=1), nn.GELU()]
-        for d in (1, 2, 4):
-            layers += [nn.Conv1d(width, width, 3, padding=d, dilation=d), nn.GELU()]
-        self.net = nn.Sequential(*layers, nn.Conv1d(width, 1, 1))
+        super().__init__(n_mels, width)
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        mel = (mel - mel.mean(1, keepdim=True)) / (mel.std(1, keepdim=True) + 1e-3)
-        return self.net(mel.transpose(1, 2))[:, 0]
+        return super().forward(mel[:, None])
 
 
 def windowed(net: nn.Module, mel: np.ndarray, frames: int = 16) -> np.ndarray:
