@@ -92,18 +92,21 @@ def test_onnx_runs_the_track_and_track_false_gives_the_gate(fitted: tuple[Path, 
     assert np.array_equal(own, dataclasses.replace(LipSync.from_pretrained(), track=False).gate_logits_of_mel(mel))
 
 
-@pytest.mark.parametrize("case", ["chunk", "no_head", "false"])
+@pytest.mark.parametrize("case", ["chunk", "no_head", "false", "no_phones"])
 def test_bad_seal_arguments_are_one_line_exit_2(case: str, cache_dir: Path, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     weights = str(DEFAULT_WEIGHTS)
-    extra = {"chunk": ["--chunk", "15"], "false": ["--false", "1.5"], "no_head": []}[case]
+    extra = {"chunk": ["--chunk", "15"], "false": ["--false", "1.5"], "no_head": [], "no_phones": []}[case]
     if case == "no_head":
         weights = _headless(tmp_path)
+    if case == "no_phones":  # a cache of real videos (glance preprocess) has no phone timings
+        cache_dir = _without_phones(cache_dir, tmp_path / "real")
     out = tmp_path / "o.safetensors"
     assert main(["seal", weights, "--data", str(cache_dir), "-o", str(out), *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0]
-    assert {"chunk": "even number", "false": "a share", "no_head": "no gated shape head"}[case] in err[0]
+    assert {"chunk": "even number", "false": "a share", "no_head": "no gated shape head",
+            "no_phones": "no phone timings"}[case] in err[0]
     assert not out.exists()
 
 
@@ -118,3 +121,15 @@ def _headless(tmp_path: Path) -> str:
                                                                              seal_track=0))
     tensors = {k: v for k, v in ckpt.tensors.items() if not k.startswith("shape_head.")}
     return str(save_checkpoint(tmp_path / "headless.safetensors", tensors, cfg, "generator", ckpt.extra))
+
+
+def _without_phones(cache_dir: Path, to: Path) -> Path:
+    """A copy of the cache whose clips carry no phone timings, as `glance preprocess` writes them."""
+    import shutil
+
+    shutil.copytree(cache_dir, to)
+    lines = [json.loads(line) for line in (to / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    for item in lines:
+        item.get("meta", {}).pop("phones", None)
+    (to / "manifest.jsonl").write_text("".join(json.dumps(item) + "\n" for item in lines))
+    return to
