@@ -14,8 +14,9 @@ from PIL import Image
 from glance.checkpoint import load_checkpoint, save_checkpoint
 from glance.cli import main
 from glance.errors import UserError
-from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync, blend_weights
+from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
 from glance.inference.paste import find_face
+from glance.inference.windows import blend_weights
 from glance.io.audio import load_audio
 
 

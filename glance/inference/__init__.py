@@ -2,9 +2,10 @@
 
 | module | what |
 |---|---|
-| `lipsync` | `LipSync`, the Python API: loading, windows of log-mel, the networks, streaming |
+| `lipsync`, `windows` | `LipSync`, the Python API: loading, windows of log-mel, the networks, streaming; the windows' cross-fade and the per-frame closure decision |
+| `transcript` | a transcript's phones force-aligned to the speech (`--transcript`) |
 | `renderers`, `shape_render`, `render` | choosing a renderer; the shape renderer; the warp and network renderers |
-| `closing`, `paste` | closing an open mouth; full-face paste-back |
+| `closing`, `paste` | closing an open mouth; full-face paste-back and telling a lip crop from a photo |
 | `faces`, `inputs`, `loudness` | which detections are faces; what the API accepts; the speech level at inference |
 | `living`, `blink`, `head` | the living photo: blinks and head sway |
 | `generate`, `faces_cli` | `glance generate`, `glance faces` |

@@ -136,3 +136,22 @@ def page_speech(path: str | None, sample_rate: int, fps: int, max_seconds: float
         raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {max_seconds:.0f} s "
                         f"(use `{command}` for longer audio)")
     return audio
+
+
+def check_device(device: str) -> str:
+    """A device torch can use here, or a one-line UserError (a CUDA device asked of a CPU build, a typo)."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise UserError(f"device {device!r}: give 'cpu' or 'cuda' (or 'cuda:N')") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError(f"device {device!r} asked, but this torch sees no CUDA GPU (a CPU build, or no driver): "
+                            "use device='cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UserError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
+    elif dev.type != "cpu":
+        raise UserError(f"device {device!r}: glance runs on 'cpu' or 'cuda'")
+    return device

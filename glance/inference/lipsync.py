@@ -28,13 +28,14 @@ from glance.errors import UserError
 from glance.face import is_lip_crop
 from glance.inference.closing import close_identity
 from glance.inference.dub import DubStats, dub_stream
-from glance.inference.inputs import AudioInput, ImageInput, as_audio, as_image
+from glance.inference.inputs import AudioInput, ImageInput, as_audio, as_image, check_device
 from glance.inference.living import LivingFace
 from glance.inference.loudness import normalize_level
-from glance.inference.paste import FaceTarget, colour_offset, find_face, paste
+from glance.inference.paste import FaceTarget, check_image, find_face, pasted
 from glance.inference.render import MouthWarp
 from glance.inference.renderers import RENDERERS
 from glance.inference.shape_render import ShapeWarp
+from glance.inference.windows import crossfade, gated_shape, packed
 from glance.io.audio import check_samples
 from glance.motion import MotionProbe
 from glance.nn import Generator
@@ -52,58 +53,6 @@ def image_tensor(image: np.ndarray) -> torch.Tensor:
 def video_u8(video: torch.Tensor) -> np.ndarray:
     """Generator output [B, 3, T, H, W] in [-1, 1] -> uint8 frames [B, T, H, W, 3]."""
     return to_u8(video).permute(0, 2, 3, 4, 1).cpu().numpy()
-
-
-def packed(shapes: np.ndarray, logit: np.ndarray | None) -> np.ndarray:
-    """Shapes [B, T, 20, 2] and closure logits [B, T] (or None: zeros) -> float32 [B, T, 41]."""
-    b, t = shapes.shape[:2]
-    lg = logit if logit is not None else np.zeros((b, t), np.float32)
-    return np.concatenate([shapes.reshape(b, t, 40), lg[..., None]], -1).astype(np.float32)
-
-
-def gated_shape(parts: np.ndarray, gated: bool, threshold: float, closed: np.ndarray) -> np.ndarray:
-    """A frame's shape [20, 2] from its `packed` parts [41]: `closed` where the gate's logit passes `threshold`."""
-    return closed if gated and parts[40] > threshold else parts[:40].reshape(20, 2)
-
-
-
-def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:
-    """The `n` frames of overlapping windows of `frames` frames (hop frames/2), cross-faded where they meet;
-    each frame is yielded as soon as it is final, so memory does not grow with n."""
-    hop = frames // 2
-    weights = blend_weights(frames, hop)
-    acc: np.ndarray | None = None
-    wsum = np.zeros(frames + hop, np.float32)
-    n_windows = max(1, -(-(n - frames) // hop) + 1)
-    done = 0
-    for i, chunk in enumerate(chunks):
-        if acc is None:
-            acc = np.zeros((frames + hop, *chunk.shape[1:]), np.float32)
-        w = weights.copy()
-        if i == 0:
-            w[:hop] = 1.0
-        if i == n_windows - 1:
-            w[hop:] = 1.0
-        acc[:frames] += chunk * w.reshape(-1, *([1] * (chunk.ndim - 1)))
-        wsum[:frames] += w
-        for k in range(hop if i < n_windows - 1 else frames):
-            if done < n:
-                yield acc[k] / wsum[k]
-                done += 1
-        acc = np.roll(acc, -hop, axis=0)
-        wsum = np.roll(wsum, -hop)
-        acc[-hop:] = 0
-        wsum[-hop:] = 0
-
-
-def blend_weights(frames: int, hop: int) -> np.ndarray:
-    """Cross-fade weights of one window: ramps over the overlap, flat in the middle."""
-    overlap = frames - hop
-    w = np.ones(frames, np.float32)
-    ramp = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
-    w[:overlap] = ramp
-    w[-overlap:] = ramp[::-1]
-    return w
 
 
 @dataclass(repr=False)
@@ -141,7 +90,7 @@ class LipSync:
             if device != "cpu":
                 raise UserError(f"device {device!r}: the onnx backend runs on the CPU")
             return cls.from_onnx(path)
-        device = _check_device(device)
+        device = check_device(device)
         ckpt = load_checkpoint(path or DEFAULT_WEIGHTS, kind="generator")
         check_generator(ckpt, path or DEFAULT_WEIGHTS)  # names, shapes, motion probe, audio stats: before building
         gen = Generator(ckpt.config.generator, ckpt.config.audio)
@@ -200,7 +149,7 @@ class LipSync:
         as a preprocessed dataset stores them) are used instead when given. `box` (x, y, w, h) names the face
         of a photo by hand; `target` is the photo's face when it has been found already."""
         size = self.config.generator.image_size
-        if _check_image(image) and box is None:
+        if check_image(image) and box is None:
             crop = cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA)
             if not close_mouth:
                 return crop, None
@@ -443,7 +392,7 @@ class LipSync:
         if transcript is not None and chosen != "shape":
             raise UserError(f"a transcript drives the shape renderer, not the {chosen} renderer: use renderer "
                             "'shape' (--renderer shape), or leave the transcript out")
-        crop = _check_image(image) and box is None
+        crop = check_image(image) and box is None
         face = None if crop else find_face(image, face_index, self.config.generator.image_size, box)
         pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face, transcript)
         if still or face is None or face.face is None:
@@ -468,13 +417,13 @@ class LipSync:
         lips = self.stream_lips(audio, identity)
         if target is None:
             return ((f, f) for f in lips)
-        return _pasted(target, lips)
+        return pasted(target, lips)
 
     def prepare_warp(self, image: np.ndarray, face_index: int = 0, kind: type[MouthWarp] = MouthWarp,
                      box: tuple[int, int, int, int] | None = None, target: FaceTarget | None = None) -> MouthWarp:
         """The mouth of a face photo (or of a lip crop, read by dlib) for the warp (or shape) renderer; `target`:
         the photo's face, when found already."""
-        if _check_image(image) and box is None:
+        if check_image(image) and box is None:
             return kind.for_crop(image)
         return kind.for_photo(target or find_face(image, face_index, self.config.generator.image_size, box))
 
@@ -534,39 +483,3 @@ class LipSync:
             return write_mp4(path, frames, fps, Soundtrack(audio), sample_rate, crf)
         mono = as_audio(audio, sample_rate, sample_rate)  # int16 scaled, channels mixed, at its own rate
         return write_mp4(path, frames, fps, mono, sample_rate, crf)
-
-
-def _check_device(device: str) -> str:
-    """A device torch can use here, or a one-line UserError (a CUDA device asked of a CPU build, a typo)."""
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError):
-        raise UserError(f"device {device!r}: give 'cpu' or 'cuda' (or 'cuda:N')") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise UserError(f"device {device!r} asked, but this torch sees no CUDA GPU (a CPU build, or no driver): "
-                            "use device='cpu'")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise UserError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
-    elif dev.type != "cpu":
-        raise UserError(f"device {device!r}: glance runs on 'cpu' or 'cuda'")
-    return device
-
-
-def _check_image(image: np.ndarray) -> bool:
-    """Refuse what is not an RGB uint8 image or too small a lip crop; True for a lip crop, False for a photo."""
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
-    if not is_lip_crop(image):
-        return False
-    if min(image.shape[:2]) < 16:
-        raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth (need >= 16 px)")
-    return True
-
-
-def _pasted(target: FaceTarget, frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    offset = None
-    for lips in frames:
-        shift = colour_offset(target, lips)
-        offset = shift if offset is None else 0.8 * offset + 0.2 * shift
-        yield paste(target, lips, offset), lips

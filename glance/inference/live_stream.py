@@ -34,10 +34,10 @@ import torch
 from glance.audio import log_mel_range
 from glance.errors import UserError
 from glance.inference.inputs import ImageInput, as_image
-from glance.inference.lipsync import gated_shape
 from glance.inference.living import LivingFace, Move
 from glance.inference.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
 from glance.inference.shape_render import ShapeWarp
+from glance.inference.windows import gated_shape
 from glance.io.audio import check_samples
 
 LOOKAHEAD_FRAMES = 4  # frames of future audio each frame waits for (160 ms at 25 fps)
@@ -147,14 +147,14 @@ class LiveFace:
 
     def __init__(self, model: object, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES, face_index: int = 0,
                  box: tuple[int, int, int, int] | None = None, still: bool = False, seed: int = 0) -> None:
-        from glance.inference.lipsync import LipSync, _check_image
-        from glance.inference.paste import find_face
+        from glance.inference.lipsync import LipSync
+        from glance.inference.paste import check_image, find_face
 
         assert isinstance(model, LipSync)
         self.shapes = LiveShapes(model, lookahead)
         picture = as_image(image)
         model.renderer(picture, "shape", photo=box is not None)
-        face = None if _check_image(picture) and box is None else \
+        face = None if check_image(picture) and box is None else \
             find_face(picture, face_index, model.config.generator.image_size, box)
         warp = model.prepare_warp(picture, face_index, ShapeWarp, box, target=face)
         assert isinstance(warp, ShapeWarp)

@@ -29,9 +29,10 @@ import torch
 from glance.audio import AudioStats
 from glance.config import ConfigError, config_from_dict
 from glance.errors import UserError
-from glance.inference.lipsync import LipSync, packed
+from glance.inference.lipsync import LipSync
 from glance.inference.onnx_export import FORMAT, export_onnx, sidecar_paths, track_path
 from glance.inference.outputs import shown
+from glance.inference.windows import packed
 from glance.motion import MotionProbe, OpeningProbe
 from glance.nn import Generator
 from glance.pixels import SCALE, to_unit

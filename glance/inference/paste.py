@@ -2,18 +2,20 @@
 
 The generated 64x64 crop is warped back into the photo inside a feathered ellipse around
 the mouth, after shifting its colour to the photo's (measured on a skin ring around the
-lips), so that no box edge is visible and pixels outside the mask are untouched.
+lips), so that no box edge is visible and pixels outside the mask are untouched. `check_image` tells a lip crop
+from a photo (and refuses what is neither).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from glance.errors import UserError
-from glance.face import crop_square, mouth_square
+from glance.face import crop_square, is_lip_crop, mouth_square
 from glance.inference.faces import face_in_box, find_faces
 
 
@@ -100,3 +102,23 @@ def colour_offset(target: FaceTarget, lips: np.ndarray) -> np.ndarray:
     """RGB shift that makes the generated skin ring match the photo's."""
     ring = target.ring
     return target.crop[ring].astype(np.float32).mean(0) - lips[ring].astype(np.float32).mean(0)
+
+
+def check_image(image: np.ndarray) -> bool:
+    """Refuse what is not an RGB uint8 image or too small a lip crop; True for a lip crop, False for a photo."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+    if not is_lip_crop(image):
+        return False
+    if min(image.shape[:2]) < 16:
+        raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth (need >= 16 px)")
+    return True
+
+
+def pasted(target: FaceTarget, frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(the photo with `frames` pasted in, the lips) per frame, the colour offset smoothed over time."""
+    offset = None
+    for lips in frames:
+        shift = colour_offset(target, lips)
+        offset = shift if offset is None else 0.8 * offset + 0.2 * shift
+        yield paste(target, lips, offset), lips

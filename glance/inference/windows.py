@@ -1,0 +1,65 @@
+"""Overlapping windows and their cross-fade, and the closure decision per frame: shared by `LipSync` (offline),
+the live path and the ONNX backend.
+
+Long audio goes through the networks in windows of `frames` frames at hop frames/2; `crossfade` blends the
+windows' outputs where they overlap and yields each frame as soon as it is final, so memory does not grow with
+the recording. The shape head's per-frame parts are `packed` as [41] (20 points x 2, then the closure logit) so
+that shapes and logits are cross-faded together; `gated_shape` then decides closed or not on the blended logit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+
+def packed(shapes: np.ndarray, logit: np.ndarray | None) -> np.ndarray:
+    """Shapes [B, T, 20, 2] and closure logits [B, T] (or None: zeros) -> float32 [B, T, 41]."""
+    b, t = shapes.shape[:2]
+    lg = logit if logit is not None else np.zeros((b, t), np.float32)
+    return np.concatenate([shapes.reshape(b, t, 40), lg[..., None]], -1).astype(np.float32)
+
+
+def gated_shape(parts: np.ndarray, gated: bool, threshold: float, closed: np.ndarray) -> np.ndarray:
+    """A frame's shape [20, 2] from its `packed` parts [41]: `closed` where the gate's logit passes `threshold`."""
+    return closed if gated and parts[40] > threshold else parts[:40].reshape(20, 2)
+
+
+def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:
+    """The `n` frames of overlapping windows of `frames` frames (hop frames/2), cross-faded where they meet;
+    each frame is yielded as soon as it is final, so memory does not grow with n."""
+    hop = frames // 2
+    weights = blend_weights(frames, hop)
+    acc: np.ndarray | None = None
+    wsum = np.zeros(frames + hop, np.float32)
+    n_windows = max(1, -(-(n - frames) // hop) + 1)
+    done = 0
+    for i, chunk in enumerate(chunks):
+        if acc is None:
+            acc = np.zeros((frames + hop, *chunk.shape[1:]), np.float32)
+        w = weights.copy()
+        if i == 0:
+            w[:hop] = 1.0
+        if i == n_windows - 1:
+            w[hop:] = 1.0
+        acc[:frames] += chunk * w.reshape(-1, *([1] * (chunk.ndim - 1)))
+        wsum[:frames] += w
+        for k in range(hop if i < n_windows - 1 else frames):
+            if done < n:
+                yield acc[k] / wsum[k]
+                done += 1
+        acc = np.roll(acc, -hop, axis=0)
+        wsum = np.roll(wsum, -hop)
+        acc[-hop:] = 0
+        wsum[-hop:] = 0
+
+
+def blend_weights(frames: int, hop: int) -> np.ndarray:
+    """Cross-fade weights of one window: ramps over the overlap, flat in the middle."""
+    overlap = frames - hop
+    w = np.ones(frames, np.float32)
+    ramp = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+    w[:overlap] = ramp
+    w[-overlap:] = ramp[::-1]
+    return w
