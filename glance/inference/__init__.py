@@ -2,7 +2,7 @@
 
 | module | what |
 |---|---|
-| `lipsync`, `windows` | `LipSync`, the Python API: loading, windows of log-mel, the networks, streaming; the windows' cross-fade and the per-frame closure decision |
+| `lipsync`, `windows` | `LipSync`, the Python API (loading, log-mel windows, the networks, streaming); cross-fade |
 | `transcript` | a transcript's phones force-aligned to the speech (`--transcript`) |
 | `renderers`, `shape_render`, `render` | choosing a renderer; the shape renderer; the warp and network renderers |
 | `closing`, `paste` | closing an open mouth; full-face paste-back and telling a lip crop from a photo |
