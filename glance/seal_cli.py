@@ -1,8 +1,8 @@
 """`glance seal WEIGHTS --data CACHE`: fit a seal track onto a model's shape head; store it in the checkpoint.
 
 The shape head's closure gate decides from one 16-frame window; the seal track (glance.nn.seal.SealTrack) hears
-~2 s around each frame and, where the model holds one, whole-recording inference takes the p/b/m decision from it
-(the live path and the ONNX backend keep the gate's). Trained on the cache's training split (glance.seal_fit),
+~2 s around each frame and, where the model holds one, whole-recording inference (and the ONNX backend) takes the
+p/b/m decision from it; the live path keeps the gate's. Trained on the cache's training split (glance.seal_fit),
 its threshold set on the validation split (`--false`: the share of clearly open frames it may close), scored on
 the test split against the gate it replaces: AUC of seal frames against clearly open ones, seals caught, open
 frames closed. `glance seal` is to the closure gate what `glance motion` is to the warp renderer.

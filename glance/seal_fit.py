@@ -2,8 +2,8 @@
 
 Labels come from the corpus's phone timings: a frame is a seal where its visual time lies in a p/b/m
 (glance.shape.frame_classes "bilabial"). Training crops `chunk` frames from random training clips (clips shorter
-than a chunk are padded with silence, as inference pads a recording's end), normalises each band over the clip,
-warps the band axis by up to `warp` (vocal-tract length) and masks a band and a span. The threshold closes a share
+than a chunk are padded with silence, as inference pads a recording's end), normalises each band over the chunk,
+warps the band axis by up to `amount` (vocal-tract length) and masks a band and a span. The threshold closes a share
 `false_rate` of the validation split's clearly open frames (glance.shape.WIDE) with the logits computed as
 inference does (chunks cross-faded, glance.inference.lipsync).
 """
@@ -11,7 +11,7 @@ inference does (chunks cross-faded, glance.inference.lipsync).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,10 +31,12 @@ class SealClip:
     wide: np.ndarray  # [n] bool: the truth is clearly open
 
 
-def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4) -> list[SealClip]:
-    """Every clip of `split` with its labels; UserError when the split is empty."""
+def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4, limit: int = 0) -> list[SealClip]:
+    """Every clip of `split` (the first `limit`, when > 0) with its labels; UserError when the split is empty or a
+    clip has no phone timings."""
     out = []
-    for item in cache.split(split):
+    items = cache.split(split)
+    for item in items[:limit] if limit else items:
         if not item.get("meta", {}).get("phones"):
             raise UserError(f"{cache.root}: clip {item.get('id', '?')} has no phone timings; the seal track learns "
                             "from a synthetic cache (glance synth)")
@@ -49,7 +51,7 @@ def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4) -> list[SealCl
 
 
 def augment(mel: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
-    """Bands normalised over the clip, the band axis resampled by a factor in 1 +- `amount`, a band span and a
+    """Bands normalised over the chunk, the band axis resampled by a factor in 1 +- `amount`, a band span and a
     time span zeroed."""
     x = (mel - mel.mean(0)) / (mel.std(0) + 1e-3)
     m = x.shape[1]
@@ -85,8 +87,7 @@ def crops(clips: list[SealClip], picks: np.ndarray, chunk: int, rng: np.random.G
 
 
 def train_track(track: nn.Module, clips: list[SealClip], chunk: int, steps: int, floor: float, batch: int = 24,
-                lr: float = 2e-3, amount: float = 0.15, seed: int = 0,
-                report: Callable[[int, float], None] | None = None) -> None:
+                lr: float = 2e-3, amount: float = 0.15, seed: int = 0) -> None:
     """AdamW with a one-cycle schedule on class-balanced binary cross-entropy (seals are ~5% of frames)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -95,21 +96,14 @@ def train_track(track: nn.Module, clips: list[SealClip], chunk: int, steps: int,
     pos = float(np.mean(np.concatenate([c.seal for c in clips])))
     lossf = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor((1 - pos) / max(pos, 1e-6)))
     track.train()
-    for step in tqdm(range(1, steps + 1), desc="seal", unit="step", file=sys.stderr):
+    for _ in tqdm(range(steps), desc="seal", unit="step", file=sys.stderr):
         mel, y, valid = crops(clips, rng.integers(0, len(clips), batch), chunk, rng, amount, floor)
         loss = (lossf(track(mel), y) * valid).sum() / valid.sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
         sched.step()
-        if report is not None:
-            report(step, float(loss.detach()))
     track.eval()
-
-
-def clip_logits(logits_of: Callable[[np.ndarray], np.ndarray], clips: list[SealClip]) -> Iterator[np.ndarray]:
-    for c in clips:
-        yield logits_of(c.mel)[:len(c.seal)]
 
 
 def auc(seal: np.ndarray, wide: np.ndarray) -> float:
@@ -124,15 +118,18 @@ def auc(seal: np.ndarray, wide: np.ndarray) -> float:
 
 def split_logits(logits_of: Callable[[np.ndarray], np.ndarray],
                  clips: list[SealClip]) -> tuple[np.ndarray, np.ndarray]:
-    """(logits of every seal frame, logits of every clearly open frame) of `clips`."""
+    """(logits of every seal frame, logits of every clearly open frame) of `clips`; `logits_of` maps a clip's raw
+    log-mel to its per-frame logits."""
     seal, wide = [], []
-    for c, lg in zip(clips, clip_logits(logits_of, clips), strict=True):
+    for c in clips:
+        lg = logits_of(c.mel)[:len(c.seal)]
         seal.append(lg[c.seal > 0])
         wide.append(lg[c.wide])
     return np.concatenate(seal), np.concatenate(wide)
 
 
 def score(seal: np.ndarray, wide: np.ndarray, threshold: float) -> dict[str, float]:
+    """Frame counts, AUC, and the shares of seal and of clearly open frames whose logit passes `threshold`."""
     return {"seal_frames": int(len(seal)), "open_frames": int(len(wide)), "auc": round(auc(seal, wide), 4),
             "seals_closed": round(float((seal > threshold).mean()), 4),
             "open_closed": round(float((wide > threshold).mean()), 4)}

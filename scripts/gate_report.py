@@ -18,27 +18,12 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from glance.data.cache import Cache
 from glance.inference.lipsync import LipSync
 from glance.seal_fit import auc as roc_auc
-from glance.shape import WIDE, clip_shapes, frame_classes, opening_of
+from glance.seal_fit import seal_clips, split_logits
 
 LIMITS = {"train": 150, "val": 0, "test": 120}  # clips per split (0: all)
-
-
-def split_logits(model: LipSync, cache: Cache, split: str, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """(logits on sealed frames, logits on clearly open frames) over a split's clips."""
-    seal, wide = [], []
-    items = cache.split(split)
-    for it in items[:limit] if limit else items:
-        lg = model.gate_logits_of_mel(np.asarray(cache.mel(it)))
-        truth = clip_shapes(it, np.asarray(cache.landmarks(it)))
-        n = min(len(lg), len(truth))
-        seal.append(lg[:n][frame_classes(it, n) == "bilabial"])
-        wide.append(lg[:n][opening_of(truth[:n]) > WIDE])
-    return np.concatenate(seal), np.concatenate(wide)
 
 
 def main() -> int:
@@ -59,7 +44,7 @@ def main() -> int:
         th = float(head.gate_threshold)
         report[name] = {"threshold": {"value": th}}
         for split, limit in LIMITS.items():
-            seal, wide = split_logits(model, cache, split, limit)
+            seal, wide = split_logits(model.gate_logits_of_mel, seal_clips(cache, split, limit=limit))
             auc = roc_auc(seal, wide)
             report[name][split] = {"seal_frames": int(len(seal)), "open_frames": int(len(wide)),
                                    "seals_above_0": float((seal > 0).mean()), "seals_closed": float((seal > th).mean()),
