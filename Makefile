@@ -8,16 +8,16 @@ setup:
 	@bash scripts/setup.sh
 
 test: setup
-	$(PY) -m ruff check glance tests benchmarks
+	$(PY) -m ruff check lipglance tests benchmarks
 	$(PY) -m mypy
 	$(PY) -m pytest
 
 demo: setup
-	$(PY) -m glance generate --audio glance/assets/sample.wav --image "$(ASTRONAUT)" -o demo.mp4
+	$(PY) -m lipglance generate --audio lipglance/assets/sample.wav --image "$(ASTRONAUT)" -o demo.mp4
 	@echo "demo video: $(CURDIR)/demo.mp4"
 
 lint: setup
-	$(PY) -m ruff check glance tests benchmarks
+	$(PY) -m ruff check lipglance tests benchmarks
 	$(PY) -m mypy
 
 bench: setup

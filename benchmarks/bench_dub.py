@@ -1,4 +1,4 @@
-"""Dubbing speed and memory (glance.inference.dub): a 720p video made from a real photo, dubbed end to end to mp4.
+"""Dubbing speed and memory (lipglance.inference.dub): a 720p video made from a real photo, dubbed end to end to mp4.
 
 The video: the skimage astronaut photo's head (~250 px face) moving and scaling on a 1280x720 canvas at 25
 frames/s, H.264. Each case runs in a fresh process (peak RSS is per process): decode, track, shape-render
@@ -30,7 +30,7 @@ def make_video(path: Path, seconds: float) -> None:
     import cv2
     import skimage.data
 
-    from glance.io.video import write_video
+    from lipglance.io.video import write_video
 
     head = skimage.data.astronaut()[:320, 80:400]
 
@@ -50,9 +50,9 @@ def make_video(path: Path, seconds: float) -> None:
 def make_speech(path: Path, seconds: float) -> None:
     import soundfile as sf
 
-    from glance.io.audio import load_audio
+    from lipglance.io.audio import load_audio
 
-    speech = load_audio(ROOT / "glance" / "assets" / "sample.wav", 16000)
+    speech = load_audio(ROOT / "lipglance" / "assets" / "sample.wav", 16000)
     n = int(seconds * 16000)
     sf.write(path, np.resize(speech, n), 16000)
 
@@ -61,9 +61,9 @@ def run_case(video: Path, speech: Path, out: Path) -> dict[str, float]:
     import torch
 
     torch.set_num_threads(2)
-    from glance.inference.dub import DubStats, dub_stream
-    from glance.inference.lipsync import LipSync
-    from glance.io.audio import load_audio
+    from lipglance.inference.dub import DubStats, dub_stream
+    from lipglance.inference.lipsync import LipSync
+    from lipglance.io.audio import load_audio
 
     model = LipSync.from_pretrained()
     audio = load_audio(speech, model.sample_rate)
@@ -81,13 +81,13 @@ def profile(video: Path, speech: Path, out: Path, n: int = 100) -> None:
     import torch
 
     torch.set_num_threads(2)
-    from glance.inference.dub import FPS
-    from glance.inference.lipsync import LipSync
-    from glance.inference.shape_render import ShapeWarp
-    from glance.inference.video_store import FrameStore
-    from glance.inference.video_track import track_video
-    from glance.io.audio import load_audio
-    from glance.io.decode import iter_frames
+    from lipglance.inference.dub import FPS
+    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.shape_render import ShapeWarp
+    from lipglance.inference.video_store import FrameStore
+    from lipglance.inference.video_track import track_video
+    from lipglance.io.audio import load_audio
+    from lipglance.io.decode import iter_frames
 
     model = LipSync.from_pretrained()
     audio = load_audio(speech, model.sample_rate)[: n * model.sample_rate // FPS]

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_generate.py [--seconds 20] [--long-minutes 10]
 
-Speed: `glance generate`'s path (audio in memory -> windows -> frames -> H.264/AAC mp4) on the
+Speed: `lipglance generate`'s path (audio in memory -> windows -> frames -> H.264/AAC mp4) on the
 astronaut photo with paste-back and lips-only, untrained weights of each preset (speed does
 not depend on the weights), and the bundled model with each photo renderer it can drive (shape:
 the default for a photo when the model has a shape head; warp). Memory: a child process generates a
@@ -22,11 +22,11 @@ import numpy as np
 import skimage.data
 import torch
 
-from glance.inference.lipsync import LipSync
+from lipglance.inference.lipsync import LipSync
 
 LONG = """
 import sys, resource, numpy as np, skimage.data
-from glance.inference.lipsync import LipSync
+from lipglance.inference.lipsync import LipSync
 m = LipSync.from_pretrained(sys.argv[3] if len(sys.argv) > 3 else None)
 audio = (0.05 * np.random.default_rng(0).standard_normal(int(float(sys.argv[1]) * 60 * 16000))).astype(np.float32)
 LipSync.save(sys.argv[2], m.stream(audio, skimage.data.astronaut()), audio, 16000)
@@ -60,7 +60,7 @@ def main() -> None:
         renderers = [r for r, ok in (("shape", bundled.generator.shape_head is not None),
                                      ("warp", bundled.motion is not None)) if ok]
         runs = [(r, lips, True) for r in renderers for lips in (True, False)]
-        if bundled.track_frames():  # the shape renderer once more with the head's own gate (as `glance live`)
+        if bundled.track_frames():  # the shape renderer once more with the head's own gate (as `lipglance live`)
             runs += [("shape", lips, False) for lips in (True, False)]
         for renderer, lips_only, track in runs:
             bundled.track = track

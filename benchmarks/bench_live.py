@@ -9,9 +9,10 @@ own 40 ms of audio was handed over. It holds the lookahead (L frames x 40 ms) + 
 completes frame i + L + compute; anything that piles up (a growing backlog) shows as latency growing over the run,
 so the first and the last quarter are reported apart.
 
-- direct: `glance.inference.live_stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
-  `glance live` sends them: frame ready = its JPEG exists.
-- http: the same through `glance live`'s server (glance/inference/live.py) on 127.0.0.1, one keep-alive POST per chunk:
+- direct: `lipglance.inference.live_stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
+  `lipglance live` sends them: frame ready = its JPEG exists.
+- http: the same through `lipglance live`'s server (lipglance/inference/live.py) on 127.0.0.1, one keep-alive POST
+  per chunk:
   frame ready = its reply has arrived.
 - browser: the page in headless Chromium with a fake microphone playing the same audio (needs chromium and
   playwright); latency as the page measures it: from when the AudioWorklet handed the frame's last sample to
@@ -19,7 +20,7 @@ so the first and the last quarter are reported apart.
 
 Accuracy: the mouth opening of each lookahead against the offline path's, on the sample.
 Throughput: frames/s when the whole audio is pushed at once (no pacing), and the compute per frame. One torch
-thread (as `glance live` runs); the machine's other core is free for the rest (the browser, the server thread).
+thread (as `lipglance live` runs); the machine's other core is free for the rest (the browser, the server thread).
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ import cv2
 import numpy as np
 import torch
 
-from glance.inference.lipsync import LipSync
-from glance.inference.live import LiveService, load_photo, serve
-from glance.inference.live_stream import LiveFace, LiveShapes
-from glance.io.audio import load_audio
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.live import LiveService, load_photo, serve
+from lipglance.inference.live_stream import LiveFace, LiveShapes
+from lipglance.io.audio import load_audio
 
-SAMPLE_WAV = "glance/assets/sample.wav"
+SAMPLE_WAV = "lipglance/assets/sample.wav"
 NOTES: list[str] = []
 
 
@@ -140,7 +141,7 @@ def browser(model: LipSync, audio: np.ndarray, chunk: int, lookahead: int) -> li
         seen: list[float] = []
         while len(seen) < n:  # the page keeps the last 250; collect as they come
             time.sleep(2.0)
-            got = page.evaluate("() => [glance.frames, glance.latencies.slice()]")
+            got = page.evaluate("() => [lipglance.frames, lipglance.latencies.slice()]")
             seen.extend(got[1][-(got[0] - len(seen)):] if got[0] > len(seen) else [])
         b.close()
     server.shutdown()

@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_living.py [--seconds 20] [--weights W]
 
-On the held-out photos (glance.samples), 2 torch threads: the one-off setup (the warps' grids and masks, from
+On the held-out photos (lipglance.samples), 2 torch threads: the one-off setup (the warps' grids and masks, from
 the face glance found), the per-frame cost of `LivingFace.apply` (every frame: the head's remap; blink frames
 also the lids'), and frames per second of the bundled model's default photo renderer with `still` and without
 (no mp4 encoding, so that the difference shows).
@@ -17,14 +17,14 @@ import time
 import numpy as np
 import torch
 
-from glance.inference.faces import find_faces
-from glance.inference.lipsync import LipSync
-from glance.inference.living import LivingFace
-from glance.io.audio import load_audio
-from glance.io.image import read_image
-from glance.samples import sample_photos
+from lipglance.inference.faces import find_faces
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.living import LivingFace
+from lipglance.io.audio import load_audio
+from lipglance.io.image import read_image
+from lipglance.samples import sample_photos
 
-SAMPLE_WAV = "glance/assets/sample.wav"
+SAMPLE_WAV = "lipglance/assets/sample.wav"
 
 
 def main() -> None:

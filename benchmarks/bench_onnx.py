@@ -1,4 +1,4 @@
-"""PyTorch vs onnxruntime, both on 2 threads: the networks alone, and `glance generate` end to end.
+"""PyTorch vs onnxruntime, both on 2 threads: the networks alone, and `lipglance generate` end to end.
 
     .venv/bin/python benchmarks/bench_onnx.py [--seconds 20] [--weights W] [--repeats 3]
 
@@ -7,7 +7,7 @@ network renderers) and of the shape head (batch 16; the shape renderer): network
 windows counted in full (a video frame needs half a window: hop 8 of 16). Best of `--net-repeats` timed calls
 after a warm-up. End to end, in process: `LipSync.save(mp4, model.stream(audio, astronaut photo, renderer=R))` for
 each renderer, frames/s including H.264/AAC encoding. End to end, command line: the wall time of
-`glance generate --audio A --image astronaut.png -o o.mp4 [--backend onnx --weights exported.onnx]` (default
+`lipglance generate --audio A --image astronaut.png -o o.mp4 [--backend onnx --weights exported.onnx]` (default
 renderer), start-up and model load included, OMP_NUM_THREADS=2. Also: whether the onnx backend imports torch.
 """
 
@@ -30,14 +30,14 @@ import onnxruntime
 import skimage.data
 import torch
 
-from glance.inference.lipsync import LipSync, image_tensor
-from glance.inference.onnx_backend import OnnxLipSync
-from glance.inference.onnx_export import export_onnx
-from glance.io.audio import load_audio
+from lipglance.inference.lipsync import LipSync, image_tensor
+from lipglance.inference.onnx_backend import OnnxLipSync
+from lipglance.inference.onnx_export import export_onnx
+from lipglance.io.audio import load_audio
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "glance" / "assets" / "sample.wav"
-IMPORTS = ("import sys; from glance.inference.onnx_backend import load_onnx; m = load_onnx(sys.argv[1]); "
+SAMPLE = ROOT / "lipglance" / "assets" / "sample.wav"
+IMPORTS = ("import sys; from lipglance.inference.onnx_backend import load_onnx; m = load_onnx(sys.argv[1]); "
            "print('torch' in sys.modules)")
 
 
@@ -106,10 +106,10 @@ def _save(model: LipSync, audio: np.ndarray, photo: np.ndarray, renderer: str, o
 def command_line(wav: Path, onnx: Path, weights: str | None, d: Path, repeats: int) -> None:
     astronaut = Path(skimage.data.__file__).parent / "astronaut.png"
     env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    base = [sys.executable, "-m", "glance", "generate", "--audio", str(wav), "--image", str(astronaut),
+    base = [sys.executable, "-m", "lipglance", "generate", "--audio", str(wav), "--image", str(astronaut),
             "-o", str(d / "cli.mp4")]
     torch_cmd = base + (["--weights", weights] if weights else [])
-    print("\n| `glance generate` (default renderer, start-up and load included) | wall s (best of "
+    print("\n| `lipglance generate` (default renderer, start-up and load included) | wall s (best of "
           f"{repeats}) |")
     print("|---|---|")
     cmds = {"PyTorch": torch_cmd, "onnxruntime (`--backend onnx --weights exported.onnx`)":

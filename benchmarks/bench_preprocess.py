@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_preprocess.py [--videos 4] [--repeat 3]
 
-Makes GRID-layout videos with `glance synth --form video` (a real face photo speaking), then
+Makes GRID-layout videos with `lipglance synth --form video` (a real face photo speaking), then
 times `process_video` (decode twice, track landmarks, crop, log-mel) in this one process
 pinned to one CPU core.
 """
@@ -20,9 +20,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import cv2  # noqa: E402
 import torch  # noqa: E402
 
-from glance.cli import main as glance  # noqa: E402
-from glance.data.layouts import list_sources  # noqa: E402
-from glance.data.preprocess import PreprocessConfig, process_video  # noqa: E402
+from lipglance.cli import main as glance  # noqa: E402
+from lipglance.data.layouts import list_sources  # noqa: E402
+from lipglance.data.preprocess import PreprocessConfig, process_video  # noqa: E402
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    with tempfile.TemporaryDirectory(prefix="glance-bench-pp-") as d:
+    with tempfile.TemporaryDirectory(prefix="lipglance-bench-pp-") as d:
         src = Path(d)
         glance(["synth", str(src), "--identities", "1", "--sentences-per-identity", str(args.videos),
                 "--form", "video", "--layout", "grid", "--workers", "2"])

@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import torch
 
-from glance.batch import Batch
-from glance.config import load_config
-from glance.model import GeneratorSide, GlanceNetworks
-from glance.objective import discriminator_terms, generator_terms, weighted_total
+from lipglance.batch import Batch
+from lipglance.config import load_config
+from lipglance.model import GeneratorSide, GlanceNetworks
+from lipglance.objective import discriminator_terms, generator_terms, weighted_total
 
 
 def median_ms(fn: Callable[[], object], warmup: int = 3, runs: int = 10) -> float:

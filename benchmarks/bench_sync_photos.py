@@ -4,9 +4,9 @@ Held-out voice (flite slt, never used in training) speaks sentences full of roun
 moon), spread (see, three, green, cheese) and bilabial (bob, maybe, pop) words; each real photo
 is animated by five sources of motion driving the SAME shape renderer: the generator's shape head,
 a loudness envelope (its floor and gain fitted on the corpus's validation split, read from a
-`glance evaluate --sync` json), the previous default (the motion probe's opening), the sentence's
-transcript force-aligned to the speech (`glance generate --transcript`, glance.inference.transcript),
-and the phoneme-driven truth (glance.synth's articulation of the voice's own phone timings). Each video is
+`lipglance evaluate --sync` json), the previous default (the motion probe's opening), the sentence's
+transcript force-aligned to the speech (`lipglance generate --transcript`, lipglance.inference.transcript),
+and the phoneme-driven truth (lipglance.synth's articulation of the voice's own phone timings). Each video is
 written as H.264, decoded, and dlib's 68 points are read on every frame (the face box found once).
 
 Measured per source against the truth's opening: correlation of dlib's inner opening / rest width,
@@ -27,15 +27,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from glance.audio import log_mel
-from glance.eval.sync import LoudnessBaseline, loudness_db
-from glance.face import detect_faces, landmarks
-from glance.inference.lipsync import LipSync
-from glance.inference.shape_render import ShapeWarp
-from glance.inference.transcript import transcript_shapes
-from glance.io.decode import iter_frames
-from glance.shape import frame_classes, inner_opening, mouth_width, opening_of, opening_shape
-from glance.synth.tts import synthesize
+from lipglance.audio import log_mel
+from lipglance.eval.sync import LoudnessBaseline, loudness_db
+from lipglance.face import detect_faces, landmarks
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.shape_render import ShapeWarp
+from lipglance.inference.transcript import transcript_shapes
+from lipglance.io.decode import iter_frames
+from lipglance.shape import frame_classes, inner_opening, mouth_width, opening_of, opening_shape
+from lipglance.synth.tts import synthesize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from figures import label  # noqa: E402
@@ -62,7 +62,7 @@ def photos() -> dict[str, np.ndarray]:
 
 
 def truth_shapes(phones: list, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Phoneme-driven shapes [n, 20, 2] (glance.inference.transcript) and viseme classes [n] of an utterance."""
+    """Phoneme-driven shapes [n, 20, 2] (lipglance.inference.transcript) and viseme classes [n] of an utterance."""
     item = {"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in phones]}}
     return transcript_shapes(phones, n, LEAD), frame_classes(item, n)
 
@@ -88,7 +88,7 @@ def strip_columns(classes: np.ndarray, per_class: int = 3) -> tuple[list[int], l
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--weights", required=True)
-    p.add_argument("--sync-json", required=True, help="glance evaluate --sync output (the loudness fit)")
+    p.add_argument("--sync-json", required=True, help="lipglance evaluate --sync output (the loudness fit)")
     p.add_argument("--out", required=True, help="output prefix (.json, .md, _strip.png)")
     p.add_argument("--sentences", type=int, default=len(SENTENCES), help="use the first N sentences")
     args = p.parse_args()

@@ -1,4 +1,4 @@
-"""Corpus generation speed: clips/s of `glance synth --form cache` and the time for 20,000 clips.
+"""Corpus generation speed: clips/s of `lipglance synth --form cache` and the time for 20,000 clips.
 
     .venv/bin/python benchmarks/bench_synth.py [--identities 8] [--sentences 25] [--workers 2]
 """
@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from glance.cli import main as glance
+from lipglance.cli import main as glance
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     p.add_argument("--sentences", type=int, default=25)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = p.parse_args()
-    out = Path(tempfile.mkdtemp(prefix="glance-bench-synth-"))
+    out = Path(tempfile.mkdtemp(prefix="lipglance-bench-synth-"))
     try:
         t0 = time.perf_counter()
         glance(["synth", str(out / "c"), "--identities", str(args.identities), "--sentences-per-identity",

@@ -1,14 +1,14 @@
-"""Transcript-driven mouth shapes vs the shape head, on the held-out voice (glance.inference.transcript).
+"""Transcript-driven mouth shapes vs the shape head, on the held-out voice (lipglance.inference.transcript).
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_transcript.py --data data/open --limit 120 \\
         --out docs/sync_transcript
 
-Re-speaks each test clip's sentence (glance.synth.tts.synthesize with the clip's text, voice, rate and pitch, as
+Re-speaks each test clip's sentence (lipglance.synth.tts.synthesize with the clip's text, voice, rate and pitch, as
 scripts/seal_reference_sphinx.py does), so the phone timing is known exactly. Truth per frame: the shapes of the
-synthesizer's own phones (glance.inference.transcript.transcript_shapes of speech.phones); classes
-(p/b/m, rounded, spread) from the same phones (glance.shape.frame_classes). Compared, each against the truth with
-glance.eval.sync.summarise: `head`, the bundled model's shape head (LipSync.stream_shapes); `transcript`, the
-shapes of the clip's text force-aligned to the audio (LipSync.transcript_shapes, what `glance generate
+synthesizer's own phones (lipglance.inference.transcript.transcript_shapes of speech.phones); classes
+(p/b/m, rounded, spread) from the same phones (lipglance.shape.frame_classes). Compared, each against the truth with
+lipglance.eval.sync.summarise: `head`, the bundled model's shape head (LipSync.stream_shapes); `transcript`, the
+shapes of the clip's text force-aligned to the audio (LipSync.transcript_shapes, what `lipglance generate
 --transcript` renders). Writes OUT.json and OUT.md.
 """
 
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from glance.data.cache import Cache
-from glance.errors import UserError
-from glance.eval.sync import summarise
-from glance.inference.lipsync import LipSync
-from glance.inference.transcript import LEAD, transcript_shapes
-from glance.shape import CLOSED, frame_classes
-from glance.synth.tts import synthesize
+from lipglance.data.cache import Cache
+from lipglance.errors import UserError
+from lipglance.eval.sync import summarise
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.transcript import LEAD, transcript_shapes
+from lipglance.shape import CLOSED, frame_classes
+from lipglance.synth.tts import synthesize
 
 SOURCES = ("head", "transcript", "truth")
 
@@ -78,11 +78,11 @@ def write_md(res: dict, path: Path) -> None:
         "",
         f"{res['n_clips']} re-synthesized test clips of `{res['data']}` (voice {', '.join(res['voices'])}), "
         f"{res['n_frames']} frames at 25/s, {res['n_bilabial_frames']} of them p/b/m closure frames. Truth: the "
-        f"shapes of the synthesizer's own phone timing (glance.inference.transcript.transcript_shapes, lead "
+        f"shapes of the synthesizer's own phone timing (lipglance.inference.transcript.transcript_shapes, lead "
         f"{res['lead_s']} s). `transcript`: the clip's text force-aligned to its audio by pocketsphinx "
-        f"{res['pocketsphinx_version']} (LipSync.transcript_shapes, as `glance generate --transcript` renders). "
-        f"Closed: inner opening below {res['closed_below']} rest widths (glance.shape.CLOSED); false closure: "
-        "closed where the truth is clearly open. Numbers from glance.eval.sync.summarise "
+        f"{res['pocketsphinx_version']} (LipSync.transcript_shapes, as `lipglance generate --transcript` renders). "
+        f"Closed: inner opening below {res['closed_below']} rest widths (lipglance.shape.CLOSED); false closure: "
+        "closed where the truth is clearly open. Numbers from lipglance.eval.sync.summarise "
         f"(`docs/sync_transcript.json`). Alignment failures: {len(res['alignment_failures'])}.",
         "",
         *table(res),

@@ -13,7 +13,7 @@ STEPS=${STEPS:-320}
 BATCH=${BATCH:-8}
 KEEP=${KEEP:-160}
 VARIANTS=${VARIANTS:-"tiny+release tiny+release+b tiny+release+d tiny+release+f tiny+release+h tiny+release+cosine"}
-G=${G:-.venv/bin/glance}
+G=${G:-.venv/bin/lipglance}
 for v in $VARIANTS; do
   run=$RUNS/$v
   mkdir -p "$run"

@@ -3,7 +3,7 @@
     .venv/bin/python scripts/ablation_table.py runs/ablation --data data/corpus --step 320 \\
         --variants tiny+release+b tiny+release --out docs/ablation
 
-reads RUNS/VARIANT/gan/snapshots/generator-stepNNNNNNN.safetensors (`glance train --keep-every`) and writes
+reads RUNS/VARIANT/gan/snapshots/generator-stepNNNNNNN.safetensors (`lipglance train --keep-every`) and writes
 OUT.md (table), OUT.json, OUT_test.png (held-out test windows: truth, still image, every variant) and
 OUT_photos.png (the real held-out photos with the bundled held-out-voice sentence). A "still image" row
 (the identity frame repeated) is the floor a model must beat to have learned any lip motion.
@@ -23,16 +23,16 @@ from figures import label  # scripts/figures.py
 from PIL import Image
 from torch import nn
 
-from glance.data.cache import Cache
-from glance.data.dataset import LipClipDataset, collate
-from glance.eval.evaluate import evaluate
-from glance.eval.silence import closure_summary, inner_gap, silence_closure
-from glance.inference.lipsync import LipSync
-from glance.io.audio import load_audio
-from glance.samples import sample_photos
+from lipglance.data.cache import Cache
+from lipglance.data.dataset import LipClipDataset, collate
+from lipglance.eval.evaluate import evaluate
+from lipglance.eval.silence import closure_summary, inner_gap, silence_closure
+from lipglance.inference.lipsync import LipSync
+from lipglance.io.audio import load_audio
+from lipglance.samples import sample_photos
 
 COLUMNS = ("lmd", "lmd_silent", "ssim", "psnr", "cpbd", "silence_closure")
-SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
+SAMPLE_WAV = Path(__file__).resolve().parents[1] / "lipglance" / "assets" / "sample.wav"
 
 
 class Still(nn.Module):

@@ -1,4 +1,4 @@
-"""Every number in README.md, docs/RESULTS.md and glance/assets/MODEL_CARD.md has its artefact and its command.
+"""Every number in README.md, docs/RESULTS.md and lipglance/assets/MODEL_CARD.md has its artefact and its command.
 
     .venv/bin/python scripts/audit_numbers.py [--verbose]
 
@@ -8,7 +8,7 @@ inline code and fenced blocks (commands, paths, options), dates, versions and ra
 
 - **Section rule**: a section with claims names at least one artefact (a .json, .jsonl, .csv or .txt file that
   is in the repository, written as a path from the root or from the document's folder) and a command (a fenced
-  block, or inline code starting with glance, python, scripts/, benchmarks/, .venv/bin/ or make).
+  block, or inline code starting with lipglance, python, scripts/, benchmarks/, .venv/bin/ or make).
 - **Table rule**: every claim in a table cell rounds from a number of the artefacts its table names (in the
   table, the paragraph just above it or, failing both, the section): a json's numeric leaves, a text file's
   numbers; a percentage may be a fraction x 100. When one record (a json object, a text line) holds most (and
@@ -35,16 +35,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("README.md", "docs/RESULTS.md", "glance/assets/MODEL_CARD.md")
+DOCS = ("README.md", "docs/RESULTS.md", "lipglance/assets/MODEL_CARD.md")
 
 # (document, heading) -> why its numbers are specifications, not measurements
 SPEC_SECTIONS: dict[tuple[str, str], str] = {
     ("README.md", "Install with pip"): "install steps; the venv sizes (6 GB, 1.7 GB) are rough guides, not results",
-    ("README.md", "Use"): "the API's accepted inputs and defaults (glance/inference/inputs.py)",
-    ("README.md", "Supported formats"): "input limits of glance/io/*.py, checked by tests/test_hardening.py",
-    ("README.md", "Limits"): "input limits of glance/io/*.py (tests/test_hardening.py, tests/test_fuzz.py)",
-    ("README.md", "Try it in the browser"): "the demo's upload limits (glance/inference/demo.py)",
-    ("README.md", "Troubleshooting"): "defaults of glance generate",
+    ("README.md", "Use"): "the API's accepted inputs and defaults (lipglance/inference/inputs.py)",
+    ("README.md", "Supported formats"): "input limits of lipglance/io/*.py, checked by tests/test_hardening.py",
+    ("README.md", "Limits"): "input limits of lipglance/io/*.py (tests/test_hardening.py, tests/test_fuzz.py)",
+    ("README.md", "Try it in the browser"): "the demo's upload limits (lipglance/inference/demo.py)",
+    ("README.md", "Troubleshooting"): "defaults of lipglance generate",
 }
 
 UNITS = (r"%|px|dB|ms|s|min|minutes|h|hours|MB|GB|GiB|kB|KB|M|GMAC|frames/s|steps/s|clips/s|kbit/s|kHz|Hz|x"
@@ -61,7 +61,7 @@ FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.MULTILINE | re.DOTALL)
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 ARTEFACT = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*[\w.-]+\.(?:json|jsonl|csv|txt))\b")
 LOST = re.compile(r"artefacts? (?:was |were |is |are )?lost", re.IGNORECASE)
-COMMAND = re.compile(r"`(?:\.venv/bin/)?(?:glance|python3?|scripts/|benchmarks/|make)\b[^`]*`")
+COMMAND = re.compile(r"`(?:\.venv/bin/)?(?:lipglance|python3?|scripts/|benchmarks/|make)\b[^`]*`")
 
 
 @dataclass

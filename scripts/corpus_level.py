@@ -1,8 +1,8 @@
 #!/usr/bin/env python
-"""Measure the active-speech level of the synthetic training corpus (glance.inference.loudness.TRAINING_LEVEL_DBFS).
+"""Measure the active-speech level of the synthetic training corpus (lipglance.inference.loudness.TRAINING_LEVEL_DBFS).
 
 Synthesises the audio of the first training clips of the corpus plan that scripts/train_default.sh uses
-(seed 0), exactly as `glance synth` does (glance.synth.clip.make_clip), and prints each clip's active level
+(seed 0), exactly as `lipglance synth` does (lipglance.synth.clip.make_clip), and prints each clip's active level
 and their median:  .venv/bin/python scripts/corpus_level.py [CLIPS]
 """
 
@@ -12,11 +12,11 @@ import sys
 
 import numpy as np
 
-from glance.inference.loudness import TRAINING_LEVEL_DBFS, active_level
-from glance.synth.appearance import Identity
-from glance.synth.clip import make_clip
-from glance.synth.corpus import plan
-from glance.synth.tts import SAMPLE_RATE
+from lipglance.inference.loudness import TRAINING_LEVEL_DBFS, active_level
+from lipglance.synth.appearance import Identity
+from lipglance.synth.clip import make_clip
+from lipglance.synth.corpus import plan
+from lipglance.synth.tts import SAMPLE_RATE
 
 
 def main() -> int:
@@ -36,7 +36,7 @@ def main() -> int:
             break
     a = np.array(levels)
     print(f"{len(a)} clips: median {np.median(a):.1f} dBFS, quartiles {np.percentile(a, 25):.1f} .. "
-          f"{np.percentile(a, 75):.1f} (glance.inference.loudness.TRAINING_LEVEL_DBFS = {TRAINING_LEVEL_DBFS})")
+          f"{np.percentile(a, 75):.1f} (lipglance.inference.loudness.TRAINING_LEVEL_DBFS = {TRAINING_LEVEL_DBFS})")
     return 0
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from glance.data.cache import Cache
-from glance.inference.lipsync import LipSync
-from glance.shape import visual_times
-from glance.synth.articulation import BILABIAL, closure_half
+from lipglance.data.cache import Cache
+from lipglance.inference.lipsync import LipSync
+from lipglance.shape import visual_times
+from lipglance.synth.articulation import BILABIAL, closure_half
 
 
 def phone_rows(model: LipSync, cache: Cache, split: str, limit: int, th: float) -> list[dict[str, object]]:

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/gate_report.py --data data/corpus --out docs/gate NAME=WEIGHTS [NAME=WEIGHTS ...]
 
-WEIGHTS@gate: the model's own closure gate even where it holds a seal track (`glance seal`), which otherwise
+WEIGHTS@gate: the model's own closure gate even where it holds a seal track (`lipglance seal`), which otherwise
 gives the logits (shifted onto the gate's threshold, as inference uses them).
 
 Per model and split (train: the training voices; val, test: the held-out voice): the gate's logit per frame
@@ -18,10 +18,10 @@ import argparse
 import json
 from pathlib import Path
 
-from glance.data.cache import Cache
-from glance.inference.lipsync import LipSync
-from glance.seal_fit import auc as roc_auc
-from glance.seal_fit import seal_clips, split_logits
+from lipglance.data.cache import Cache
+from lipglance.inference.lipsync import LipSync
+from lipglance.seal_fit import auc as roc_auc
+from lipglance.seal_fit import seal_clips, split_logits
 
 LIMITS = {"train": 150, "val": 0, "test": 120}  # clips per split (0: all)
 

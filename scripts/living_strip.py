@@ -2,11 +2,11 @@
 
     .venv/bin/python scripts/living_strip.py --out docs/living_strip.png [--seed 0] [--weights W]
 
-For each held-out photo (glance.samples): `LipSync.generate` on the bundled sentence three times over (~10 s),
+For each held-out photo (lipglance.samples): `LipSync.generate` on the bundled sentence three times over (~10 s),
 the living face on (seed 0) and off (`still`); a row of seven frames around the first blink (the upper face, at the
 photo's resolution, enlarged), each titled with its frame number and the eye aspect ratio dlib measures on it,
 then a trace of that ratio over every frame, and of the head's displacement at the nose tip: as the sway moves it
-(glance.inference.head) and as dlib measures it (points 27-35, living minus still, median; dlib gives
+(lipglance.inference.head) and as dlib measures it (points 27-35, living minus still, median; dlib gives
 whole pixels). Prints
 the numbers the README quotes.
 """
@@ -22,17 +22,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from glance.face import landmarks
-from glance.inference.blink import closures
-from glance.inference.faces import find_faces
-from glance.inference.head import NECK
-from glance.inference.lipsync import LipSync
-from glance.inference.living import LivingFace
-from glance.io.audio import load_audio
-from glance.io.image import read_image
-from glance.samples import sample_photos
+from lipglance.face import landmarks
+from lipglance.inference.blink import closures
+from lipglance.inference.faces import find_faces
+from lipglance.inference.head import NECK
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.living import LivingFace
+from lipglance.io.audio import load_audio
+from lipglance.io.image import read_image
+from lipglance.samples import sample_photos
 
-SAMPLE_WAV = "glance/assets/sample.wav"
+SAMPLE_WAV = "lipglance/assets/sample.wav"
 
 
 def ear(p: np.ndarray) -> float:

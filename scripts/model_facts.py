@@ -12,10 +12,10 @@ from pathlib import Path
 
 from torch import nn
 
-from glance.checkpoint import load_checkpoint
-from glance.inference.lipsync import LipSync
+from lipglance.checkpoint import load_checkpoint
+from lipglance.inference.lipsync import LipSync
 
-DEFAULT = Path(__file__).resolve().parents[1] / "glance" / "assets" / "default.safetensors"
+DEFAULT = Path(__file__).resolve().parents[1] / "lipglance" / "assets" / "default.safetensors"
 
 
 def params_m(module: nn.Module) -> float:
@@ -35,8 +35,8 @@ def main() -> None:
              if head else None,
              "seal_track_params_m": params_m(head.track) if head and head.track else None,
              "motion_gain": round(float(model.motion.gain), 3) if model.motion is not None else None,
-             "motion": extra.get("motion"),  # what `glance motion` measured on the test split when it fitted the probe
-             "seal": extra.get("seal"),  # what `glance seal` measured when it fitted the seal track
+             "motion": extra.get("motion"),  # what `lipglance motion` measured on the test split when it fitted the probe
+             "seal": extra.get("seal"),  # what `lipglance seal` measured when it fitted the seal track
              "step": extra.get("step"), "config": dataclasses.asdict(model.config)}
     print(json.dumps(facts, indent=1))
 

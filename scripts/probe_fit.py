@@ -2,10 +2,10 @@
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/probe_fit.py --data data/corpus > docs/results/probe_fit.json
 
-`glance.motion.OpeningProbe` (ridge regression from the grey mouth region to the landmark inner-lip opening) is
-the instrument of the silence closure (`glance/eval/silence.py`) and the reader of the motion probe
-(`glance motion`). Printed as json: R^2 on every test frame, and the mean reading of the closed test frames
-(truth below glance.eval.silence.CLOSED) and of the clearly open ones (truth > 3 px) beside their true mean.
+`lipglance.motion.OpeningProbe` (ridge regression from the grey mouth region to the landmark inner-lip opening) is
+the instrument of the silence closure (`lipglance/eval/silence.py`) and the reader of the motion probe
+(`lipglance motion`). Printed as json: R^2 on every test frame, and the mean reading of the closed test frames
+(truth below lipglance.eval.silence.CLOSED) and of the clearly open ones (truth > 3 px) beside their true mean.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import time
 
 import numpy as np
 
-from glance.data.cache import Cache
-from glance.eval.silence import CLOSED
-from glance.motion import OpeningProbe
-from glance.shape import inner_opening
+from lipglance.data.cache import Cache
+from lipglance.eval.silence import CLOSED
+from lipglance.motion import OpeningProbe
+from lipglance.shape import inner_opening
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", required=True, help="a synthetic cache (glance synth)")
+    p.add_argument("--data", required=True, help="a synthetic cache (lipglance synth)")
     p.add_argument("--split", default="test", help="the split it is scored on (fitted on train)")
     args = p.parse_args()
     t0 = time.perf_counter()

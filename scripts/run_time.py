@@ -1,4 +1,4 @@
-"""Training time of a run, from the stats.jsonl its training stage wrote (glance/train/logging.py).
+"""Training time of a run, from the stats.jsonl its training stage wrote (lipglance/train/logging.py).
 
     .venv/bin/python scripts/run_time.py runs/open/shape --batch-size 16 > docs/results/shape_stage_time.json
 

@@ -21,9 +21,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from glance.data.cache import Cache
-from glance.nn.seal import SealDetector
-from glance.shape import WIDE, clip_shapes, frame_classes, opening_of
+from lipglance.data.cache import Cache
+from lipglance.nn.seal import SealDetector
+from lipglance.shape import WIDE, clip_shapes, frame_classes, opening_of
 
 LIMITS = {"train": 150, "val": 0, "test": 0}
 
@@ -99,7 +99,7 @@ class SealTCN(nn.Module):
 class SealWindow(SealDetector):
     """Non-causal convolutions over one generator window of log-mel [B, 4T, M], normalised per window and band
     inside: what a closure gate inside the shape head can see (windows cross-faded at inference). The shape
-    head's own window detector (glance.nn.seal.SealDetector, config `shape_seal`), fed without its channel axis."""
+    head's own window detector (lipglance.nn.seal.SealDetector, config `shape_seal`), fed without its channel axis."""
 
     def __init__(self, n_mels: int = 128, width: int = 96) -> None:
         super().__init__(n_mels, width)
@@ -110,7 +110,7 @@ class SealWindow(SealDetector):
 
 def windowed(net: nn.Module, mel: np.ndarray, frames: int = 16) -> np.ndarray:
     """Per-frame logits of a whole clip from overlapping windows (hop frames/2), cross-faded as inference does."""
-    from glance.inference.windows import crossfade
+    from lipglance.inference.windows import crossfade
 
     n, hop = len(mel) // 4, frames // 2
     n_win = max(1, -(-(n - frames) // hop) + 1)
@@ -186,7 +186,7 @@ def batch(clips: list, idx: np.ndarray, rng: np.random.Generator | None, amount:
 def chunked(net: nn.Module, mel: np.ndarray, frames: int) -> np.ndarray:
     """Per-frame logits of a whole clip from overlapping chunks of `frames` frames (hop frames/2, each normalised
     per band on its own), cross-faded as inference does: memory bounded whatever the clip's length."""
-    from glance.inference.windows import crossfade
+    from lipglance.inference.windows import crossfade
 
     n, hop = len(mel) // 4, frames // 2
     n_win = max(1, -(-(n - frames) // hop) + 1)

@@ -4,11 +4,11 @@
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/seal_reference_sphinx.py --data data/open \\
         --limit 360 --out docs/sync_ablations/sphinx_reference
 
-Re-speaks each test clip's sentence (glance.synth.tts.synthesize with the clip's voice, rate and pitch), so the
+Re-speaks each test clip's sentence (lipglance.synth.tts.synthesize with the clip's voice, rate and pitch), so the
 audio and its phone timing (the Speech's own phone list) are known exactly, and runs pocketsphinx 5's allphone
 search with the bundled en-us acoustic model and en-us-phone.lm.bin (a recogniser trained on real speech of many
-speakers). Truth: glance.synth.articulation.BILABIAL phones (p, b, m); false closures: frames of
-glance.synth.phonemes.VOWELS phones. Writes OUT.json and OUT.md: phone-level recall (a recognised P/B/M segment
+speakers). Truth: lipglance.synth.articulation.BILABIAL phones (p, b, m); false closures: frames of
+lipglance.synth.phonemes.VOWELS phones. Writes OUT.json and OUT.md: phone-level recall (a recognised P/B/M segment
 overlaps the true phone's middle 50%), frame-level recall and vowel false rate at 100 frames/s, each also per
 p, b and m, and the median boundary offset recogniser - truth.
 
@@ -34,13 +34,13 @@ from pathlib import Path
 import numpy as np
 from pocketsphinx import Config, Decoder, get_model_path
 
-from glance.data.cache import Cache
-from glance.errors import UserError
-from glance.inference.transcript import align_segments
-from glance.inference.transcript import aligner as make_aligner
-from glance.synth.articulation import BILABIAL
-from glance.synth.phonemes import VOWELS
-from glance.synth.tts import SAMPLE_RATE, Phone, Speech, synthesize
+from lipglance.data.cache import Cache
+from lipglance.errors import UserError
+from lipglance.inference.transcript import align_segments
+from lipglance.inference.transcript import aligner as make_aligner
+from lipglance.synth.articulation import BILABIAL
+from lipglance.synth.phonemes import VOWELS
+from lipglance.synth.tts import SAMPLE_RATE, Phone, Speech, synthesize
 
 FRATE = 100  # pocketsphinx frames per second
 # Frame i analyses samples [160 i, 160 i + 410) (25.6 ms window): its centre in seconds.
@@ -101,7 +101,7 @@ def recognise_words(pcm: bytes) -> list[str]:
 def align(pcm: bytes, words: list[str]) -> list[tuple[str, int, int]] | None:
     """Phone segments (label, first frame, last frame inclusive) of `words` force-aligned to the audio.
 
-    A fresh decoder (glance.inference.transcript, as `glance generate --transcript` aligns): word-level alignment
+    A fresh decoder (lipglance.inference.transcript, as `lipglance generate --transcript` aligns): word-level alignment
     pass, then the sub-word (phone) alignment pass. None if it fails.
     """
     if not words:

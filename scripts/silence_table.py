@@ -1,15 +1,15 @@
 """Compare generators on silence: closure of an open mouth, LMD, and strips of synthetic and real faces.
 
     .venv/bin/python scripts/silence_table.py --data data/corpus --out docs/silence \\
-        default=glance/assets/default.safetensors mask=runs/tuned/generator.safetensors
+        default=lipglance/assets/default.safetensors mask=runs/tuned/generator.safetensors
 
 writes OUT.md / OUT.json (per model: LMD, SSIM, PSNR, CPBD on evenly spread test windows; closure in
-silence, `glance/eval/silence.py`, of the generator alone and of `glance generate`, which closes an
+silence, `lipglance/eval/silence.py`, of the generator alone and of `lipglance generate`, which closes an
 open identity mouth first, finding it with dlib on the bare crop or with the cache's landmarks),
 OUT_test.png (per model and way of finding the mouth, 4 test clips: the most open frame as identity,
-then frames `glance generate` makes on digital silence), OUT_grid.png (the last model, every closure clip,
+then frames `lipglance generate` makes on digital silence), OUT_grid.png (the last model, every closure clip,
 both ways) and OUT_photos.png (per model, the real
-held-out photos: the mouth as given, then the lips `glance generate` makes, with the renderer it
+held-out photos: the mouth as given, then the lips `lipglance generate` makes, with the renderer it
 picks, on the bundled held-out-voice sentence and on silence).
 """
 
@@ -23,20 +23,20 @@ import numpy as np
 from figures import label  # scripts/figures.py
 from PIL import Image
 
-from glance.data.cache import Cache
-from glance.eval.evaluate import evaluate
-from glance.eval.silence import closure_summary, silence_closure
-from glance.inference.lipsync import LipSync
-from glance.io.audio import load_audio
-from glance.motion import OpeningProbe
-from glance.samples import sample_photos
+from lipglance.data.cache import Cache
+from lipglance.eval.evaluate import evaluate
+from lipglance.eval.silence import closure_summary, silence_closure
+from lipglance.inference.lipsync import LipSync
+from lipglance.io.audio import load_audio
+from lipglance.motion import OpeningProbe
+from lipglance.samples import sample_photos
 
-SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
+SAMPLE_WAV = Path(__file__).resolve().parents[1] / "lipglance" / "assets" / "sample.wav"
 
 
 def silent_from_open(model: LipSync, cache: Cache, item: dict, how: str,
                      silence: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(the clip's most open frame, the frames `glance generate` makes from it on silence), the mouth found
+    """(the clip's most open frame, the frames `lipglance generate` makes from it on silence), the mouth found
     by dlib on the bare crop (how="dlib") or with the cache's landmarks (how="landmarks")."""
     crops, k = np.asarray(cache.crops(item)), int(np.argmax(item["meta"]["opening"]))
     points = np.asarray(cache.landmarks(item), np.float32)[k] if how == "landmarks" else None
@@ -118,7 +118,7 @@ def main() -> None:
                                                    indent=1) + "\n")
     cols = ("lmd", "ssim", "psnr", "cpbd", "alone_closure", "silence_closure")
     lines = ["| model | LMD | SSIM | PSNR (dB) | CPBD | closure in silence, generator alone (clips closed) | "
-             "closure, `glance generate` on the bare crop (clips closed) | closure, with the crop's landmarks "
+             "closure, `lipglance generate` on the bare crop (clips closed) | closure, with the crop's landmarks "
              "(clips closed) | opening in silence, open / closed identity (px) |", "|---" * 9 + "|"]
     for name, v in table.items():
         cells = [f"{v[k][0]:.3f} ± {v[k][1]:.3f}" for k in cols[:4]]

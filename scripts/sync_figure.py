@@ -1,4 +1,4 @@
-"""The visemes figure: mouth sync per source, from `glance evaluate --sync` and photo-benchmark json files.
+"""The visemes figure: mouth sync per source, from `lipglance evaluate --sync` and photo-benchmark json files.
 
     .venv/bin/python scripts/sync_figure.py --split NAME=SYNC.json [...] --transcript TRANSCRIPT.json \
         --photos PHOTOS.json --out docs/sync.png
@@ -27,7 +27,7 @@ PANELS = (("opening_r", "opening r (vs truth)"), ("bilabial_closure", "p/b/m fra
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--split", action="append", default=[], help="NAME=glance evaluate --sync json")
+    p.add_argument("--split", action="append", default=[], help="NAME=lipglance evaluate --sync json")
     p.add_argument("--transcript", help="benchmarks/bench_transcript.py json (its clips re-synthesized)")
     p.add_argument("--photos", help="benchmarks/bench_sync_photos.py json")
     p.add_argument("--out", required=True)

@@ -4,7 +4,7 @@
 #   silent windows (tiny+release+skips+silence, from the GAN's state) -> evaluation -> shape head (its own
 #   copy of E_s and a closure gate, trained on the corpus's mouth landmarks with the generator frozen; drives
 #   the shape renderer of real photos) -> motion probe (for the warp renderer) -> seal track (the p/b/m closure
-#   decision, on the corpus with 18 training voices) -> glance/assets/ -> sync reports.
+#   decision, on the corpus with 18 training voices) -> lipglance/assets/ -> sync reports.
 # Every stage resumes where it stopped; run the script again after an interruption.
 # Budget knobs: FLOW_STEPS, AE_STEPS, GAN_STEPS, TUNE_STEPS, SHAPE_STEPS (the shipped model's card says what
 # it used).
@@ -24,7 +24,7 @@ AE_STEPS=${AE_STEPS:-600}
 GAN_STEPS=${GAN_STEPS:-1600}
 TUNE_STEPS=${TUNE_STEPS:-1000}
 SHAPE_STEPS=${SHAPE_STEPS:-12000}
-G=.venv/bin/glance
+G=.venv/bin/lipglance
 
 make setup
 [ -f "$DATA/manifest.jsonl" ] || $G synth "$DATA" --identities 300 --sentences-per-identity 12 --seed 0
@@ -51,8 +51,8 @@ mkdir -p "$SHAPED"
 cp -n "$TUNED/generator.safetensors" "$SHAPED/"
 DATA="$OPEN_DATA" stage "$SHAPED" "$SHAPE_CONFIG" shape "$SHAPE_STEPS" 16 --eval-every 1000 --eval-windows 400 \
   --keep-every 1000
-$G motion "$SHAPED/shape.safetensors" --data "$DATA" -o glance/assets/default.safetensors
-$G seal glance/assets/default.safetensors --data "$WIDE_DATA" --chunk 48 --steps 4000 --report docs/seal.json
-$G evaluate glance/assets/default.safetensors --data "$OPEN_DATA" --sync --limit 120 --out docs/sync
-$G evaluate glance/assets/default.safetensors --data "$DATA" --sync --limit 120 --out docs/sync_gridtest
-echo "default model: glance/assets/default.safetensors (from $SHAPED)"
+$G motion "$SHAPED/shape.safetensors" --data "$DATA" -o lipglance/assets/default.safetensors
+$G seal lipglance/assets/default.safetensors --data "$WIDE_DATA" --chunk 48 --steps 4000 --report docs/seal.json
+$G evaluate lipglance/assets/default.safetensors --data "$OPEN_DATA" --sync --limit 120 --out docs/sync
+$G evaluate lipglance/assets/default.safetensors --data "$DATA" --sync --limit 120 --out docs/sync_gridtest
+echo "default model: lipglance/assets/default.safetensors (from $SHAPED)"

@@ -4,7 +4,7 @@
 #   -> the GAN variants of the ablation table and the small preset, side by side on the one GPU
 #   -> their generators and logs in $OUT.
 # That machine has PyTorch, NumPy, OpenCV and scikit-image but none of PyAV, dlib, apt or a network:
-# only `glance synth` and `glance train` run there; evaluation runs on the CPU machine afterwards.
+# only `lipglance synth` and `lipglance train` run there; evaluation runs on the CPU machine afterwards.
 # The TTS bundle (.gpu/tts.tar.xz) holds this Debian machine's espeak-ng, mbrola (+ voices), flite
 # and the libraries they link: `scripts/tts_bundle.sh` makes it.
 set -uo pipefail
@@ -35,16 +35,16 @@ for b in espeak-ng flite mbrola; do
 done
 export PATH=$WORK/bin:$PATH
 cat > "$WORK/glance_min.py" <<'EOF'
-"""`glance synth` and `glance train` only (the full CLI imports PyAV and dlib, absent there)."""
+"""`lipglance synth` and `lipglance train` only (the full CLI imports PyAV and dlib, absent there)."""
 import argparse
 import sys
 
-from glance.errors import UserError
-from glance.synth import cli as synth
-from glance.train import cli as train
+from lipglance.errors import UserError
+from lipglance.synth import cli as synth
+from lipglance.train import cli as train
 
 if __name__ == "__main__":  # worker processes import this file again
-    parser = argparse.ArgumentParser(prog="glance")
+    parser = argparse.ArgumentParser(prog="lipglance")
     sub = parser.add_subparsers(dest="command")
     for module in (synth, train):
         module.add_parser(sub)
@@ -52,7 +52,7 @@ if __name__ == "__main__":  # worker processes import this file again
     try:
         sys.exit(int(args.func(args)))
     except UserError as e:
-        sys.exit(f"glance {args.command}: error: {e}")
+        sys.exit(f"lipglance {args.command}: error: {e}")
 EOF
 G() { "$PY" "$WORK/glance_min.py" "$@"; }
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; echo "$CORES cores"

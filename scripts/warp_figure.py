@@ -5,7 +5,7 @@
 writes OUT_motion.png (the relative mouth opening the generator makes on its proxy face, driven by
 held-out test clips' audio, against the clips' true opening; and on the bundled sentence with its
 waveform) and OUT_photos.png (the real held-out photos at their own resolution: the photo, then
-frames of `glance generate` on the bundled held-out-voice sentence, then two frames of silence).
+frames of `lipglance generate` on the bundled held-out-voice sentence, then two frames of silence).
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ import numpy as np
 from figures import label  # scripts/figures.py
 from PIL import Image
 
-from glance.data.cache import Cache
-from glance.data.dataset import LipClipDataset
-from glance.inference.lipsync import LipSync
-from glance.io.audio import load_audio
-from glance.motion_cli import window_openings
-from glance.samples import sample_photos
+from lipglance.data.cache import Cache
+from lipglance.data.dataset import LipClipDataset
+from lipglance.inference.lipsync import LipSync
+from lipglance.io.audio import load_audio
+from lipglance.motion_cli import window_openings
+from lipglance.samples import sample_photos
 
-SAMPLE_WAV = Path(__file__).resolve().parents[1] / "glance" / "assets" / "sample.wav"
+SAMPLE_WAV = Path(__file__).resolve().parents[1] / "lipglance" / "assets" / "sample.wav"
 
 
 def clip_motion(model: LipSync, ds: LipClipDataset, item: int) -> tuple[np.ndarray, np.ndarray]:

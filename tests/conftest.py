@@ -9,7 +9,7 @@ import pytest
 import torch
 
 if TYPE_CHECKING:
-    from glance.inference.lipsync import LipSync
+    from lipglance.inference.lipsync import LipSync
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def sample_wav() -> Path:
-    return ROOT / "glance" / "assets" / "sample.wav"
+    return ROOT / "lipglance" / "assets" / "sample.wav"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def astronaut_png() -> Path:
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic training cache (5 identities x 4 sentences, train/val/test), made once."""
-    from glance.cli import main
+    from lipglance.cli import main
 
     root = tmp_path_factory.mktemp("cache")
     assert main(["synth", str(root), "--identities", "5", "--sentences-per-identity", "4", "--seed", "1",
@@ -42,7 +42,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def model() -> LipSync:
     """The bundled model, loaded once (tests that need another define their own `model`)."""
-    from glance.inference.lipsync import LipSync
+    from lipglance.inference.lipsync import LipSync
 
     return LipSync.from_pretrained()
 
@@ -50,6 +50,6 @@ def model() -> LipSync:
 @pytest.fixture(scope="session")
 def speech(sample_wav: Path) -> np.ndarray:
     """The bundled speech sample at 16 kHz, mono float32."""
-    from glance.io.audio import load_audio
+    from lipglance.io.audio import load_audio
 
     return load_audio(sample_wav, 16000)

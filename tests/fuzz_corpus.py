@@ -1,4 +1,4 @@
-"""Corrupt and odd inputs for `glance generate`: each case builds its files in its own folder and names the argv.
+"""Corrupt and odd inputs for `lipglance generate`: each case builds its files in its own folder and names the argv.
 
 The contract every case checks (tests/test_fuzz.py): the command ends either in success with a valid
 mp4 (H.264 + AAC, the expected frame count) or in exactly one line on stderr, exit code 2 and nothing
@@ -297,13 +297,13 @@ def _one_hz_build(d: Path, assets: Path) -> list[str]:
 
 
 def _silent_video(p: Path) -> None:
-    from glance.io.video import write_video
+    from lipglance.io.video import write_video
 
     write_video(p, [np.full((32, 32, 3), 90, np.uint8)] * 10, 25, None)
 
 
 def _video_with_sound(p: Path) -> None:
-    from glance.io.video import write_video
+    from lipglance.io.video import write_video
 
     write_video(p, [np.full((32, 32, 3), 90, np.uint8)] * 15, 25, _speech(0.6), RATE)
 
@@ -503,8 +503,8 @@ def _nan_wav(d: Path) -> Path:
 
 def checkpoint_cases() -> list[Case]:
     """Tampered generator checkpoints, re-signed (matching SHA-256), given with --weights."""
-    from glance.checkpoint import load_checkpoint, save_checkpoint
-    from glance.inference.lipsync import DEFAULT_WEIGHTS
+    from lipglance.checkpoint import load_checkpoint, save_checkpoint
+    from lipglance.inference.lipsync import DEFAULT_WEIGHTS
 
     def tamper(name: str, edit: Callable[[dict, dict, dict], None], expect: str = "error",
                fast: bool = False) -> Case:
@@ -512,7 +512,7 @@ def checkpoint_cases() -> list[Case]:
             ckpt = load_checkpoint(DEFAULT_WEIGHTS)
             tensors, cfg, extra = dict(ckpt.tensors), ckpt.config.to_dict(), dict(ckpt.extra)
             edit(tensors, cfg, extra)
-            from glance.config import GlanceConfig, _apply
+            from lipglance.config import GlanceConfig, _apply
 
             config = _apply(GlanceConfig(), cfg, "")  # unvalidated: the loader must validate
             save_checkpoint(d / "w.safetensors", tensors, config, "generator", extra)

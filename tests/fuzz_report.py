@@ -62,7 +62,7 @@ def _commit() -> str:
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
                              check=False, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "glance", "tests"],
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "lipglance", "tests"],
                                capture_output=True, text=True, check=False, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -10,11 +10,11 @@ import pytest
 import torch
 from PIL import Image
 
-from glance import LipSync
-from glance.errors import UserError
-from glance.inference.inputs import as_audio, as_image
-from glance.io.audio import load_audio
-from glance.io.image import read_image
+from lipglance import LipSync
+from lipglance.errors import UserError
+from lipglance.inference.inputs import as_audio, as_image
+from lipglance.io.audio import load_audio
+from lipglance.io.image import read_image
 
 
 def _close(a: np.ndarray, b: np.ndarray, tol: float = 1e-3) -> bool:

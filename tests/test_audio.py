@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from glance.audio import AudioStats, log_mel, mel_filterbank
-from glance.config import AudioConfig
-from glance.io.audio import load_audio
+from lipglance.audio import AudioStats, log_mel, mel_filterbank
+from lipglance.config import AudioConfig
+from lipglance.io.audio import load_audio
 
 
 def test_filterbank_matches_librosa() -> None:

@@ -1,4 +1,4 @@
-"""`glance generate --batch` on real files: 1 s cuts of the bundled speech + the astronaut photo."""
+"""`lipglance generate --batch` on real files: 1 s cuts of the bundled speech + the astronaut photo."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import av
 import pytest
 import soundfile as sf
 
-from glance.cli import main
-from glance.inference.jobs_csv import Job, read_jobs, shard
+from lipglance.cli import main
+from lipglance.inference.jobs_csv import Job, read_jobs, shard
 
 FRAMES = 25  # 1 s of speech at 25 fps
 
@@ -91,7 +91,7 @@ def test_shards_split_the_jobs(tmp_path: Path, folder: Path, capsys: pytest.Capt
 
 def test_two_workers_make_every_video(tmp_path: Path, folder: Path) -> None:
     jobs = _csv(tmp_path, folder, [f"s{i}.wav,face.png,out/v{i}.mp4" for i in range(3)] + ["s0.wav,gone.png,out/x.mp4"])
-    r = subprocess.run([sys.executable, "-m", "glance", "generate", "--batch", str(jobs), "--workers", "2",
+    r = subprocess.run([sys.executable, "-m", "lipglance", "generate", "--batch", str(jobs), "--workers", "2",
                         "--still"], capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 2, r.stderr
     assert _summary(r.stdout).startswith("batch: 3 done, 0 skipped, 1 failed")

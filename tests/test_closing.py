@@ -1,4 +1,4 @@
-"""Closing the identity's mouth before generation (glance/inference/closing.py), on real photos and synthetic crops."""
+"""Closing the identity's mouth before generation (lipglance/inference/closing.py), on real photos and crops."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from glance.data.cache import Cache
-from glance.eval.silence import CLOSED
-from glance.face import detect_faces, landmarks
-from glance.inference.closing import close_mouth, mouth_gap
-from glance.inference.lipsync import LipSync
-from glance.inference.paste import paste
-from glance.motion import OpeningProbe
+from lipglance.data.cache import Cache
+from lipglance.eval.silence import CLOSED
+from lipglance.face import detect_faces, landmarks
+from lipglance.inference.closing import close_mouth, mouth_gap
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.paste import paste
+from lipglance.motion import OpeningProbe
 
 
 def _inner_gap(photo: np.ndarray) -> float:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from glance.config import PRESETS, ConfigError, ablation_names, config_from_dict, load_config
+from lipglance.config import PRESETS, ConfigError, ablation_names, config_from_dict, load_config
 
 
 def test_every_preset_and_ablation_resolves() -> None:

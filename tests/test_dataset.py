@@ -1,5 +1,5 @@
 """`LipClipDataset` on a synthetic cache: windows, identity outside the window, mismatched audio,
-DataLoader workers, deterministic test iteration; and `glance av-offset` on the same cache."""
+DataLoader workers, deterministic test iteration; and `lipglance av-offset` on the same cache."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from glance.cli import main
-from glance.data.av_offset import lag_correlations
-from glance.data.cache import Cache
-from glance.data.dataset import LipClipDataset, collate, rest_frames
+from lipglance.cli import main
+from lipglance.data.av_offset import lag_correlations
+from lipglance.data.cache import Cache
+from lipglance.data.dataset import LipClipDataset, collate, rest_frames
 
 
 def _to_uint8(x: torch.Tensor) -> np.ndarray:

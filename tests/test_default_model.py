@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from glance.checkpoint import load_checkpoint
-from glance.data.cache import Cache
-from glance.eval.silence import closure_summary, silence_closure
-from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
-from glance.io.audio import load_audio
+from lipglance.checkpoint import load_checkpoint
+from lipglance.data.cache import Cache
+from lipglance.eval.silence import closure_summary, silence_closure
+from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.io.audio import load_audio
 
 
 def test_bundled_model_is_small_complete_and_documented() -> None:
@@ -36,7 +36,7 @@ def test_shape_head_beats_a_loudness_envelope(cache_dir: Path) -> None:
     """The shipped shape head against a loudness envelope (floor and gain fitted on the validation split)
     driving the same mouth shapes, on the test split of another corpus seed (held-out identities, held-out
     voice): the opening follows the truth better, p/b/m frames close, rounded vowels are narrower than spread."""
-    from glance.eval.sync import model_sources, sync_report
+    from lipglance.eval.sync import model_sources, sync_report
 
     model = LipSync.from_pretrained()
     cache = Cache(cache_dir)
@@ -67,7 +67,7 @@ def test_speech_moves_the_lips_and_silence_holds_them(cache_dir: Path, sample_wa
 
 def test_silence_closes_an_open_mouth(cache_dir: Path) -> None:
     """Digital silence with each held-out test clip's most open frame as the identity: the mouth the
-    model draws is (nearly) as closed as the clip's own closed frames (`glance/eval/silence.py`)."""
+    model draws is (nearly) as closed as the clip's own closed frames (`lipglance/eval/silence.py`)."""
     summary = closure_summary(silence_closure(LipSync.from_pretrained(), Cache(cache_dir), "test", limit=8))
     assert summary["silence_closure"][0] > 0.7, summary
     assert summary["silence_opening_from_closed"][0] < 2.0, "silence keeps a closed mouth closed"

@@ -1,4 +1,4 @@
-"""`glance demo`: the Gradio page, driven from headless Chromium and through gradio_client."""
+"""`lipglance demo`: the Gradio page, driven from headless Chromium and through gradio_client."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 gr = pytest.importorskip("gradio")
 
-from glance.inference.demo import launch  # noqa: E402
-from glance.inference.generate import load_model  # noqa: E402
+from lipglance.inference.demo import launch  # noqa: E402
+from lipglance.inference.generate import load_model  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -55,7 +55,7 @@ def test_audit_reports_each_planted_fault(tmp_path: Path) -> None:
 
 ## Measured
 
-From `glance evaluate W --out docs/m` (`docs/m.json`):
+From `lipglance evaluate W --out docs/m` (`docs/m.json`):
 
 | source | r | closed | MAE | width |
 |---|---|---|---|---|
@@ -115,7 +115,7 @@ def test_a_real_number_without_its_artefact_fails(tmp_path: Path) -> None:
     "artefact lost" label put back on a number (the label exempted numbers once; it must not again)."""
     _copy_docs(tmp_path)
     before = set(audit_numbers.audit(tmp_path).faults)
-    card = tmp_path / "glance/assets/MODEL_CARD.md"
+    card = tmp_path / "lipglance/assets/MODEL_CARD.md"
     text = card.read_text(encoding="utf-8")
     card.write_text(text + "\n## Old timing\n\nThe GAN stages took about 75 + 31 minutes.\n", encoding="utf-8")
     new = sorted(set(audit_numbers.audit(tmp_path).faults) - before)

@@ -1,4 +1,4 @@
-"""Dubbing (`glance generate --video`, `LipSync.dub`): real videos made from real photos, checked with dlib.
+"""Dubbing (`lipglance generate --video`, `LipSync.dub`): real videos made from real photos, checked with dlib.
 
 The videos: the skimage astronaut photo's head moving and scaling on a 640x480 canvas (her face ~170 px), with a
 stretch of a faceless photo (skimage's coffee cup) in the middle, and a tone of their own as sound.
@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import skimage.data
 
-from glance.cli import main
-from glance.data.track import FaceTracker
-from glance.inference.lipsync import LipSync
-from glance.io.audio import load_audio
-from glance.io.decode import iter_frames
-from glance.io.video import write_video
+from lipglance.cli import main
+from lipglance.data.track import FaceTracker
+from lipglance.inference.lipsync import LipSync
+from lipglance.io.audio import load_audio
+from lipglance.io.decode import iter_frames
+from lipglance.io.video import write_video
 
 W, H = 640, 480
 FACELESS = range(30, 45)  # frames of the coffee photo in the video with a cut-away
@@ -37,10 +37,10 @@ def _astronaut(k: int) -> np.ndarray:
 
 
 def _talking(k: int) -> np.ndarray:
-    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (glance.inference.closing)
+    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (lipglance.inference.closing)
     and moving."""
-    from glance.face import detect_faces, landmarks
-    from glance.inference.closing import reshape_mouth
+    from lipglance.face import detect_faces, landmarks
+    from lipglance.inference.closing import reshape_mouth
 
     head = cv2.resize(skimage.data.astronaut()[:320, 80:400], None, fx=1.3, fy=1.3, interpolation=cv2.INTER_LINEAR)
     mouth = landmarks(head, detect_faces(head)[0])[48:68]
@@ -195,8 +195,8 @@ def test_dub_closes_a_speaking_mouth_on_silence(tmp_path: Path, sample_wav: Path
 
 
 def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
-    from glance.inference.dub_render import RestShapeWarp
-    from glance.inference.shape_render import ShapeWarp, closed_points
+    from lipglance.inference.dub_render import RestShapeWarp
+    from lipglance.inference.shape_render import ShapeWarp, closed_points
 
     image = np.zeros((200, 200, 3), np.uint8)
     angle = np.deg2rad(10)
@@ -211,7 +211,7 @@ def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
 
 
 def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: dict[str, Path], model: LipSync) -> None:
-    from glance.inference.dub import DubStats
+    from lipglance.inference.dub import DubStats
 
     speech = _speech(tmp_path, sample_wav, 1.0)
     out = tmp_path / "30.mp4"
@@ -229,7 +229,7 @@ def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: di
 def test_ping_pong_without_a_store_from_the_header_gives_the_same_frames(
         sample_wav: Path, videos: dict[str, Path], model: LipSync, monkeypatch: pytest.MonkeyPatch) -> None:
     """A header that promises a longer video than there is: the store is filled by a second pass."""
-    import glance.inference.dub as dub
+    import lipglance.inference.dub as dub
 
     audio = load_audio(sample_wav, 16000)[:16000 * 2]
     planned = list(model.dub_stream(audio, videos["short"]))
@@ -249,7 +249,7 @@ def test_bad_video_is_one_line_exit_2_and_nothing_written(
     extra = {"image": ["--image", str(astronaut_png)], "faceindex": ["--face-index", "1"]}.get(case, [])
     assert main(["generate", "--audio", str(sample_wav), "--video", str(video), "-o", str(out), *extra]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip() and not line.startswith("dub:")]
-    assert len(err) == 1 and err[0].startswith("glance generate: error: "), err
+    assert len(err) == 1 and err[0].startswith("lipglance generate: error: "), err
     expect = {"corrupt": "not a readable video", "audio": "has no video stream", "empty": "not a readable video",
               "noface": "no face found in the video", "image": "--video and --image",
               "faceindex": "no face number 1"}[case]
@@ -259,8 +259,8 @@ def test_bad_video_is_one_line_exit_2_and_nothing_written(
 
 def test_demo_dubs_a_video_and_refuses_a_bad_one(tmp_path: Path, sample_wav: Path, videos: dict[str, Path],
                                                  model: LipSync) -> None:
-    from glance.errors import UserError
-    from glance.inference.dub_demo import dub_video
+    from lipglance.errors import UserError
+    from lipglance.inference.dub_demo import dub_video
 
     speech = _speech(tmp_path, sample_wav, 1.0)
     path, summary = dub_video(model, str(speech), str(videos["cutaway"]), out_dir=str(tmp_path))
@@ -271,7 +271,7 @@ def test_demo_dubs_a_video_and_refuses_a_bad_one(tmp_path: Path, sample_wav: Pat
 
 
 def test_dub_a_clip_of_the_corpus_video_form(tmp_path: Path, sample_wav: Path, model: LipSync) -> None:
-    """`glance synth --form video` (a real photo whose mouth speaks, GRID-like 360x288 mpg): dubbed with silence
+    """`lipglance synth --form video` (a real photo whose mouth speaks, GRID-like 360x288 mpg): dubbed with silence
     dlib sees the mouth shut in every frame, dubbed with speech it opens."""
     assert main(["synth", str(tmp_path / "corpus"), "--form", "video", "--identities", "1",
                  "--sentences-per-identity", "1", "--workers", "1"]) == 0

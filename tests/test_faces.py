@@ -1,4 +1,4 @@
-"""Choosing the face: implausible detections rejected, `glance faces`, --box, negative indices refused (real photos)."""
+"""Choosing the face: implausible detections rejected, `lipglance faces`, --box, negative indices refused."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from glance.cli import main
-from glance.face import detect_faces, landmarks
-from glance.inference.faces import face_in_box, find_faces, implausible, parse_box
-from glance.io.image import read_image
-from glance.samples import sample_photos
+from lipglance.cli import main
+from lipglance.face import detect_faces, landmarks
+from lipglance.inference.faces import face_in_box, find_faces, implausible, parse_box
+from lipglance.io.image import read_image
+from lipglance.samples import sample_photos
 
 
 def _suit(scale: float) -> np.ndarray:
@@ -108,8 +108,8 @@ def test_generate_with_a_box_and_refusals(tmp_path: Path, sample_wav: Path, astr
 
 
 def test_api_box_and_negative_index(astronaut_png: Path) -> None:
-    from glance.errors import UserError
-    from glance.inference.lipsync import LipSync
+    from lipglance.errors import UserError
+    from lipglance.inference.lipsync import LipSync
 
     model = LipSync.from_pretrained()
     audio = np.zeros(4000, np.float32)

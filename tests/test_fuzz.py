@@ -1,4 +1,4 @@
-"""Reliability suite: corrupt and odd inputs to `glance generate` (tests/fuzz_corpus.py), kill -9 during training.
+"""Reliability suite: corrupt and odd inputs to `lipglance generate` (tests/fuzz_corpus.py), kill -9 during training.
 
 Every input ends in success with a valid mp4, or in ONE line on stderr, exit code 2 and nothing written.
 The default run takes the fast subset (a few cases of every family and every regression of issue 19);
@@ -27,7 +27,7 @@ import torch
 from fuzz_corpus import Case, all_cases, families, make_assets
 from fuzz_report import Recorder
 
-from glance.cli import main
+from lipglance.cli import main
 
 FULL = os.environ.get("GLANCE_FUZZ", "") == "full"
 CASES = [c for c in all_cases() if FULL or c.fast]
@@ -67,7 +67,7 @@ PLAIN_PYTHON_IGNORES = (DeprecationWarning, PendingDeprecationWarning, ImportWar
 
 def _in_process(argv: list[str]) -> tuple[int, str]:
     """main() with fds 1 and 2 captured: C libraries' own writes to stderr count too, and so do the Python
-    warnings a plain `glance` process would print (pytest would otherwise swallow them)."""
+    warnings a plain `lipglance` process would print (pytest would otherwise swallow them)."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
@@ -102,7 +102,7 @@ def _subprocess(case: Case, argv: list[str], folder: Path) -> tuple[int, str]:
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "glance", "generate", *argv], stdout=subprocess.DEVNULL,
+        proc = subprocess.Popen([sys.executable, "-m", "lipglance", "generate", *argv], stdout=subprocess.DEVNULL,
                                 stderr=err, env=env, preexec_fn=limit)
         if case.expect.startswith("signal:"):
             frames = folder / "frames"
@@ -181,7 +181,7 @@ def check_case(case: Case, folder: Path, assets: Path) -> str:
         assert not new, sorted(new)  # no hidden temp file beside it
         return "ok"
     assert code == 2, (code, err[-2000:])
-    assert len(lines) == 1 and lines[0].startswith("glance generate: error: "), lines
+    assert len(lines) == 1 and lines[0].startswith("lipglance generate: error: "), lines
     assert case.expect in ("error", "any"), f"{case.name}: expected success, got {lines[0]}"
     assert _listing(folder) == before, sorted(_listing(folder) ^ before)  # nothing written, nothing left
     if not str(out).startswith(("/proc", "/sys", "/dev")):
@@ -240,7 +240,7 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
     the final weights equal an uninterrupted run's, and stats.jsonl holds exactly one row per step."""
     import json
 
-    from glance.checkpoint import load_checkpoint
+    from lipglance.checkpoint import load_checkpoint
 
     t0 = time.time()
     kills = 10 if FULL else 2
@@ -250,7 +250,7 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # every run alike (thread count changes float sums)
 
     def glance(*extra: str) -> int:
-        return subprocess.run([sys.executable, "-m", "glance", *args, *extra], stdout=subprocess.DEVNULL,
+        return subprocess.run([sys.executable, "-m", "lipglance", *args, *extra], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env=env, check=False, timeout=600).returncode
 
     assert glance("--out", str(tmp_path / "ref")) == 0
@@ -261,7 +261,7 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
     ends: list[int] = []  # each run's exit code (-9: killed)
     for _ in range(kills):
         resume = ["--resume"] if state.exists() else []
-        proc = subprocess.Popen([sys.executable, "-m", "glance", *args, "--out", str(run), *resume],
+        proc = subprocess.Popen([sys.executable, "-m", "lipglance", *args, "--out", str(run), *resume],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         # a random moment while steps run: after 1..3 new stats rows, plus 0..0.3 s
         more, wait = int(rng.integers(1, 4)), float(rng.uniform(0.0, 0.3))

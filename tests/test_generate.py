@@ -1,4 +1,4 @@
-"""`glance generate` on real files: a face photo + TTS speech -> an mp4 PyAV decodes; bad input."""
+"""`lipglance generate` on real files: a face photo + TTS speech -> an mp4 PyAV decodes; bad input."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glance.checkpoint import load_checkpoint, save_checkpoint
-from glance.cli import main
-from glance.errors import UserError
-from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
-from glance.inference.paste import find_face
-from glance.inference.windows import blend_weights
-from glance.io.audio import load_audio
+from lipglance.checkpoint import load_checkpoint, save_checkpoint
+from lipglance.cli import main
+from lipglance.errors import UserError
+from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.inference.paste import find_face
+from lipglance.inference.windows import blend_weights
+from lipglance.io.audio import load_audio
 
 
 def _glance(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "glance", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lipglance", *args], capture_output=True, text=True,
                           timeout=300, check=False)
 
 
@@ -44,7 +44,7 @@ def _psnr_outside(frames: list[np.ndarray], photo: np.ndarray, outside: np.ndarr
 
 def test_photo_and_speech_give_a_real_mp4(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:
     """The default (warp) renderer: the photo's own lips open with speech and close in silence."""
-    from glance.face import detect_faces, landmarks
+    from lipglance.face import detect_faces, landmarks
 
     out = tmp_path / "out.mp4"
     r = _glance("generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out), "--still")
@@ -193,7 +193,7 @@ def test_long_audio_streams_identically_to_short_chunks() -> None:
 def test_python_api_and_lips_only(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:
     import cv2
 
-    from glance import LipSync as Exported
+    from lipglance import LipSync as Exported
 
     model = Exported.untrained("tiny")
     photo = cv2.cvtColor(cv2.imread(str(astronaut_png)), cv2.COLOR_BGR2RGB)

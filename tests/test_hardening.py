@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from fuzz_corpus import encoded_audio, float_wav, jpeg_with_size, pcm_wav_header, png_with_header
 
-from glance.io.audio import AudioReadError, decode_audio
-from glance.io.image import MAX_PIXELS, MAX_SIDE, ImageReadError, check_image_size, decode_image
+from lipglance.io.audio import AudioReadError, decode_audio
+from lipglance.io.image import MAX_PIXELS, MAX_SIDE, ImageReadError, check_image_size, decode_image
 
 
 def _joined(tmp_path: Path, fmt: str, codec: str, rates: tuple[int, ...], seconds: float) -> Path:
@@ -102,10 +102,10 @@ def test_audio_rate_refused_from_the_header_alone(tmp_path: Path) -> None:
 def test_audio_duration_limit_from_the_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fuzz_corpus import write_wav
 
-    import glance.io.audio
+    import lipglance.io.audio
 
     write_wav(tmp_path / "a.wav", np.zeros(9600), 16000)  # 0.6 s
-    monkeypatch.setattr(glance.io.audio, "MAX_SECONDS", 0.3)
+    monkeypatch.setattr(lipglance.io.audio, "MAX_SECONDS", 0.3)
     with pytest.raises(AudioReadError, match="over glance's limit of 0 s"):
         decode_audio(tmp_path / "a.wav", 16000)
 
@@ -113,11 +113,11 @@ def test_audio_duration_limit_from_the_header(tmp_path: Path, monkeypatch: pytes
 def test_audio_duration_limit_while_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Four flac files joined: the first one's header says 0.6 s, 2.4 s decode; the running count (with its
     second of slack for codec padding) refuses."""
-    import glance.io.audio
+    import lipglance.io.audio
 
     path = _joined(tmp_path, "flac", "flac", (16000,) * 4, 0.6)
     assert 2.3 < len(decode_audio(path, 16000)[0]) / 16000 < 2.5
-    monkeypatch.setattr(glance.io.audio, "MAX_SECONDS", 0.7)
+    monkeypatch.setattr(lipglance.io.audio, "MAX_SECONDS", 0.7)
     with pytest.raises(AudioReadError, match="more than 1 s of audio"):
         decode_audio(path, 16000)
 
@@ -134,7 +134,7 @@ def test_pil_warnings_never_reach_stderr() -> None:
 
 
 def test_write_mp4_refuses_nan_audio_before_writing(tmp_path: Path) -> None:
-    from glance.io.video import write_mp4
+    from lipglance.io.video import write_mp4
 
     audio = np.zeros(1280, np.float32)
     audio[5] = np.nan
@@ -145,7 +145,7 @@ def test_write_mp4_refuses_nan_audio_before_writing(tmp_path: Path) -> None:
 
 def test_stats_rows_past_the_resumed_step_are_dropped(tmp_path: Path) -> None:
     """A run killed after logging step 9 and resumed from its step-6 checkpoint redoes 7..9: one row each."""
-    from glance.train.logging import keep_rows_upto
+    from lipglance.train.logging import keep_rows_upto
 
     log = tmp_path / "stats.jsonl"
     log.write_text("".join(f'{{"step": {i}, "loss": 1.0}}\n' for i in range(1, 10)) + '{"step": 10, "lo')
@@ -156,7 +156,7 @@ def test_stats_rows_past_the_resumed_step_are_dropped(tmp_path: Path) -> None:
 def test_absurdly_large_network_refused_before_it_is_built() -> None:
     from torch import nn
 
-    from glance.checkpoint import CheckpointError, meta_module
+    from lipglance.checkpoint import CheckpointError, meta_module
 
     with pytest.raises(CheckpointError, match="parameters: not a glance model"):
         meta_module(lambda: nn.Linear(50_000, 50_000), "w.safetensors", "generator")
@@ -166,7 +166,7 @@ def test_absurdly_large_network_refused_before_it_is_built() -> None:
                                     [np.zeros((16, 16, 3), np.uint8)] * 3 + [np.zeros((18, 16, 3), np.uint8)]],
                          ids=["grey", "float", "size_changes_at_frame_4"])
 def test_save_leaves_no_half_written_video(tmp_path: Path, frames: list[np.ndarray]) -> None:
-    from glance.inference.lipsync import LipSync
+    from lipglance.inference.lipsync import LipSync
 
     with pytest.raises(ValueError, match="frames must"):
         LipSync.save(tmp_path / "o.mp4", frames, np.zeros(4 * 640, np.float32), 16000)
@@ -181,7 +181,7 @@ def test_save_leaves_no_half_written_video(tmp_path: Path, frames: list[np.ndarr
 def test_outputs_refused_before_any_file_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                 where: list[str], message: str) -> None:
     """Missing audio and image: the output checks answer first, so they run before the work."""
-    from glance.cli import main
+    from lipglance.cli import main
 
     (tmp_path / "frames").write_bytes(b"x")
     (tmp_path / "folder.mp4").mkdir()
@@ -189,24 +189,24 @@ def test_outputs_refused_before_any_file_is_read(tmp_path: Path, capsys: pytest.
     argv = ["generate", "--audio", missing, "--image", missing, *(w.format(d=tmp_path) for w in where)]
     assert main(argv) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 1 and err[0].startswith("glance generate: error: " + message.format(d=tmp_path)), err
+    assert len(err) == 1 and err[0].startswith("lipglance generate: error: " + message.format(d=tmp_path)), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.mp4", "frames"]
 
 
 def test_face_index_refused_before_any_file_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The CLI's own check answers first (the API's would only after the image, model and audio are loaded)."""
-    from glance.cli import main
+    from lipglance.cli import main
 
     missing = str(tmp_path / "missing")
     assert main(["generate", "--audio", missing, "--image", missing, "-o", str(tmp_path / "o.mp4"),
                  "--face-index", "-1"]) == 2
-    assert capsys.readouterr().err.splitlines() == ["glance generate: error: --face-index -1: faces count from 0 "
+    assert capsys.readouterr().err.splitlines() == ["lipglance generate: error: --face-index -1: faces count from 0 "
                                                     "(the largest)"]
 
 
 def test_save_with_a_bad_first_frame_keeps_an_existing_file(tmp_path: Path) -> None:
     """The first frame is checked before the file is opened, so a video already there is not truncated."""
-    from glance.inference.lipsync import LipSync
+    from lipglance.inference.lipsync import LipSync
 
     (tmp_path / "o.mp4").write_bytes(b"an older video")
     with pytest.raises(ValueError, match="frames must"):

@@ -1,4 +1,4 @@
-"""What a new user meets first: the pip story, dependency bounds, hints, `glance info`, a fast `glance --help`."""
+"""What a new user meets first: the pip story, dependency bounds, hints, `lipglance info`, a fast `lipglance --help`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import tomllib
 from packaging.requirements import Requirement
 
-from glance.cli import COMMANDS, build_parser, main
+from lipglance.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,13 +37,13 @@ def test_dependency_bounds_are_sane() -> None:
     assert "5.0.0" not in reqs["opencv-python-headless"].specifier
     for name, req in reqs.items():  # every bound is a range, never one release
         assert not any(s.operator in ("==", "===", "<=") for s in req.specifier), (name, str(req.specifier))
-    assert "pillow" in reqs  # glance.io.image imports PIL itself
+    assert "pillow" in reqs  # lipglance.io.image imports PIL itself
 
 
 def test_readme_installs_with_pip_and_keeps_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in readme
-    assert 'pip install "glance[demo]"' in readme
+    assert 'pip install "lipglance[demo]"' in readme
     quick = readme.split("## Two commands", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     assert [line.split()[:2] for line in quick.strip().splitlines()] == [["make", "demo"], ["make", "test"]]
     makefile = (ROOT / "Makefile").read_text()
@@ -51,25 +51,26 @@ def test_readme_installs_with_pip_and_keeps_the_two_commands() -> None:
 
 
 def test_help_imports_no_torch() -> None:
-    code = ("import sys\nfrom glance.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nfrom lipglance.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('torch', 'numpy', 'cv2', 'av', 'gradio') if m in sys.modules))")
     out = _python(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
     assert "generate" in out.stdout and "faces" in out.stdout
-    code = ("import sys\nfrom glance.cli import main\ntry:\n    main(['generate', '--help'])\nexcept SystemExit:\n"
-            "    pass\nprint('torch' in sys.modules, 'glance.inference.lipsync' in sys.modules)")
+    code = ("import sys\nfrom lipglance.cli import main\ntry:\n    main(['generate', '--help'])\nexcept SystemExit:\n"
+            "    pass\nprint('torch' in sys.modules, 'lipglance.inference.lipsync' in sys.modules)")
     assert _python(code).stdout.strip().splitlines()[-1] == "False False"
-    api = _python("import glance, sys\nprint('torch' in sys.modules)\nglance.LipSync\nprint('torch' in sys.modules)")
+    api = _python("import lipglance, sys\nprint('torch' in sys.modules)\nlipglance.LipSync\n"
+                  "print('torch' in sys.modules)")
     assert api.stdout.split() == ["False", "True"], api.stderr  # the API loads on first use
 
 
 def test_config_and_the_inference_package_import_without_side_effects() -> None:
-    heavy = "('torch', 'cv2', 'av', 'dlib', 'gradio', 'glance.inference.lipsync')"
-    for module in ("glance.config", "glance.inference", "glance.pixels"):
+    heavy = "('torch', 'cv2', 'av', 'dlib', 'gradio', 'lipglance.inference.lipsync')"
+    for module in ("lipglance.config", "lipglance.inference", "lipglance.pixels"):
         out = _python(f"import sys, {module}\nprint(sorted(m for m in {heavy} if m in sys.modules))")
         assert out.returncode == 0 and out.stdout.strip() == "[]", (module, out.stdout, out.stderr)
-    out = _python("from glance.inference import LipSync\nimport glance\nprint(LipSync is glance.LipSync)")
+    out = _python("from lipglance.inference import LipSync\nimport lipglance\nprint(LipSync is lipglance.LipSync)")
     assert out.stdout.strip() == "True", out.stderr
 
 
@@ -87,19 +88,19 @@ def test_info_names_the_bundled_model_and_sample(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "bundled model: " in out and "default.safetensors" in out and "MODEL_CARD.md" in out
     assert "sample speech: " in out and "sample.wav" in out
-    assert "try: glance generate --audio " in out
+    assert "try: lipglance generate --audio " in out
 
 
 def test_a_missing_package_names_the_pip_command(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:
     out = tmp_path / "o.mp4"
-    code = ("import sys\nsys.modules['torch'] = None\nfrom glance.cli import main\n"
+    code = ("import sys\nsys.modules['torch'] = None\nfrom lipglance.cli import main\n"
             f"sys.exit(main(['generate', '--audio', {str(sample_wav)!r}, '--image', {str(astronaut_png)!r}, "
             f"'-o', {str(out)!r}]))")
     res = _python(code)
     err = res.stderr.strip().splitlines()
     assert res.returncode == 2 and len(err) == 1, res.stderr
     assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in err[0]
-    assert 'pip install "glance[demo]"' in err[0] and not out.exists()
-    res = _python("import sys\nsys.modules['gradio'] = None\nfrom glance.cli import main\n"
+    assert 'pip install "lipglance[demo]"' in err[0] and not out.exists()
+    res = _python("import sys\nsys.modules['gradio'] = None\nfrom lipglance.cli import main\n"
                   "sys.exit(main(['demo', '--port', '0']))")
-    assert res.returncode == 2 and 'pip install "glance[demo]"' in res.stderr and "Traceback" not in res.stderr
+    assert res.returncode == 2 and 'pip install "lipglance[demo]"' in res.stderr and "Traceback" not in res.stderr

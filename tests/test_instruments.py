@@ -1,5 +1,5 @@
 """Instruments that other numbers rest on: phi_s's audio derivative, the mismatched-audio draw, the atomic
-checkpoint write, and what validation, sample grids and `glance evaluate` actually measure."""
+checkpoint write, and what validation, sample grids and `lipglance evaluate` actually measure."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from glance.checkpoint import load_checkpoint, save_checkpoint
-from glance.config import AudioConfig, load_config
-from glance.data.cache import Cache, Video, cache_params, finalize, init_cache, write_shard
-from glance.data.dataset import LipClipDataset
-from glance.errors import UserError
-from glance.nn.correlation import AudioDerivativeEncoder
+from lipglance.checkpoint import load_checkpoint, save_checkpoint
+from lipglance.config import AudioConfig, load_config
+from lipglance.data.cache import Cache, Video, cache_params, finalize, init_cache, write_shard
+from lipglance.data.dataset import LipClipDataset
+from lipglance.errors import UserError
+from lipglance.nn.correlation import AudioDerivativeEncoder
 
 
 def make_cache(root: Path, lengths: dict[str, tuple[str, int]], size: int = 64, seed: int = 0) -> Cache:
@@ -175,7 +175,7 @@ def test_the_training_docs_table_says_which_config_uses_which_form() -> None:
 
 
 def test_lip_crop_landmarks_scale_x_by_the_width_and_y_by_the_height(monkeypatch: pytest.MonkeyPatch) -> None:
-    import glance.inference.lipsync as inference
+    import lipglance.inference.lipsync as inference
 
     seen: list[np.ndarray] = []
 
@@ -195,9 +195,9 @@ def test_lip_crop_landmarks_scale_x_by_the_width_and_y_by_the_height(monkeypatch
 
 
 def test_evaluate_uses_the_models_window_length(tmp_path: Path) -> None:
-    from glance.eval.evaluate import evaluate
-    from glance.inference.lipsync import LipSync
-    from glance.nn.generator import Generator
+    from lipglance.eval.evaluate import evaluate
+    from lipglance.inference.lipsync import LipSync
+    from lipglance.nn.generator import Generator
 
     cache = make_cache(tmp_path / "c", {"t1": ("test", 24), "t2": ("test", 20), "tr": ("train", 20)})
     tiny = load_config("tiny")
@@ -215,8 +215,8 @@ def test_evaluate_uses_the_models_window_length(tmp_path: Path) -> None:
 def test_flow_validation_uses_the_runs_flow_config(tmp_path: Path) -> None:
     import cv2
 
-    from glance.model import GlanceNetworks
-    from glance.train.validate import validate
+    from lipglance.model import GlanceNetworks
+    from lipglance.train.validate import validate
 
     cache = make_cache(tmp_path / "c", {"a": ("train", 20), "v": ("val", 40)})
     tiny = load_config("tiny")
@@ -248,10 +248,10 @@ def test_flow_validation_uses_the_runs_flow_config(tmp_path: Path) -> None:
 def test_validation_and_samples_of_an_ema_run_show_the_exported_generator(tmp_path: Path) -> None:
     import cv2
 
-    from glance.cli import main
-    from glance.eval.evaluate import evaluate
-    from glance.inference.lipsync import LipSync
-    from glance.train.logging import sample_grid
+    from lipglance.cli import main
+    from lipglance.eval.evaluate import evaluate
+    from lipglance.inference.lipsync import LipSync
+    from lipglance.train.logging import sample_grid
 
     cache = make_cache(tmp_path / "c", {**{f"t{k}": ("train", 24) for k in range(4)},
                                         "v1": ("val", 32), "v2": ("val", 24)})

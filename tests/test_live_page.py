@@ -1,4 +1,4 @@
-"""`glance live`: the page in headless Chromium, its microphone a fake device playing a wav; the face talks back."""
+"""`lipglance live`: the page in headless Chromium, its microphone a fake device playing a wav; the face talks back."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from glance.inference.lipsync import LipSync
-from glance.inference.live import LiveService, load_photo, serve
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.live import LiveService, load_photo, serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech sample, silence (Chromium loops it)
@@ -23,7 +23,7 @@ SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech 
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread() -> Iterator[None]:
-    """As `glance live` runs (see tests/test_live_stream.py)."""
+    """As `lipglance live` runs (see tests/test_live_stream.py)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -78,8 +78,8 @@ def test_microphone_in_face_talking_back(service: LiveService, url: str, speech:
         page = browser.new_page()
         page.goto(url + "?record")
         page.click("#start")
-        page.wait_for_function("() => window.glance.error || window.glance.record.length >= 200", timeout=60000)
-        error, record, latencies = page.evaluate("() => [glance.error, glance.record, glance.latencies]")
+        page.wait_for_function("() => window.lipglance.error || window.lipglance.record.length >= 200", timeout=60000)
+        error, record, latencies = page.evaluate("() => [lipglance.error, lipglance.record, lipglance.latencies]")
         browser.close()
     assert error is None
     indices = [r["index"] for r in record]
@@ -129,7 +129,7 @@ def test_protocol(url: str, service: LiveService, speech: np.ndarray) -> None:
 
 
 def test_cli_refuses_a_missing_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from glance.cli import main
+    from lipglance.cli import main
 
     assert main(["live", "--image", str(tmp_path / "none.png")]) == 2
     err = capsys.readouterr().err

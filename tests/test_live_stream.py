@@ -1,4 +1,4 @@
-"""glance.inference.live_stream: audio chunks in -> one shape/frame per 40 ms out, `lookahead` frames late,
+"""lipglance.inference.live_stream: audio chunks in -> one shape/frame per 40 ms out, `lookahead` frames late,
 fixed memory."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 import torch
 
-from glance.errors import UserError
-from glance.inference.lipsync import LipSync
-from glance.inference.live_stream import LiveShapes, RunningLevel, lookahead_ms
+from lipglance.errors import UserError
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.live_stream import LiveShapes, RunningLevel, lookahead_ms
 
 SPF = 640  # samples per frame at 16 kHz, 25 fps
 
 
 @pytest.fixture(autouse=True, scope="module")
 def one_thread() -> Iterator[None]:
-    """As `glance live` runs: a window is too small to share between threads (on 2 busy cores 2 threads are ~30x
+    """As `lipglance live` runs: a window is too small to share between threads (on 2 busy cores 2 threads are ~30x
     slower than 1)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -108,7 +108,7 @@ def test_running_level_makes_quiet_speech_move_like_loud(model: LipSync, speech:
 
 
 def test_silence_keeps_the_mouth_closed(model: LipSync, speech: np.ndarray) -> None:
-    from glance.shape import CLOSED
+    from lipglance.shape import CLOSED
 
     opening = _opening(_live(model, np.zeros(3 * 16000, np.float32), SPF))
     assert (opening < CLOSED).all()

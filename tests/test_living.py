@@ -1,4 +1,4 @@
-"""The living photo (glance.inference.living): measured with dlib on the output frames of real photos."""
+"""The living photo (lipglance.inference.living): measured with dlib on the output frames of real photos."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glance.cli import main
-from glance.face import landmarks
-from glance.inference.blink import closures
-from glance.inference.faces import find_faces
-from glance.inference.head import MAX_ROLL_DEG, MAX_SHIFT, motions
-from glance.io.audio import load_audio
-from glance.io.image import read_image
-from glance.samples import sample_photos
+from lipglance.cli import main
+from lipglance.face import landmarks
+from lipglance.inference.blink import closures
+from lipglance.inference.faces import find_faces
+from lipglance.inference.head import MAX_ROLL_DEG, MAX_SHIFT, motions
+from lipglance.io.audio import load_audio
+from lipglance.io.image import read_image
+from lipglance.samples import sample_photos
 
 SECONDS_REPEATS = 3  # the 3.3 s sample, three times: ~10 s of speech
 
@@ -141,7 +141,7 @@ def test_cli_still_and_bad_seed(tmp_path: Path, sample_wav: Path, astronaut_png:
 
 
 def test_api_refuses_a_bad_seed(model, speech: np.ndarray, astronaut_png: Path) -> None:  # type: ignore[no-untyped-def]
-    from glance.errors import UserError
+    from lipglance.errors import UserError
 
     for seed in (-1, 1.5, True):
         with pytest.raises(UserError, match="seed"):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from glance.batch import Batch
-from glance.config import load_config
-from glance.losses import correlation_loss
-from glance.model import GeneratorSide, GlanceNetworks
-from glance.objective import discriminator_terms, step_terms, weighted_total
+from lipglance.batch import Batch
+from lipglance.config import load_config
+from lipglance.losses import correlation_loss
+from lipglance.model import GeneratorSide, GlanceNetworks
+from lipglance.objective import discriminator_terms, step_terms, weighted_total
 
 
 def _vec(values: list[float]) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Speech level at inference (glance.inference.loudness): the same sentence at any level gives the same motion."""
+"""Speech level at inference (lipglance.inference.loudness): the same sentence at any level gives the same motion."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from glance.inference.lipsync import LipSync
-from glance.inference.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
-from glance.io.image import read_image
-from glance.synth.appearance import Identity
-from glance.synth.clip import make_clip
-from glance.synth.corpus import plan
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
+from lipglance.io.image import read_image
+from lipglance.synth.appearance import Identity
+from lipglance.synth.clip import make_clip
+from lipglance.synth.corpus import plan
 
 LEVELS = (-10, -20, -30, -36, -42, -45)  # dBFS RMS of the whole file
 

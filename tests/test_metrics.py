@@ -1,4 +1,4 @@
-"""The frame metrics of `glance evaluate` against hand-computed values and independent references."""
+"""The frame metrics of `lipglance evaluate` against hand-computed values and independent references."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from skimage.filters import gaussian
 from skimage.metrics import structural_similarity
 
-from glance.eval import metrics
-from glance.eval.metrics import cpbd, cpbd_frame, lmd, lmd_frames, psnr, ssim
+from lipglance.eval import metrics
+from lipglance.eval.metrics import cpbd, cpbd_frame, lmd, lmd_frames, psnr, ssim
 
 
 def _clip(*values: int, size: int = 8) -> np.ndarray:

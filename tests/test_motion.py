@@ -1,4 +1,4 @@
-"""`glance motion`: the probe that lets the warp renderer move a photo's own lips, fitted and stored."""
+"""`lipglance motion`: the probe that lets the warp renderer move a photo's own lips, fitted and stored."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glance.checkpoint import load_checkpoint
-from glance.cli import main
-from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.checkpoint import load_checkpoint
+from lipglance.cli import main
+from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
 
 
 def test_motion_probe_is_fitted_scored_and_stored(tmp_path: Path, cache_dir: Path,

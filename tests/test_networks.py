@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from glance.config import PRESETS, load_config
-from glance.model import GlanceNetworks, count_parameters
-from glance.nn import (
+from lipglance.config import PRESETS, load_config
+from lipglance.model import GlanceNetworks, count_parameters
+from lipglance.nn import (
     AudioDerivativeEncoder,
     AudioEncoder,
     Discriminator,

@@ -1,4 +1,4 @@
-"""What `glance generate` writes: mode 0644 in a made folder, transparency on white, --max-size, --fps, --crf, ETA."""
+"""What `lipglance generate` writes: mode 0644 in a made folder, transparency on white, --max-size, --fps, --crf."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from glance.cli import main
-from glance.inference.retime import retime, retimed_count
-from glance.io.audio import load_audio
+from lipglance.cli import main
+from lipglance.inference.retime import retime, retimed_count
+from lipglance.io.audio import load_audio
 
 
 @pytest.fixture
@@ -141,9 +141,9 @@ def test_the_first_eta_is_honest(tmp_path: Path, sample_wav: Path, astronaut_png
 
 
 def test_demo_page_keeps_the_sound_and_whitens_transparency(tmp_path: Path, sample_wav: Path) -> None:
-    """The browser demo's generation (glance.inference.demo.synthesize, what its button runs) follows the CLI."""
-    from glance.inference.demo import synthesize
-    from glance.inference.lipsync import LipSync
+    """The browser demo's generation (lipglance.inference.demo.synthesize, what its button runs) follows the CLI."""
+    from lipglance.inference.demo import synthesize
+    from lipglance.inference.lipsync import LipSync
 
     speech = load_audio(sample_wav, 48000)
     wav = tmp_path / "rec.wav"

@@ -6,10 +6,10 @@ import math
 
 import torch
 
-from glance.batch import Batch
-from glance.config import load_config
-from glance.model import GlanceNetworks
-from glance.objective import step_terms
+from lipglance.batch import Batch
+from lipglance.config import load_config
+from lipglance.model import GlanceNetworks
+from lipglance.objective import step_terms
 
 
 def test_tiny_overfits_one_clip_in_50_steps() -> None:
@@ -72,7 +72,7 @@ def test_identity_skips_start_from_the_face_and_learn_the_mouth_sooner() -> None
 def test_mouth_mask_hides_the_identity_mouth() -> None:
     """Identity: an open mouth. With the mask the untrained (still-image) generator shows the face with the
     mouth filled by its mean colour in every frame; without it, the open mouth."""
-    from glance.nn.generator import mask_mouth
+    from lipglance.nn.generator import mask_mouth
 
     yy, xx = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
     face = torch.stack([torch.full((64, 64), 0.4), torch.full((64, 64), 0.0), torch.full((64, 64), -0.2)])

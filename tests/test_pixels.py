@@ -1,11 +1,11 @@
-"""The one uint8 <-> network-value conversion (glance/pixels.py)."""
+"""The one uint8 <-> network-value conversion (lipglance/pixels.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from glance.pixels import to_u8, to_unit
+from lipglance.pixels import to_u8, to_unit
 
 
 def test_every_level_round_trips_in_numpy_and_torch() -> None:

@@ -1,4 +1,4 @@
-"""glance.io.prefetch: items in order, errors raised in the consumer, bounded look-ahead, clean stop."""
+"""lipglance.io.prefetch: items in order, errors raised in the consumer, bounded look-ahead, clean stop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from glance.io.prefetch import Prefetch
+from lipglance.io.prefetch import Prefetch
 
 
 def test_items_come_in_order_from_another_thread() -> None:

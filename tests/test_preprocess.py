@@ -1,4 +1,4 @@
-"""`glance preprocess` on real video files in every layout, with bad files, a kill and a resume."""
+"""`lipglance preprocess` on real video files in every layout, with bad files, a kill and a resume."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from glance.cli import main
-from glance.data.cache import Cache, cache_params, init_cache
-from glance.errors import UserError
-from glance.io.decode import VideoStreamInfo, aligned_audio, iter_frames
-from glance.io.video import write_video
+from lipglance.cli import main
+from lipglance.data.cache import Cache, cache_params, init_cache
+from lipglance.errors import UserError
+from lipglance.io.decode import VideoStreamInfo, aligned_audio, iter_frames
+from lipglance.io.video import write_video
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +150,7 @@ def test_kill_and_resume_gives_the_same_cache(grid_videos: Path, tmp_path: Path)
     clean = tmp_path / "clean"
     assert main(["preprocess", args[0], str(clean), *args[1:]]) == 0
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "glance", "preprocess", args[0], str(killed), *args[1:]],
+    proc = subprocess.Popen([sys.executable, "-m", "lipglance", "preprocess", args[0], str(killed), *args[1:]],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not list((killed / "shards").glob("shard-*")):
@@ -174,7 +174,7 @@ def test_kill_and_resume_gives_the_same_cache(grid_videos: Path, tmp_path: Path)
 def test_a_cache_with_other_parameters_is_refused(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from glance.config import AudioConfig
+    from lipglance.config import AudioConfig
 
     init_cache(tmp_path, cache_params(AudioConfig()), "test")
     with pytest.raises(UserError, match="other parameters"):
@@ -210,7 +210,7 @@ def test_one_bad_video_never_aborts_the_job(grid_videos: Path, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A .mpg whose audio rate changes mid-file (two files joined with cat) is cached; an unforeseen fault of
     one video is recorded in failures.jsonl and the others still get their shards."""
-    import glance.data.preprocess as pre
+    import lipglance.data.preprocess as pre
 
     src = tmp_path / "src"
     shutil.copytree(grid_videos, src)

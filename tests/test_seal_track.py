@@ -1,4 +1,4 @@
-"""The seal track (glance.nn.seal.SealTrack, `glance seal`): fitted onto the bundled model's shape head on a real
+"""The seal track (lipglance.nn.seal.SealTrack, `lipglance seal`): fitted onto the bundled model's shape head on a real
 synthetic cache, stored in the checkpoint, and deciding the p/b/m closure of whole-recording inference."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from glance.cli import main
-from glance.data.cache import Cache
-from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.cli import main
+from lipglance.data.cache import Cache
+from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_bad_seal_arguments_are_one_line_exit_2(case: str, cache_dir: Path, tmp_
     extra = {"chunk": ["--chunk", "15"], "false": ["--false", "1.5"], "no_head": [], "no_phones": []}[case]
     if case == "no_head":
         weights = _headless(tmp_path)
-    if case == "no_phones":  # a cache of real videos (glance preprocess) has no phone timings
+    if case == "no_phones":  # a cache of real videos (lipglance preprocess) has no phone timings
         cache_dir = _without_phones(cache_dir, tmp_path / "real")
     out = tmp_path / "o.safetensors"
     assert main(["seal", weights, "--data", str(cache_dir), "-o", str(out), *extra]) == 2
@@ -114,7 +114,7 @@ def _headless(tmp_path: Path) -> str:
     """The bundled checkpoint without its shape head (config and tensors)."""
     import dataclasses
 
-    from glance.checkpoint import load_checkpoint, save_checkpoint
+    from lipglance.checkpoint import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(DEFAULT_WEIGHTS, kind="generator")
     cfg = dataclasses.replace(ckpt.config, generator=dataclasses.replace(ckpt.config.generator, shape_components=0,
@@ -124,7 +124,7 @@ def _headless(tmp_path: Path) -> str:
 
 
 def _without_phones(cache_dir: Path, to: Path) -> Path:
-    """A copy of the cache whose clips carry no phone timings, as `glance preprocess` writes them."""
+    """A copy of the cache whose clips carry no phone timings, as `lipglance preprocess` writes them."""
     import shutil
 
     shutil.copytree(cache_dir, to)

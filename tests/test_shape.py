@@ -1,4 +1,4 @@
-"""Mouth shapes (glance.shape): true widths from crops, the PCA basis, viseme classes, the sync report."""
+"""Mouth shapes (lipglance.shape): true widths from crops, the PCA basis, viseme classes, the sync report."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from glance.data.cache import Cache
-from glance.eval.sync import LoudnessBaseline, loudness_db, summarise, sync_report
-from glance.shape import (
+from lipglance.data.cache import Cache
+from lipglance.eval.sync import LoudnessBaseline, loudness_db, summarise, sync_report
+from lipglance.shape import (
     CLOSED,
     WIDE,
     ShapeBasis,
@@ -21,10 +21,10 @@ from glance.shape import (
     upright,
     width_of,
 )
-from glance.synth.appearance import Identity
-from glance.synth.clip import make_clip
-from glance.synth.corpus import clip_meta
-from glance.synth.geometry import mouth_points
+from lipglance.synth.appearance import Identity
+from lipglance.synth.clip import make_clip
+from lipglance.synth.corpus import clip_meta
+from lipglance.synth.geometry import mouth_points
 
 
 def _clip() -> tuple[dict, np.ndarray, np.ndarray]:
@@ -114,10 +114,10 @@ def test_sync_report_on_a_corpus(cache_dir: Path) -> None:
 def test_closure_gate_seals_the_frames_it_fires_on(cache_dir: Path) -> None:
     import torch
 
-    from glance.config import load_config
-    from glance.data.dataset import LipClipDataset
-    from glance.model import GlanceNetworks
-    from glance.train.stages import fit_basis
+    from lipglance.config import load_config
+    from lipglance.data.dataset import LipClipDataset
+    from lipglance.model import GlanceNetworks
+    from lipglance.train.stages import fit_basis
 
     gen = GlanceNetworks(load_config("tiny+shape")).generator
     head = gen.shape_head
@@ -142,7 +142,7 @@ def test_closure_gate_seals_the_frames_it_fires_on(cache_dir: Path) -> None:
 
 
 def test_tempo_reads_log_mel_shapes_and_seals_at_the_same_times(cache_dir: Path) -> None:
-    from glance.data.dataset import LipClipDataset
+    from lipglance.data.dataset import LipClipDataset
 
     ds = LipClipDataset(Cache(cache_dir), "train", frames=8, shapes=True, tempo=0.4)
     i = next(k for k, it in enumerate(ds.items) if it["frames"] >= 40)
@@ -162,11 +162,11 @@ def test_tempo_reads_log_mel_shapes_and_seals_at_the_same_times(cache_dir: Path)
 def test_gate_calibration_closes_the_asked_share_of_open_frames(cache_dir: Path) -> None:
     import torch
 
-    from glance.config import load_config
-    from glance.data.dataset import LipClipDataset
-    from glance.inference.lipsync import LipSync
-    from glance.model import GlanceNetworks
-    from glance.train.stages import calibrate_gate, fit_basis
+    from lipglance.config import load_config
+    from lipglance.data.dataset import LipClipDataset
+    from lipglance.inference.lipsync import LipSync
+    from lipglance.model import GlanceNetworks
+    from lipglance.train.stages import calibrate_gate, fit_basis
 
     torch.manual_seed(0)
     cfg = load_config("tiny+shape")
@@ -186,13 +186,13 @@ def test_gate_calibration_closes_the_asked_share_of_open_frames(cache_dir: Path)
 
 
 def test_shape_stage_trains_calibrates_and_exports(cache_dir: Path, tmp_path: Path, sample_wav: Path) -> None:
-    """`glance train shape` from the bundled generator: validation on whole clips, a calibrated gate, and an
+    """`lipglance train shape` from the bundled generator: validation on whole clips, a calibrated gate, and an
     exported checkpoint whose shapes drive the photo renderer."""
     import shutil
 
-    from glance.cli import main
-    from glance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
-    from glance.io.audio import load_audio
+    from lipglance.cli import main
+    from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+    from lipglance.io.audio import load_audio
 
     run = tmp_path / "run"
     run.mkdir()
@@ -214,10 +214,10 @@ def test_seal_detector_gives_the_gate_logit_whatever_the_level_and_tilt(cache_di
     its logit seals the frames it fires on."""
     import torch
 
-    from glance.config import load_config
-    from glance.data.dataset import LipClipDataset
-    from glance.model import GlanceNetworks
-    from glance.train.stages import fit_basis
+    from lipglance.config import load_config
+    from lipglance.data.dataset import LipClipDataset
+    from lipglance.model import GlanceNetworks
+    from lipglance.train.stages import fit_basis
 
     torch.manual_seed(0)
     gen = GlanceNetworks(load_config("tiny+shape+shape_seal")).generator

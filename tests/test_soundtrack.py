@@ -8,9 +8,9 @@ import av
 import numpy as np
 import pytest
 
-from glance.cli import main
-from glance.io.audio import load_audio
-from glance.io.soundtrack import AAC_RATES, aac_rate
+from lipglance.cli import main
+from lipglance.io.audio import load_audio
+from lipglance.io.soundtrack import AAC_RATES, aac_rate
 
 
 def _write(path: Path, left: np.ndarray, right: np.ndarray | None, rate: int, codec: str, channels: int = 0) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from glance.synth.articulation import trajectory
-from glance.synth.corpus import plan
-from glance.synth.phonemes import CANON
-from glance.synth.text import GRID_WORDS, spoken
-from glance.synth.tts import ACCENTED_VOICES, HELDOUT_VOICES, TRAIN_VOICES, synthesize
+from lipglance.synth.articulation import trajectory
+from lipglance.synth.corpus import plan
+from lipglance.synth.phonemes import CANON
+from lipglance.synth.text import GRID_WORDS, spoken
+from lipglance.synth.tts import ACCENTED_VOICES, HELDOUT_VOICES, TRAIN_VOICES, synthesize
 
 VOICES = TRAIN_VOICES + ACCENTED_VOICES + HELDOUT_VOICES
 
@@ -93,7 +93,7 @@ def test_trajectory_leads_the_audio() -> None:
 @pytest.mark.parametrize("voice", VOICES)
 def test_every_open_word_maps_every_phoneme(voice: str) -> None:
     """The open layout's whole vocabulary, spoken as a few long sentences (unmapped phonemes raise)."""
-    from glance.synth.text import OPEN_WORDS
+    from lipglance.synth.text import OPEN_WORDS
 
     seen: set[str] = set()
     for start in range(0, len(OPEN_WORDS), 100):
@@ -107,7 +107,7 @@ def test_open_layout_speaks_words_the_photo_benchmark_does_not() -> None:
     import sys
     from pathlib import Path
 
-    from glance.synth.text import OPEN_WORDS
+    from lipglance.synth.text import OPEN_WORDS
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from bench_sync_photos import SENTENCES

@@ -13,12 +13,12 @@ import av
 import numpy as np
 import pytest
 
-from glance.cli import main
-from glance.data.cache import Cache
-from glance.face import detect_faces, landmarks, mouth_square
-from glance.synth.appearance import Identity
-from glance.synth.clip import make_clip
-from glance.synth.corpus import derive_seed
+from lipglance.cli import main
+from lipglance.data.cache import Cache
+from lipglance.face import detect_faces, landmarks, mouth_square
+from lipglance.synth.appearance import Identity
+from lipglance.synth.clip import make_clip
+from lipglance.synth.corpus import derive_seed
 
 OPEN_VOWELS = {"aa", "ae", "aw", "ay", "ao"}
 SENTENCES = [("mbrola-us1", "bin blue at F two now"), ("flite-awb", "place white by M. five please"),
@@ -169,7 +169,7 @@ def test_preview_sheet(tmp_path: Path) -> None:
 
 def test_missing_engine_says_what_to_install(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": str(tmp_path)}  # no espeak-ng, mbrola or flite on PATH
-    r = subprocess.run([sys.executable, "-m", "glance", "synth", str(tmp_path / "x")], env=env,
+    r = subprocess.run([sys.executable, "-m", "lipglance", "synth", str(tmp_path / "x")], env=env,
                        capture_output=True, text=True, check=False)
     assert r.returncode == 2
     assert "apt-get install" in r.stderr and "Traceback" not in r.stderr

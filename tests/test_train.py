@@ -13,19 +13,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from glance.checkpoint import load_checkpoint
-from glance.cli import main
+from lipglance.checkpoint import load_checkpoint
+from lipglance.cli import main
 
 
 def _glance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "glance", *args], capture_output=True, text=True, check=False,
+    return subprocess.run([sys.executable, "-m", "lipglance", *args], capture_output=True, text=True, check=False,
                           timeout=900, env=env)
 
 
 def _losses(run: Path, stage: str, key: str) -> list[float]:
     """One logged value per step; key "g/total" is the weighted generator objective of the tiny preset."""
-    from glance.config import load_config
-    from glance.objective import weight_of
+    from lipglance.config import load_config
+    from lipglance.objective import weight_of
 
     w = load_config("tiny").losses
     rows = [json.loads(line) for line in (run / stage / "stats.jsonl").read_text().splitlines()]
@@ -86,7 +86,7 @@ def test_every_stage_trains_and_losses_fall(cache_dir: Path, tmp_path: Path) -> 
 def test_gan_stage_says_which_command_makes_its_inputs(cache_dir: Path, tmp_path: Path) -> None:
     r = _glance("train", "gan", "--config", "tiny", "--data", str(cache_dir), "--out", str(tmp_path / "r"),
                 "--steps", "2")
-    assert r.returncode == 2 and "glance train flow" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "lipglance train flow" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_dry_run_prints_the_resolved_config(cache_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,7 +123,7 @@ def test_sigkill_then_resume_loses_at_most_one_interval(cache_dir: Path, tmp_pat
     # The killed run computes in a subprocess, the rest here: the same number of torch threads in both (the
     # reduction order differs between thread counts, and bit-exact resume is what this test checks).
     env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
-    proc = subprocess.Popen([sys.executable, "-m", "glance", *args, "--out", str(run)],
+    proc = subprocess.Popen([sys.executable, "-m", "lipglance", *args, "--out", str(run)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     state = run / "gan" / "state.safetensors"
     deadline = time.time() + 300
@@ -143,7 +143,7 @@ def test_sigkill_then_resume_loses_at_most_one_interval(cache_dir: Path, tmp_pat
 
 def test_sigterm_checkpoints_and_exits(cache_dir: Path, tmp_path: Path) -> None:
     run = tmp_path / "term"
-    proc = subprocess.Popen([sys.executable, "-m", "glance", "train", "gan", "--config", "tiny+b", "--data",
+    proc = subprocess.Popen([sys.executable, "-m", "lipglance", "train", "gan", "--config", "tiny+b", "--data",
                              str(cache_dir), "--out", str(run), "--batch-size", "4", "--steps", "100000",
                              "--ckpt-every", "100000", "--eval-every", "0", "--sample-every", "100000",
                              "--workers", "1"],
@@ -163,7 +163,7 @@ def test_ddp_two_processes_hold_identical_weights(cache_dir: Path, tmp_path: Pat
     run = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-                        str(29500 + os.getpid() % 1000), "-m", "glance", "train", "gan", "--config", "tiny+a",
+                        str(29500 + os.getpid() % 1000), "-m", "lipglance", "train", "gan", "--config", "tiny+a",
                         "--data", str(cache_dir), "--out", str(run), "--batch-size", "4", "--steps", "6",
                         "--eval-every", "0", "--sample-every", "1000", "--save-rank-weights"],
                        capture_output=True, text=True, check=False, timeout=900, env=env)

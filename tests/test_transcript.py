@@ -1,4 +1,4 @@
-"""A transcript drives the mouth (glance.inference.transcript): the held-out voice (flite slt) speaks a sentence
+"""A transcript drives the mouth (lipglance.inference.transcript): the held-out voice (flite slt) speaks a sentence
 full of p, b and m; its words are force-aligned to the audio, the shape renderer follows them; bad input."""
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from glance.cli import main
-from glance.errors import UserError
-from glance.inference.inputs import resample
-from glance.inference.lipsync import LipSync
-from glance.inference.transcript import LEAD, aligned_phones
-from glance.io.audio import load_audio
-from glance.shape import CLOSED, WIDE, frame_classes, opening_of
-from glance.synth.articulation import BILABIAL
-from glance.synth.phonemes import CANON, VOWELS
-from glance.synth.tts import SAMPLE_RATE, Speech, synthesize
+from lipglance.cli import main
+from lipglance.errors import UserError
+from lipglance.inference.inputs import resample
+from lipglance.inference.lipsync import LipSync
+from lipglance.inference.transcript import LEAD, aligned_phones
+from lipglance.io.audio import load_audio
+from lipglance.shape import CLOSED, WIDE, frame_classes, opening_of
+from lipglance.synth.articulation import BILABIAL
+from lipglance.synth.phonemes import CANON, VOWELS
+from lipglance.synth.tts import SAMPLE_RATE, Speech, synthesize
 
 TEXT = "Bob made a map of the palm."
 
@@ -70,7 +70,7 @@ def test_transcript_shapes_seal_the_lips_on_p_b_m_and_open_them_on_vowels(said: 
 
 def test_generate_with_a_transcript_renders_the_aligned_shapes(said: Speech, model: LipSync,
                                                                astronaut_png: Path) -> None:
-    from glance.inference.shape_render import ShapeWarp
+    from lipglance.inference.shape_render import ShapeWarp
 
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     lips = model.generate(said.wave, photo, lips_only=True, transcript=TEXT)
@@ -131,13 +131,13 @@ def test_bad_transcript_gives_one_line_and_exit_2(case: str, wav: Path, astronau
 
 def test_without_pocketsphinx_the_api_names_the_install(said: Speech, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pocketsphinx", None)  # import pocketsphinx now raises ImportError
-    with pytest.raises(UserError, match=r"pip install 'glance\[transcript\]'"):
+    with pytest.raises(UserError, match=r"pip install 'lipglance\[transcript\]'"):
         aligned_phones(said.wave, SAMPLE_RATE, TEXT)
 
 
 def _openings(frames: list[np.ndarray]) -> np.ndarray:
     """dlib's inner-lip opening (points 62-66) of each frame's face, in mouth widths (48-54)."""
-    from glance.face import detect_faces, landmarks
+    from lipglance.face import detect_faces, landmarks
 
     points = [landmarks(f, detect_faces(f)[0]) for f in frames]
     return np.array([np.linalg.norm(p[62] - p[66]) / np.linalg.norm(p[48] - p[54]) for p in points])
@@ -145,12 +145,12 @@ def _openings(frames: list[np.ndarray]) -> np.ndarray:
 
 def test_dub_with_a_transcript_seals_the_videos_lips_on_p_b_m(said: Speech, wav: Path, tmp_path: Path,
                                                                model: LipSync) -> None:
-    """`glance generate --video --transcript`: dlib reads the dubbed mp4's lips shut on the sentence's p/b/m
+    """`lipglance generate --video --transcript`: dlib reads the dubbed mp4's lips shut on the sentence's p/b/m
     frames (the shape head alone leaves some of them open) and open on its vowels."""
     import skimage.data
 
-    from glance.io.video import write_video
-    from glance.shape import frame_classes
+    from lipglance.io.video import write_video
+    from lipglance.shape import frame_classes
 
     video, out = tmp_path / "still.mp4", tmp_path / "dubbed.mp4"
     write_video(video, [np.ascontiguousarray(skimage.data.astronaut()[:320, 80:400])] * 20, 25, None, 16000, "mp4",
@@ -170,8 +170,8 @@ def test_dub_with_a_transcript_seals_the_videos_lips_on_p_b_m(said: Speech, wav:
 
 def test_demo_page_takes_a_transcript(said: Speech, wav: Path, astronaut_png: Path, tmp_path: Path,
                                       model: LipSync) -> None:
-    from glance.inference.demo import lip_strip, synthesize
-    from glance.inference.dub_demo import dub_video
+    from lipglance.inference.demo import lip_strip, synthesize
+    from lipglance.inference.dub_demo import dub_video
 
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     path, strip = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript=TEXT)

@@ -1,5 +1,0 @@
-import sys
-
-from glance.cli import main
-
-sys.exit(main())

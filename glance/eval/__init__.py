@@ -1,1 +1,0 @@
-"""Evaluation: LMD, SSIM, PSNR, CPBD (docs/DESIGN.md, Evaluation protocol) and `glance evaluate`."""

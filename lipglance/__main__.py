@@ -1,0 +1,5 @@
+import sys
+
+from lipglance.cli import main
+
+sys.exit(main())

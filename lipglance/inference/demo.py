@@ -1,0 +1,133 @@
+"""`lipglance demo`: a local Gradio page to try glance (upload or record speech, upload or pick a face).
+
+The page calls the same `LipSync` API as `lipglance generate`; bad input shows the same one-line
+message as the CLI. It listens on 127.0.0.1 by default, sends no analytics, makes no share
+link, and uses system fonts so that nothing is fetched from the internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lipglance.errors import UserError
+from lipglance.inference.dub_demo import add_dub_section
+from lipglance.inference.lipsync import LipSync
+from lipglance.samples import sample_photos
+
+MAX_AUDIO_SECONDS = 60.0
+MAX_UPLOAD = "20mb"
+ASSETS = Path(__file__).parent.parent / "assets"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="a local web page to try glance (Gradio)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
+    p.set_defaults(func=run)
+
+
+def lip_strip(frames: list[np.ndarray], count: int = 8) -> np.ndarray:
+    """A row of `count` evenly spaced 64x64 lip frames."""
+    idx = np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int)
+    return np.hstack([frames[i] for i in idx])
+
+
+def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None, progress: Any = None,
+               out_dir: str | None = None, still: bool = False,
+               transcript: str | None = None) -> tuple[str, np.ndarray]:
+    """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages. A face photo blinks and
+    sways a little (lipglance.inference.living) unless `still`. `transcript` (blank: none): the words spoken; the
+    shape renderer then follows their force-aligned phones (lipglance.inference.transcript)."""
+    from lipglance.inference.generate import MAX_SIZE, fit_photo
+    from lipglance.inference.inputs import as_image, page_speech
+
+    if image is None and audio_path:
+        raise UserError("give a face photo or a lip image (upload one or pick an example)")
+    audio = page_speech(audio_path, model.sample_rate, model.fps, MAX_AUDIO_SECONDS, "lipglance generate")
+    if image is None or audio_path is None:  # (page_speech refused a missing recording)
+        raise UserError("give a face photo or a lip image (upload one or pick an example)")
+
+    rgb = fit_photo(as_image(image), MAX_SIZE)[0]  # RGBA over white; a huge photo scaled as `lipglance generate` does
+    n = model.frame_count(len(audio))
+    text = transcript if transcript and transcript.strip() else None
+    frames, lips = [], []
+    pairs = model.stream_pairs(audio, rgb, still=still, transcript=text, renderer="auto" if text is None else "shape")
+    for k, (frame, lip) in enumerate(pairs):
+        frames.append(frame)
+        lips.append(lip)
+        if progress is not None and k % 10 == 0:
+            progress(k / n, desc=f"frame {k}/{n}")
+    fd, path = tempfile.mkstemp(prefix="lipglance-", suffix=".mp4", dir=out_dir)
+    os.close(fd)
+    LipSync.save(path, frames, audio_path, model.sample_rate, model.fps)  # the recording's own sound
+    return path, lip_strip(lips)
+
+
+def build_app(model: LipSync) -> Any:
+    import gradio as gr
+
+    def handler(audio_path: str | None, image: np.ndarray | None, still: bool = False, transcript: str = "",
+                progress: gr.Progress = gr.Progress()) -> tuple[str, np.ndarray, str]:  # noqa: B008
+        try:
+            video, strip = synthesize(model, audio_path, image, progress, still=bool(still), transcript=transcript)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+        note = "" if model.trained else "Untrained model: the lips do not follow the speech yet."
+        return video, strip, note
+
+    examples = [[str(ASSETS / "sample.wav"), str(p)] for p in sample_photos()]
+    with gr.Blocks(title="lipglance", analytics_enabled=False) as app:
+        gr.Markdown("# glance\nSpeech + one face or lip image -> a video of those lips saying the speech.")
+        with gr.Row():
+            audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech", elem_id="audio")
+            image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGBA", elem_id="image")
+        still = gr.Checkbox(False, label="Still: move only the mouth (no blinks or head sway)", elem_id="still")
+        transcript = gr.Textbox("", lines=2, elem_id="transcript",
+                                label="Transcript (optional, English): the words spoken, for exact p/b/m closures")
+        button = gr.Button("Generate", variant="primary", elem_id="generate")
+        with gr.Row():
+            video = gr.Video(label="Result (with sound)", elem_id="result")
+            strip = gr.Image(label="64x64 lip frames", elem_id="strip")
+        note = gr.Markdown()
+        button.click(handler, inputs=[audio, image, still, transcript], outputs=[video, strip, note],
+                     api_name="generate")
+        gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
+        add_dub_section(gr, model, audio, video, note, transcript)  # lipglance.inference.dub_demo: dub a video
+    return app
+
+
+def launch(model: LipSync, host: str, port: int, block: bool = True) -> Any:
+    import gradio as gr
+
+    theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                              font_mono=["ui-monospace", "monospace"])
+    app = build_app(model)
+    app.queue(default_concurrency_limit=1)
+    app.launch(server_name=host, server_port=port, share=False, max_file_size=MAX_UPLOAD, theme=theme,
+               prevent_thread_lock=not block, quiet=not block, footer_links=[], ssr_mode=False)
+    return app
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from lipglance.inference.generate import load_model
+
+    model = load_model(args.weights, "cpu")
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        from lipglance.install import GLANCE
+
+        raise UserError(f"the demo needs Gradio: run `{GLANCE}` (in a checkout: `make setup`)") from None
+    print(f"lipglance demo on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    launch(model, args.host, args.port)
+    return 0
+
+

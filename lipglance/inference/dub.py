@@ -1,0 +1,166 @@
+"""Dubbing (beyond the paper): a video + new speech -> the video with its mouth re-rendered to the speech.
+
+The video is decoded at 25 frames/s (the model's rate; the source frame nearest each 25 fps tick, as
+`lipglance preprocess` does: lipglance.io.decode) at its own resolution. Its face is tracked in every frame
+(lipglance.inference.video_track: the preprocessing tracker, smoothed), and in every frame with a face the shape
+renderer (lipglance.inference.shape_render, prepared per frame with the speaker's rest mouth width:
+lipglance.inference.dub_render)
+closes the original mouth and moves the frame's own lips to the mouth shape the model's shape head
+predicts from the new speech, inside a box around the mouth and jaw; everything
+else, the head's own motion included, is the video's. Frames without a face pass through unchanged (and
+are counted). The output has one frame per 25 fps tick of the speech: a longer video is cut, a shorter one
+plays forward, backward, forward... (ping-pong, via a temporary on-disk store: lipglance.inference.video_store).
+
+Streams: decoding, tracking, rendering and encoding hold a few frames at a time, so memory does not grow
+with the video or the speech. A video with no face at all is only known as such at its end: the error is
+raised then (the CLI writes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import av
+import numpy as np
+
+from lipglance.errors import UserError
+from lipglance.inference.dub_render import DubRenderer
+from lipglance.inference.outputs import shown
+from lipglance.inference.video_store import FrameStore, pingpong
+from lipglance.inference.video_track import Tracked, track_video
+from lipglance.io.decode import VideoReadError, iter_frames
+from lipglance.io.prefetch import Prefetch
+
+if TYPE_CHECKING:
+    from lipglance.inference.lipsync import LipSync
+
+FPS = 25  # frames/s the video is read at (the model's rate)
+MAX_SIDE = 4096  # px: larger videos are refused (4K UHD is 3840x2160)
+MARGIN = FPS  # frames: a header length this much above the speech's skips the ping-pong store
+
+
+@dataclass
+class VideoInfo:
+    width: int
+    height: int
+    frames: int | None  # at 25 fps, from the header (None: the header does not say)
+
+
+@dataclass
+class DubStats:
+    frames: int = 0  # output frames made
+    faceless: int = 0  # of them, passed through unchanged: no face tracked
+    video_frames: int | None = None  # the video's frames at 25 fps, once it was read to its end
+
+    def summary(self, fps: int = FPS) -> str:
+        """One line: faceless frames, and how the video was fitted to the speech."""
+        text = f"{self.faceless} of {self.frames} frames without a face passed through unchanged"
+        if self.video_frames is not None and self.video_frames < self.frames:
+            text += (f"; the {self.video_frames / FPS:.2f}-s video played forward and back (ping-pong) to cover "
+                     f"the speech")
+        elif self.video_frames is None or self.video_frames > self.frames:
+            text += "; the video cut to the speech's length"
+        return text
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Size and header length of a video, its first frame decoded; a one-line UserError for a corrupt file, one
+    without a video stream or frames, or one too large."""
+    name = shown(path)
+    try:
+        first = iter_frames(path, FPS)
+        frame = next(first)
+        getattr(first, "close", lambda: None)()
+    except VideoReadError as e:
+        raise UserError(f"{name}: not a readable video ({e}): give a video file with a face (mp4, mov, mkv, "
+                        "webm, avi, mpg)") from None
+    height, width = frame.shape[:2]
+    if max(width, height) > MAX_SIDE:
+        raise UserError(f"{name}: the video is {width}x{height} px; glance dubs videos up to {MAX_SIDE} px a side")
+    frames = None
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            seconds = (float(stream.duration * stream.time_base) if stream.duration and stream.time_base
+                       else container.duration / 1e6 if container.duration else None)
+            frames = None if seconds is None else int(round(seconds * FPS))
+    except (av.error.FFmpegError, OSError, IndexError):
+        frames = None
+    return VideoInfo(width, height, frames)
+
+
+def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index: int = 0,
+               stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
+    """Output frames (uint8 RGB at the video's size, 25/s, one per frame of `audio`: mono samples at the model's
+    rate) of `video` dubbed with `audio`; `stats` (if given) counts them as they come. `transcript`: the words
+    spoken; the mouth then follows their force-aligned phones (lipglance.inference.transcript) instead of the shape
+    head. Bad input is refused here, before the first frame; a video without any face raises UserError after
+    the last."""
+    if face_index < 0:
+        raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
+    if model.generator.shape_head is None:
+        raise UserError("dubbing needs a model with a shape head (the bundled one has it): train one with "
+                        "`lipglance train shape`")
+    info = probe_video(video)
+    n = model.frame_count(len(audio))
+    stats = stats if stats is not None else DubStats()
+    shapes = model.stream_shapes(audio) if transcript is None else iter(model.transcript_shapes(audio, transcript))
+    source = _source(Path(video), n, info, face_index, stats)
+    return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index)
+
+
+def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats,
+            face_index: int = 0) -> Iterator[np.ndarray]:
+    faces = 0
+    renderer = DubRenderer()
+    for (frame, points), shape in pairs:
+        stats.frames += 1
+        if points is None:
+            stats.faceless += 1
+            yield frame
+            continue
+        faces += 1
+        yield renderer.frame(frame, points, shape)
+    if faces == 0 and face_index > 0:
+        raise UserError(f"{shown(video)}: no face number {face_index} (0 = the largest) found in the video (in any "
+                        f"of the {stats.frames} frames used)")
+    if faces == 0:
+        raise UserError(f"{shown(video)}: no face found in the video (in any of the {stats.frames} frames used): "
+                        "give a video with a visible frontal face")
+
+
+def _forward(video: Path, face_index: int, store: FrameStore | None) -> Iterator[Tracked]:
+    """The video's frames with their landmarks, decoded in a thread of its own; each also put in `store`."""
+    with Prefetch(iter_frames(video, FPS), depth=4) as frames:
+        for frame, points in track_video(frames, face_index):
+            if store is not None:
+                store.append(frame, points)
+            yield frame, points
+
+
+def _source(video: Path, n: int, info: VideoInfo, face_index: int, stats: DubStats) -> Iterator[Tracked]:
+    """`n` tracked frames: the video forward, cut at `n`, or ping-ponged from a store when it is shorter."""
+    store = FrameStore() if info.frames is None or info.frames < n + MARGIN else None
+    try:
+        count = 0
+        for item in _forward(video, face_index, store):
+            if count == n:
+                return
+            yield item
+            count += 1
+        stats.video_frames = count
+        if count >= n:
+            return
+        if store is None:  # the header promised more frames than the video holds: store them now
+            store = FrameStore()
+            for _ in _forward(video, face_index, store):
+                pass
+        store.flush()
+        for i in range(count, n):
+            yield store[pingpong(i, store.count)]
+    finally:
+        if store is not None:
+            store.close()

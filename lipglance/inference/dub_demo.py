@@ -1,0 +1,69 @@
+"""The demo page's "Dub a video" part (lipglance.inference.demo): the speech above + an uploaded video -> dubbed.
+
+The same `LipSync.dub_stream` as `lipglance generate --video`; frames go straight to the encoder (a 60-s 720p video
+is never held in memory). Bad input shows the CLI's one-line message.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from lipglance.errors import UserError
+from lipglance.inference.dub import DubStats
+from lipglance.inference.lipsync import LipSync
+
+
+def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, progress: Any = None,
+              out_dir: str | None = None, max_seconds: float = 60.0, transcript: str | None = None) -> tuple[str, str]:
+    """(path of the dubbed mp4, the summary line); raises UserError with the CLI's messages. `transcript` (blank:
+    none): the words spoken, as in `lipglance generate --video --transcript`."""
+    from lipglance.inference.inputs import page_speech
+
+    if audio_path and not video_path:
+        raise UserError("give a video with a face to dub")
+    audio = page_speech(audio_path, model.sample_rate, model.fps, max_seconds, "lipglance generate --video")
+    if not video_path or audio_path is None:  # (page_speech refused a missing recording)
+        raise UserError("give a video with a face to dub")
+    stats = DubStats()
+    text = transcript if transcript and transcript.strip() else None
+    frames = model.dub_stream(audio, video_path, stats=stats, transcript=text)
+    n = model.frame_count(len(audio))
+
+    def reported() -> Iterator[np.ndarray]:
+        for k, frame in enumerate(frames):
+            if progress is not None and k % 10 == 0:
+                progress(k / n, desc=f"frame {k}/{n}")
+            yield frame
+
+    fd, path = tempfile.mkstemp(prefix="lipglance-dub-", suffix=".mp4", dir=out_dir)
+    os.close(fd)
+    try:
+        LipSync.save(path, reported(), audio_path, model.sample_rate, model.fps)  # the recording's own sound
+    except BaseException:
+        if os.path.exists(path):
+            os.unlink(path)
+        raise
+    return path, stats.summary()
+
+
+def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any, transcript: Any) -> None:
+    """An accordion with a video upload and a button that dubs it with the page's speech (and `transcript`, the
+    page's optional words) into `result`."""
+
+    def handler(audio_path: str | None, video_path: str | None, text: str = "",
+                progress: Any = gr.Progress()) -> tuple[str, str]:  # noqa: B008
+        try:
+            return dub_video(model, audio_path, video_path, progress, transcript=text)
+        except UserError as e:
+            raise gr.Error(str(e)) from None
+
+    with gr.Accordion("Or dub a video: its mouth re-rendered to the speech in every frame", open=False):
+        video = gr.File(label="Video with a face (mp4, mov, mkv, webm, avi, mpg)", file_types=["video"],
+                        type="filepath", elem_id="dub-video")
+        button = gr.Button("Dub the video", elem_id="dub")
+    button.click(handler, inputs=[audio, video, transcript], outputs=[result, note], api_name="dub")

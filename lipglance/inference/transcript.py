@@ -1,0 +1,122 @@
+"""A transcript drives the mouth exactly: forced alignment of the text's phones to the speech, then their shapes.
+
+    from lipglance.inference.transcript import aligned_phones, transcript_shapes
+    phones = aligned_phones(samples, 16000, "bob made a map of the palm")
+    shapes = transcript_shapes(phones, n_frames)  # [n, 20, 2], as the shape renderer takes them
+
+The speech alone does not say reliably where the lips seal (p, b, m); the words do. `aligned_phones` places the
+text's phones in the audio with pocketsphinx (an optional dependency: `pip install 'lipglance[transcript]'`):
+its bundled US English acoustic model and the CMU pronouncing dictionary, word alignment then phone alignment
+(docs/sync_ablations/sphinx_text.md measures it on the held-out voice). Alignment needs the whole utterance,
+so the audio is held in memory. `transcript_shapes` turns phones into mouth shapes the way the synthetic
+corpus does (lipglance.synth.articulation -> lipglance.synth.geometry -> lipglance.shape.clip_shapes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from lipglance.errors import UserError
+from lipglance.synth.phonemes import SILENCE, canonical
+from lipglance.synth.tts import Phone
+
+ALIGN_RATE = 16000  # Hz: the rate of pocketsphinx's en-us acoustic model
+FRAME_RATE = 100  # pocketsphinx frames per second
+LEAD = 0.06  # s: the visual lead of the mouth over the sound (the synthetic corpus draws 0-0.12 s)
+INSTALL = "the transcript needs pocketsphinx: pip install 'lipglance[transcript]'"
+# Apostrophe look-alikes -> ', dashes and slashes -> a word break; other punctuation around a word is dropped.
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_BREAKS = re.compile(r"[\s\-\u2010-\u2015/]+")
+_EDGES = ".,;:!?\"'()[]{}\u201c\u201d\u00ab\u00bb\u2026*_"
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a transcript as the dictionary spells them (lower case, outer punctuation dropped);
+    UserError when it holds none."""
+    words = [w.strip(_EDGES) for w in _BREAKS.split(text.translate(_QUOTES).lower())]
+    words = [w for w in words if w]
+    if not words:
+        raise UserError("the transcript is empty: give the words that are spoken")
+    return words
+
+
+def aligner() -> Any:
+    """A fresh pocketsphinx decoder for forced alignment: the bundled en-us acoustic model and CMU dictionary,
+    no language model (a reused decoder carries its cepstral mean from one utterance into the next)."""
+    try:
+        from pocketsphinx import Config, Decoder, get_model_path
+    except ImportError:
+        raise UserError(INSTALL) from None
+    model = os.path.join(get_model_path(), "en-us")
+    return Decoder(Config(hmm=os.path.join(model, "en-us"), lm=None,
+                          dict=os.path.join(model, "cmudict-en-us.dict"), loglevel="FATAL"))
+
+
+def _canon(name: str) -> str:
+    """A pocketsphinx phone (upper-case ARPAbet; SIL and +FILLER+ for silence and noise) -> canonical name."""
+    if name == "SIL" or name.startswith("+"):
+        return SILENCE
+    try:
+        return canonical(name.lower(), "flite")  # flite speaks the same CMU phone set, in lower case
+    except KeyError:
+        raise UserError(f"the aligner gave an unknown phone {name!r}") from None
+
+
+def aligned_phones(audio: np.ndarray, sample_rate: int, text: str) -> list[Phone]:
+    """The phones of `text` placed in mono float `audio` at `sample_rate` by forced alignment, with
+    canonical names (lipglance.synth.phonemes) and times in seconds. UserError: empty text, words the
+    dictionary lacks (named), speech too short, or an alignment that fails."""
+    words = words_of(text)
+    decoder = aligner()
+    missing = sorted({w for w in words if decoder.lookup_word(w) is None})
+    if missing:
+        raise UserError(f"the transcript has words the pronouncing dictionary lacks: {', '.join(missing)} "
+                        "(spell numbers and symbols out as words)")
+    wave = np.asarray(audio, np.float32).reshape(-1)
+    if sample_rate != ALIGN_RATE:
+        from lipglance.inference.inputs import resample
+
+        wave = resample(wave, sample_rate, ALIGN_RATE)
+    if len(wave) < ALIGN_RATE // 10:
+        raise UserError("the speech is too short to align a transcript to (under 0.1 s)")
+    pcm = (np.clip(wave, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
+    segs = align_segments(decoder, pcm, words)
+    return [Phone(name, _canon(name), start / FRAME_RATE, (start + count) / FRAME_RATE) for name, start, count in segs]
+
+
+def align_segments(decoder: Any, pcm: bytes, words: list[str]) -> list[tuple[str, int, int]]:
+    """Pocketsphinx phones (name, first frame, frames; 100 frames/s) of `words` (in the dictionary) force-aligned
+    to 16 kHz int16 `pcm`: the word alignment pass, then the phone pass. UserError when it fails."""
+    try:
+        decoder.set_align_text(" ".join(words))
+        for second in (False, True):  # words first, then the phones within them
+            if second:
+                decoder.set_alignment()
+            decoder.start_utt()
+            decoder.process_raw(pcm, no_search=False, full_utt=True)
+            decoder.end_utt()
+        alignment = decoder.get_alignment()
+    except RuntimeError as e:
+        raise UserError(f"the transcript could not be aligned to the speech ({e}): is it what is said?") from None
+    segs = [] if alignment is None else [(p.name, int(p.start), int(p.duration)) for p in alignment.phones()]
+    if not segs:
+        raise UserError("the transcript could not be aligned to the speech: is it what is said?")
+    return segs
+
+
+def transcript_shapes(phones: list[Phone], n_frames: int, lead: float = LEAD) -> np.ndarray:
+    """Mouth shapes [n_frames, 20, 2] of timed phones (displacements from the rest mouth in rest widths,
+    lipglance.shape) at 25 frames/s: the synthetic corpus's articulation of a default mouth, each frame showing
+    the sound `lead` seconds after its centre."""
+    from lipglance.shape import clip_shapes
+    from lipglance.synth.articulation import trajectory
+    from lipglance.synth.geometry import LipShape, mouth_points
+
+    art = trajectory(phones, n_frames, 25, lead)
+    pts = np.stack([mouth_points(a, LipShape()) for a in art])
+    item = {"meta": {"lead": lead, "phones": [[p.canon, p.start, p.end] for p in phones]}}
+    return clip_shapes(item, pts)

@@ -1,0 +1,108 @@
+"""`lipglance seal WEIGHTS --data CACHE`: fit a seal track onto a model's shape head; store it in the checkpoint.
+
+The shape head's closure gate decides from one 16-frame window; the seal track (lipglance.nn.seal.SealTrack) hears
+~2 s around each frame and, where the model holds one, whole-recording inference (and the ONNX backend) takes the
+p/b/m decision from it; the live path keeps the gate's. Trained on the cache's training split (lipglance.seal_fit),
+its threshold set on the validation split (`--false`: the share of clearly open frames it may close), scored on
+the test split against the gate it replaces: AUC of seal frames against clearly open ones, seals caught, open
+frames closed. `lipglance seal` is to the closure gate what `lipglance motion` is to the warp renderer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lipglance.audio import AudioStats
+from lipglance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lipglance.data.cache import Cache
+from lipglance.errors import UserError
+from lipglance.inference.lipsync import LipSync
+from lipglance.motion import MotionProbe
+from lipglance.nn.generator import Generator
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("seal", help="fit the seal track that closes the lips on p/b/m; store it in a checkpoint")
+    p.add_argument("weights", help="generator checkpoint with a shape head")
+    p.add_argument("--data", required=True, help="a synthetic cache with phone timings (lipglance synth)")
+    p.add_argument("-o", "--output", help="output checkpoint (default: rewrite WEIGHTS in place)")
+    p.add_argument("--chunk", type=int, default=48, help="frames the track hears at once (even, >= 8)")
+    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--false", type=float, default=0.025, dest="false_rate",
+                   help="share of the validation split's clearly open frames the track may close (default 0.025: "
+                        "its closures come in runs that also shut the frames around a seal, so at half the "
+                        "gate's 5%% it shuts as many open frames of whole clips as the gate does)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report", help="also write the scores as this JSON file")
+    p.set_defaults(func=run)
+
+
+def with_track(weights: str | Path, chunk: int, seed: int = 0) -> tuple[LipSync, dict[str, torch.Tensor], dict]:
+    """(the model rebuilt with an unfitted seal track of `chunk` frames, initialised from `seed`, its motion
+    tensors, the checkpoint's extra)."""
+    ckpt = load_checkpoint(weights, kind="generator")
+    g = ckpt.config.generator
+    if not g.shape_components or not g.shape_gate:
+        raise UserError(f"{weights}: the model has no gated shape head to fit a seal track onto "
+                        "(train one with `lipglance train shape`)")
+    if chunk < 8 or chunk % 2:
+        raise UserError(f"--chunk {chunk}: give an even number of frames >= 8")
+    cfg = dataclasses.replace(ckpt.config, generator=dataclasses.replace(g, seal_track=chunk))
+    torch.manual_seed(seed)
+    gen = Generator(cfg.generator, cfg.audio)
+    tensors = {k: v for k, v in ckpt.tensors.items()
+               if not k.startswith(("motion.", "shape_head.track."))}
+    missing, unexpected = gen.load_state_dict(tensors, strict=False)
+    if unexpected or any(not k.startswith("shape_head.track.") for k in missing):
+        raise CheckpointError(f"{weights}: does not fit its own config ({(unexpected or missing)[0]})")
+    model = LipSync(gen.eval(), cfg, AudioStats.from_dict(ckpt.extra["audio_stats"]), True, "cpu",
+                    MotionProbe.from_tensors(ckpt.tensors))
+    motion = {k: v for k, v in ckpt.tensors.items() if k.startswith("motion.")}
+    return model, motion, ckpt.extra
+
+
+def run(args: argparse.Namespace) -> int:
+    from lipglance.seal_fit import score, seal_clips, split_logits, train_track
+
+    if not 0.0 < args.false_rate < 1.0:
+        raise UserError(f"--false {args.false_rate}: a share in (0, 1)")
+    if args.steps < 1:
+        raise UserError(f"--steps {args.steps}: give at least 1")
+    model, motion, extra = with_track(args.weights, args.chunk, args.seed)
+    cache = Cache(args.data)
+    clips = {s: seal_clips(cache, s, model.config.audio.mels_per_frame) for s in ("train", "val", "test")}
+    head = model.generator.shape_head
+    assert head is not None and head.track is not None
+    gate_th = float(head.gate_threshold)
+    report: dict[str, dict[str, dict[str, float]]] = {"gate": {}, "track": {}}
+    for s in ("val", "test"):  # the gate the track replaces, on the same frames
+        report["gate"][s] = score(*split_logits(model.gate_logits_of_mel, clips[s]), gate_th)
+    floor = float(np.log(model.config.audio.log_floor))
+    train_track(head.track, clips["train"], args.chunk, args.steps, floor, seed=args.seed)
+    with torch.no_grad():
+        head.track.fitted.fill_(1.0)
+    _, wide = split_logits(model.seal_logits_of_mel, clips["val"])
+    threshold = float(np.quantile(wide, 1.0 - args.false_rate, method="higher"))
+    with torch.no_grad():
+        head.track.threshold.fill_(threshold)
+    for s in ("val", "test"):
+        report["track"][s] = score(*split_logits(model.seal_logits_of_mel, clips[s]), threshold)
+    out = Path(args.output) if args.output else Path(args.weights)
+    record = {"cache": Path(args.data).name, "chunk": args.chunk, "steps": args.steps, "false_rate": args.false_rate,
+              "threshold": round(threshold, 4), "scores": report}
+    save_checkpoint(out, model.generator.state_dict() | motion, model.config, "generator", extra | {"seal": record})
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text(json.dumps({"weights": args.weights, **record}, indent=1) + "\n")
+    for s in ("val", "test"):
+        g, t = report["gate"][s], report["track"][s]
+        print(f"{s}: AUC {g['auc']:.3f} -> {t['auc']:.3f}; seals closed {g['seals_closed']:.0%} -> "
+              f"{t['seals_closed']:.0%} at open frames closed {g['open_closed']:.1%} -> {t['open_closed']:.1%}")
+    print(f"wrote {out} with a seal track of {args.chunk} frames")
+    return 0
