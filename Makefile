@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 ASTRONAUT = $$($(PY) -c 'import skimage.data, os; print(os.path.join(os.path.dirname(skimage.data.__file__), "astronaut.png"))')
 
-.PHONY: setup test demo lint bench clean
+.PHONY: setup test demo lint bench wheel clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,5 +23,11 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/bench_presets.py
 
+# The wheel `pip install` takes until a release is on the package index (README, "Install with pip"); needs no .venv.
+wheel:
+	rm -rf build dist/lipglance-*.whl
+	python3 -m pip wheel --no-deps --wheel-dir dist .
+	@echo "wheel: $$(ls $(CURDIR)/dist/lipglance-*.whl)"
+
 clean:
-	rm -rf .venv demo.mp4 .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv demo.mp4 .pytest_cache .mypy_cache .ruff_cache build dist

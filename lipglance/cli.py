@@ -14,23 +14,39 @@ import sys
 from lipglance import __version__
 from lipglance.errors import Terminated, UserError
 
-# command -> (module that defines it with add_parser(sub), the one-line help it gives)
+# command -> (module that defines it with add_parser(sub), the one-line help it gives), in the order `--help`
+# lists them: what most people come for first, then training and research
 COMMANDS = {
+    "generate": ("lipglance.inference.generate", "speech + a photo (--image), a video to dub (--video) or a CSV "
+                 "of jobs (--batch) -> mp4"),
+    "faces": ("lipglance.inference.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
+    "live": ("lipglance.inference.live", "a local page: the microphone in the browser drives the face, live"),
+    "demo": ("lipglance.inference.demo", "a local web page to try glance (Gradio)"),
+    "export": ("lipglance.inference.onnx_cli",
+               "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
     "info": ("lipglance.info", "versions, device, the bundled model and sample, presets with parameters and GMAC"),
     "synth": ("lipglance.synth.cli", "make the offline synthetic talking-lips corpus"),
     "preprocess": ("lipglance.data.cli_preprocess", "videos (GRID, LRW, LDC, any folder) -> training cache"),
-    "av-offset": ("lipglance.data.av_offset", "audio-visual lag per video (paper Fig. 4) and a histogram"),
     "train": ("lipglance.train.cli", "train the flow net, the perceptual autoencoder, the GAN, or all three"),
     "evaluate": ("lipglance.eval.evaluate", "LMD, SSIM, PSNR, CPBD of a generator on a cache split"),
     "motion": ("lipglance.motion_cli", "fit the motion probe that animates real photos; store it in a checkpoint"),
     "seal": ("lipglance.seal_cli", "fit the seal track that closes the lips on p/b/m; store it in a checkpoint"),
-    "generate": ("lipglance.inference.generate", "speech + one lip/face image -> lip-synced mp4"),
-    "faces": ("lipglance.inference.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
-    "demo": ("lipglance.inference.demo", "a local web page to try glance (Gradio)"),
-    "export": ("lipglance.inference.onnx_cli",
-               "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
-    "live": ("lipglance.inference.live", "a local page: the microphone in the browser drives the face, live"),
+    "av-offset": ("lipglance.data.av_offset", "audio-visual lag per video (paper Fig. 4) and a histogram"),
 }
+# the headings of `lipglance --help`: each group's commands, in COMMANDS' order
+GROUPS = {
+    "make a video": ("generate", "faces", "live", "demo", "export", "info"),
+    "train and research (docs/TRAINING.md; `pip install \"lipglance[train]\"`)":
+        ("synth", "preprocess", "train", "evaluate", "motion", "seal", "av-offset"),
+}
+
+
+def command_list() -> str:
+    """The commands under their group headings, as `lipglance --help` shows them."""
+    width = max(map(len, COMMANDS)) + 2
+    blocks = [heading + ":\n" + "\n".join(f"  {name:<{width}}{COMMANDS[name][1]}" for name in names)
+              for heading, names in GROUPS.items()]
+    return "\n\n".join(blocks)
 
 
 def build_parser(command: str | None = None, everything: bool = False) -> argparse.ArgumentParser:
@@ -38,15 +54,20 @@ def build_parser(command: str | None = None, everything: bool = False) -> argpar
     commands are listed by name and help only, without importing their modules."""
     parser = argparse.ArgumentParser(
         prog="lipglance",
-        description="Lip movements generation at a glance: speech + one lip/face image -> talking lips.",
+        usage="lipglance [-h] [--version] COMMAND ...",
+        description="Lip movements generation at a glance: speech + one lip/face image -> talking lips.\n\n"
+                    + command_list(),
+        epilog="`lipglance COMMAND --help` lists a command's options. New here? `lipglance info` prints a "
+               "generate line to try.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"lipglance {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module, help_line) in COMMANDS.items():
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", help=argparse.SUPPRESS)
+    for name, (module, _help) in COMMANDS.items():
         if everything or name == command:
             importlib.import_module(module).add_parser(sub)
         else:
-            sub.add_parser(name, help=help_line, add_help=False)
+            sub.add_parser(name, add_help=False)
     return parser
 
 

@@ -1,19 +1,29 @@
-"""Real face photos shipped inside installed packages (held-out test identities, never training data)."""
+"""What ships inside the installed packages: the bundled model and speech sample, and real face photos (held-out
+test identities, never training data). Finding them imports nothing heavy."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+
+ASSETS = Path(__file__).parent / "assets"
+WEIGHTS = ASSETS / "default.safetensors"  # the bundled model (lipglance/assets/MODEL_CARD.md)
+SAMPLE_WAV = ASSETS / "sample.wav"  # the bundled speech sample
+
+
+def _package_dir(name: str) -> Path | None:
+    """The folder of an installed package, without importing it (None when it is not installed)."""
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
 
 
 def sample_photos() -> list[Path]:
-    """scikit-image's astronaut and, if matplotlib is installed, its Grace Hopper photo."""
-    import skimage.data
-
-    paths = [Path(skimage.data.__file__).parent / "astronaut.png"]
-    try:
-        import matplotlib
-
-        paths.append(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg")
-    except ImportError:
-        pass
+    """scikit-image's astronaut and, if matplotlib is installed (the `train` extra), its Grace Hopper photo."""
+    paths = []
+    skimage, matplotlib = _package_dir("skimage"), _package_dir("matplotlib")
+    if skimage:
+        paths.append(skimage / "data" / "astronaut.png")
+    if matplotlib:
+        paths.append(matplotlib / "mpl-data" / "sample_data" / "grace_hopper.jpg")
     return [p for p in paths if p.is_file()]

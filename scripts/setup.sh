@@ -41,7 +41,7 @@ venv_setup() {
   .venv/bin/python -m pip install -q --upgrade pip
   # The CPU build of torch that lies on this disk; an unpinned torch would pull a CUDA build.
   .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[dev,demo,onnx,transcript]"
+  .venv/bin/python -m pip install -q -e ".[dev,demo,onnx,transcript,train]"
   echo "$want" > "$stamp"
 }
 

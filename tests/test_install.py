@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,9 @@ import pytest
 import tomllib
 from packaging.requirements import Requirement
 
-from lipglance.cli import COMMANDS, build_parser, main
+from lipglance import costs
+from lipglance.cli import COMMANDS, GROUPS, build_parser, main
+from lipglance.config import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,3 +107,73 @@ def test_a_missing_package_names_the_pip_command(tmp_path: Path, sample_wav: Pat
     res = _python("import sys\nsys.modules['gradio'] = None\nfrom lipglance.cli import main\n"
                   "sys.exit(main(['demo', '--port', '0']))")
     assert res.returncode == 2 and 'pip install "lipglance[demo]"' in res.stderr and "Traceback" not in res.stderr
+
+
+def test_help_leads_with_making_a_video() -> None:
+    assert sorted(n for names in GROUPS.values() for n in names) == sorted(COMMANDS)  # each command once
+    res = subprocess.run([sys.executable, "-m", "lipglance", "--help"], capture_output=True, text=True, timeout=120,
+                         check=False, cwd=ROOT)
+    out = res.stdout
+    assert res.returncode == 0 and out.startswith("usage: lipglance [-h] [--version] COMMAND ...")
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("  ") and line.split()[0] in COMMANDS]
+    assert listed[:6] == ["generate", "faces", "live", "demo", "export", "info"], out
+    assert listed.index("train") > listed.index("info") and len(listed) == len(COMMANDS), out
+    assert out.index("make a video:") < out.index("generate") < out.index("train and research") < out.index("synth")
+    assert "--video" in out and "--batch" in out  # generate's line names photo, video and batch
+
+
+def test_base_dependencies_are_what_generating_needs() -> None:
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    base = {Requirement(r).name for r in meta["dependencies"]}
+    train = {Requirement(r).name for r in meta["optional-dependencies"]["train"]}
+    assert {"tensorboard", "matplotlib"} <= train and not base & {"tensorboard", "matplotlib", "gradio"}, base
+    assert "train" in (ROOT / "scripts" / "setup.sh").read_text().split("pip install -q -e")[1].split("\n")[0]
+
+
+def test_training_without_its_extra_says_what_to_install(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    code = ("import sys\nsys.modules['tensorboard'] = None\nfrom lipglance.cli import main\n"
+            f"sys.exit(main(['train', 'gan', '--config', 'tiny', '--data', {str(tmp_path)!r}, '--out', {str(run)!r}]))")
+    res = _python(code)
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert "'tensorboard' is missing (only training needs it)" in res.stderr
+    assert 'pip install "lipglance[train]"' in res.stderr and not run.exists()
+    photos = _python("import sys\nsys.modules['matplotlib'] = None\nfrom lipglance.samples import sample_photos\n"
+                     "print([p.name for p in sample_photos()])")
+    assert photos.stdout.strip() == "['astronaut.png']", photos.stderr  # generating needs no matplotlib
+
+
+def test_info_answers_without_torch_or_building_a_network() -> None:
+    code = ("import sys\nsys.modules['torch'] = None\nfrom lipglance.cli import main\nmain(['info'])\n"
+            "heavy = ('torch', 'cv2', 'matplotlib', 'lipglance.nn')\n"
+            "print(sorted(m for m, v in sys.modules.items() if v and m.startswith(heavy)))")
+    res = _python(code)
+    assert res.returncode == 0 and res.stdout.strip().splitlines()[-1] == "[]", res.stdout + res.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in res.stdout.splitlines() if line[:14].strip() in PRESETS}
+    table = json.loads(costs.TABLE.read_text())
+    for name in PRESETS:
+        assert rows[name][:2] == [f"{table[name]['params'][k] / 1e6:.3f}" for k in ("generator", "discriminator")]
+    assert "measured now" not in res.stdout and "device: cpu" in res.stdout
+
+
+def test_the_cost_table_matches_the_presets_and_their_networks() -> None:
+    table = json.loads(costs.TABLE.read_text())
+    assert set(table) == set(PRESETS)
+    for name, cfg in PRESETS.items():  # a preset changed: `python -m lipglance.costs` rewrites the table
+        assert table[name]["digest"] == costs.network_digest(cfg), f"{name}: run python -m lipglance.costs"
+    built = costs.measure(PRESETS["tiny"])  # builds the tiny preset's networks and counts them
+    assert built["params"] == table["tiny"]["params"]
+    assert built["generator_gmac"] == pytest.approx(table["tiny"]["generator_gmac"], rel=1e-6)
+    assert built["discriminator_gmac"] == pytest.approx(table["tiny"]["discriminator_gmac"], rel=1e-6)
+
+
+def test_a_stale_cost_row_is_measured_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = json.loads(costs.TABLE.read_text())
+    table["tiny"]["params"]["generator"] += 1  # what an edited preset whose table was not rewritten would show
+    table["tiny"]["digest"] = "0" * 64
+    monkeypatch.setattr(costs, "TABLE", tmp_path / "costs.json")
+    costs.TABLE.write_text(json.dumps(table))
+    monkeypatch.setattr(costs, "PRESETS", {"tiny": PRESETS["tiny"], "small": PRESETS["small"]})
+    rows = costs.preset_costs()
+    assert rows["tiny"]["measured"] and not rows["small"]["measured"]
+    assert rows["tiny"]["params"]["generator"] == table["tiny"]["params"]["generator"] - 1

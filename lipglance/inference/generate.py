@@ -27,7 +27,8 @@ MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("generate", help="speech + one lip/face image -> lip-synced mp4")
+    p = sub.add_parser("generate", help="speech + a photo (--image), a video to dub (--video) or a CSV of "
+                       "jobs (--batch) -> mp4")
     p.add_argument("--audio", help="speech: wav, mp3, flac, ogg, m4a or a video's audio track")
     p.add_argument("--image", help="a lip crop or a photo with a face")
     p.add_argument("--video", help="dub a video instead of animating a photo: its mouth re-rendered to --audio in "

@@ -78,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
             {k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(o).items()} for o in options]},
             indent=1, sort_keys=True))
         return 0
+    import tensorboard  # noqa: F401 - the `train` extra: missing, one line with its pip command (lipglance.install)
+
     dist = init_distributed(args.device)
     for opts in options:
         state = opts.run / opts.stage / "state.safetensors"

@@ -51,9 +51,9 @@ class RunLogger:
         self.folder, self.main = folder, main
         self.writer: Any = None
         if main:
-            folder.mkdir(parents=True, exist_ok=True)
-            from torch.utils.tensorboard import SummaryWriter
+            from torch.utils.tensorboard import SummaryWriter  # before anything is written: the `train` extra
 
+            folder.mkdir(parents=True, exist_ok=True)
             if resume:
                 for name in ("stats.jsonl", "metrics.jsonl"):
                     keep_rows_upto(folder / name, start)
