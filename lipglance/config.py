@@ -187,6 +187,12 @@ class TrainConfig:
     # augmentation of the shape stage: read training windows up to (1 + tempo) times faster or slower (log-mel,
     # mouth shapes and seal flags together), so the short p/b/m seals of fast speakers are seen in training
     tempo: float = 0.0
+    # augmentation of the shape stage: this share of training windows is heard through a random recording channel
+    # (lipglance.data.channel: noise or another talker at 5-30 dB SNR, an equaliser, band limits), for recorded speech
+    channel: float = 0.0
+    # extra landmark-loss weight of the frames of rounded and spread vowels in the shape stage (class balance: the
+    # width they differ by is a small part of every frame's loss, so a head learns the average mouth)
+    shape_vowel: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -365,6 +371,10 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError(f"train.tempo is a share in [0, 1), not {cfg.train.tempo}")
     if not 0.0 <= cfg.train.mel_warp < 0.5:
         raise ConfigError(f"train.mel_warp is a share in [0, 0.5), not {cfg.train.mel_warp}")
+    if not 0.0 <= cfg.train.channel <= 1.0:
+        raise ConfigError(f"train.channel is a share of windows in [0, 1], not {cfg.train.channel}")
+    if cfg.train.shape_vowel < 0:
+        raise ConfigError(f"train.shape_vowel is a loss weight >= 0, not {cfg.train.shape_vowel}")
     if not 0.0 <= cfg.train.silence <= 1.0:
         raise ConfigError(f"train.silence is a share of windows in [0, 1], not {cfg.train.silence}")
     if g.upsample not in ("transpose", "resize"):

@@ -23,6 +23,7 @@ from torch.utils.data import Dataset
 from lipglance.audio import AudioStats
 from lipglance.batch import Batch
 from lipglance.data.cache import Cache
+from lipglance.data.channel import channel_power
 from lipglance.errors import UserError
 from lipglance.pixels import to_unit
 from lipglance.shape import clip_shapes, frame_classes
@@ -39,10 +40,12 @@ def warp_mel(mel: np.ndarray, factor: float) -> np.ndarray:
     return (mel[:, lo] * (1 - t) + mel[:, hi] * t).astype(mel.dtype)
 
 
-def augment_log_mel(mel: np.ndarray, rng: np.random.Generator, warp: float = 0.0) -> np.ndarray:
+def augment_log_mel(mel: np.ndarray, rng: np.random.Generator, warp: float = 0.0, channel: float = 0.0,
+                    other: np.ndarray | None = None) -> np.ndarray:
     """Training-time audio augmentation in the log-mel power domain: with `warp` > 0 a speaker-like stretch along
     frequency by a factor in [1 - warp, 1 + warp] (vocal tract length perturbation), then gain, noise (20-40 dB
-    SNR), reverb."""
+    SNR), reverb; with `channel` > 0 that share of windows also goes through a random recording channel
+    (lipglance.data.channel: noise or babble of `other`, another talker's log-mel, at 5-30 dB SNR, EQ, band limits)."""
     if warp > 0 and rng.random() < 0.8:
         mel = warp_mel(mel, float(rng.uniform(1 - warp, 1 + warp)))
     power = np.exp(mel.astype(np.float64))
@@ -59,6 +62,8 @@ def augment_log_mel(mel: np.ndarray, rng: np.random.Generator, warp: float = 0.0
     if rng.random() < 0.5:
         snr = rng.uniform(20, 40)
         power = power + power.mean() / 10 ** (snr / 10) * rng.uniform(0.5, 1.5, power.shape)
+    if channel > 0 and rng.random() < channel:
+        power = channel_power(power, rng, None if other is None else np.exp(other.astype(np.float64)))
     gain = rng.uniform(-1.4, 1.4) if rng.random() < 0.8 else 0.0  # +-6 dB
     return (np.log(power) + gain).astype(np.float32)
 
@@ -77,7 +82,8 @@ class LipClipDataset(Dataset):
     def __init__(self, cache: Cache | str | Path, split: str, frames: int = 16, hop: int = 8, train: bool = False,
                  seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None,
                  silence: float = 0.0, shapes: bool = False, closure_weight: float = 0.0,
-                 mel_warp: float = 0.0, tempo: float = 0.0) -> None:
+                 mel_warp: float = 0.0, tempo: float = 0.0, channel: float = 0.0,
+                 vowel_weight: float = 0.0) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
         self.split = split
         self.items = self.cache.split(split)
@@ -91,12 +97,16 @@ class LipClipDataset(Dataset):
         # add each window's mouth shapes (lipglance.shape) as "shape" [T, 20, 2], and as "shape_weight" [T] a loss
         # weight of 1 + closure_weight on frames where a p/b/m seals the lips (from a synthetic clip's phones)
         self.shapes, self.closure_weight = shapes, closure_weight
+        # and a weight of 1 + vowel_weight on the frames of rounded and spread vowels (so rounding is learnt)
+        self.vowel_weight = vowel_weight
         self.mel_warp = mel_warp
+        self.channel = channel  # share of training windows heard through a random recording channel
         # with shapes, in training: a share of windows read at a tempo up to (1 + tempo) times faster or slower
         # (log-mel, shapes and seal flags resampled together), so short seals of fast speech are seen
         self.tempo = tempo
         self._shape_cache: dict[int, np.ndarray] = {}
         self._sealed: dict[int, np.ndarray] = {}
+        self._vowel: dict[int, np.ndarray] = {}
         self.epoch = 0
         self._mean = np.array(self.stats.mean, np.float32)
         self._std = np.array(self.stats.std, np.float32)
@@ -113,7 +123,7 @@ class LipClipDataset(Dataset):
     def _mel(self, item: dict[str, Any], start: int, rng: np.random.Generator) -> torch.Tensor:
         m = np.asarray(self.cache.mel(item)[start * self.mpf:(start + self.frames) * self.mpf], np.float32)
         if self.augment:
-            m = augment_log_mel(m, rng, self.mel_warp)
+            m = self._augmented(m, rng)
         return torch.from_numpy((m - self._mean) / self._std)[None]
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
@@ -139,15 +149,27 @@ class LipClipDataset(Dataset):
         }
         if self.shapes:
             shapes, sealed = self.clip_shapes(i)[frames], self._sealed[i][frames]
+            vowel = self._vowel[i][frames]
             if self.tempo > 0 and self.augment and rest is None:
                 f = float(np.exp(rng.uniform(-np.log1p(self.tempo), np.log1p(self.tempo))))
                 m, shapes, sealed = self.at_tempo(i, start, f)
-                m = augment_log_mel(m, rng, self.mel_warp)
+                vowel = self._vowel[i][np.rint(self._tempo_frames(i, start, f)).astype(int)]
+                m = self._augmented(m, rng)
                 sample["mel"] = torch.from_numpy(((m - self._mean) / self._std).astype(np.float32))[None]
             sample["shape"] = torch.from_numpy(shapes.astype(np.float32))
-            sample["shape_weight"] = torch.from_numpy((1 + self.closure_weight * sealed).astype(np.float32))
+            weight = 1 + self.closure_weight * sealed + self.vowel_weight * vowel
+            sample["shape_weight"] = torch.from_numpy(weight.astype(np.float32))
             sample["sealed"] = torch.from_numpy(sealed.astype(np.float32))
         return sample
+
+    def _augmented(self, m: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """`augment_log_mel` of a raw training log-mel; with a channel, another window of the split as babble."""
+        other = None
+        if self.channel > 0:
+            wi, ws = self.windows[int(rng.integers(len(self.windows)))]
+            raw = np.asarray(self.cache.mel(self.items[wi]), np.float32)[ws * self.mpf:ws * self.mpf + len(m)]
+            other = raw if len(raw) == len(m) else None
+        return augment_log_mel(m, rng, self.mel_warp, self.channel, other)
 
     def at_tempo(self, i: int, start: int, f: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(raw log-mel [4T, n_mels], shapes [T, 20, 2], seal flags [T]) of the window at `start` of item i read
@@ -156,17 +178,24 @@ class LipClipDataset(Dataset):
         f = min(f, (item["frames"] - 1 - start) / t)
         mel = np.asarray(self.cache.mel(item), np.float32)
         shapes = self.clip_shapes(i)
-        pos = start + np.arange(t) * f
+        pos = self._tempo_frames(i, start, f)
         mpos = np.minimum(start * self.mpf + np.arange(t * self.mpf) * f, len(mel) - 1)
         sealed = self._sealed[i][np.rint(pos).astype(int)]
         return _lerp(mel, mpos).astype(np.float32), _lerp(shapes, pos), sealed
+
+    def _tempo_frames(self, i: int, start: int, f: float) -> np.ndarray:
+        """The fractional frames [T] of item i that the window at `start` read f times faster shows."""
+        f = min(f, (self.items[i]["frames"] - 1 - start) / self.frames)
+        return start + np.arange(self.frames) * f
 
     def clip_shapes(self, i: int) -> np.ndarray:
         """Mouth shapes [T, 20, 2] of item i (lipglance.shape), computed once."""
         if i not in self._shape_cache:
             item = self.items[i]
             self._shape_cache[i] = clip_shapes(item, np.asarray(self.cache.landmarks(item)))
-            self._sealed[i] = frame_classes(item, item["frames"]) == "bilabial"
+            classes = frame_classes(item, item["frames"])
+            self._sealed[i] = classes == "bilabial"
+            self._vowel[i] = (classes == "rounded") | (classes == "spread")
         return self._shape_cache[i]
 
     def sealed_frames(self, i: int) -> np.ndarray:

@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=1000, help="total steps of the stage (per stage with 'all')")
     p.add_argument("--resume", action="store_true", help="continue from the run's latest checkpoint")
     p.add_argument("--init", type=Path, help="fine-tune: start from the networks of another run's "
-                   "STAGE/state.safetensors (same architecture; fresh optimisers, step 0; ignored with --resume)")
+                   "STAGE/state.safetensors, or for the shape stage a model checkpoint's shape head (same "
+                   "architecture; fresh optimisers, step 0; ignored with --resume)")
     p.add_argument("--batch-size", type=int, help="override train.batch_size (recorded in the run's config)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", choices=("cpu", "cuda"))
     p.add_argument("--workers", type=int, default=1, help="DataLoader worker processes")
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if not Path(args.data).is_dir():
         raise UserError(f"--data {args.data}: no such folder")
     if args.init is not None and (args.stage == "all" or not args.init.is_file()):
-        raise UserError(f"--init {args.init}: give one stage and an existing STAGE/state.safetensors file")
+        raise UserError(f"--init {args.init}: give one stage and an existing STAGE/state.safetensors file "
+                        "(or, for the shape stage, a model checkpoint)")
     stages = STAGES if args.stage == "all" else (args.stage,)
     options = [TrainOptions(stage=s, data=Path(args.data), run=Path(args.out), steps=args.steps,
                             resume=args.resume, init=args.init, device=args.device, workers=args.workers,

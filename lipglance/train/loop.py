@@ -128,7 +128,9 @@ def _data(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> _Data:
                                     silence=cfg.train.silence if stage in ("gan", "shape") else 0.0,
                                     shapes=stage == "shape" or (stage == "gan" and cfg.losses.shape > 0),
                                     closure_weight=cfg.train.shape_closure, mel_warp=cfg.train.mel_warp,
-                                    tempo=cfg.train.tempo if stage == "shape" else 0.0))
+                                    tempo=cfg.train.tempo if stage == "shape" else 0.0,
+                                    channel=cfg.train.channel if stage == "shape" else 0.0,
+                                    vowel_weight=cfg.train.shape_vowel))
     val_split = "val" if cache.split("val") else "test"
     val_ds = LipClipDataset(cache, val_split, train=False, seed=seed, stats=stats, shapes=stage == "shape")
     if len(train_ds) < per_rank * d.world:

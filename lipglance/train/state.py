@@ -67,11 +67,17 @@ def save_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
 
 
 def load_weights(path: Path, modules: dict[str, nn.Module]) -> None:
-    """Only the networks of a training state (for fine-tuning under another config); shapes must match."""
-    ckpt = load_checkpoint(path, kind="training")
+    """Only the networks of a training state (for fine-tuning under another config); shapes must match. A shape
+    head may also start from an exported model's (a generator checkpoint such as the bundled default: its shape
+    head without the seal track, which `lipglance seal` fits afterwards)."""
+    ckpt = load_checkpoint(path)
+    if ckpt.kind not in ("training", "generator") or (ckpt.kind == "generator" and set(modules) != {"shape_head"}):
+        raise CheckpointError(f"{path} holds a '{ckpt.kind}' checkpoint: --init takes a training state "
+                              "(STAGE/state.safetensors), or a generator checkpoint for the shape stage")
     for name, module in modules.items():
-        prefix = f"model/{name}/"
-        tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
+        prefix = f"model/{name}/" if ckpt.kind == "training" else "shape_head."
+        tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items()
+                   if k.startswith(prefix) and not k.startswith(f"{prefix}track.")}
         if not tensors and name == "ema":  # a state trained without EMA: start the EMA from the generator
             prefix = "model/generator/"
             tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
