@@ -1,4 +1,5 @@
-"""Dubbing speed and memory (lipglance.inference.dub): a 720p video made from a real photo, dubbed end to end to mp4.
+"""Dubbing speed and memory (lipglance.inference.video.dub): a 720p video made from a real photo, dubbed end to end to
+mp4.
 
 The video: the skimage astronaut photo's head (~250 px face) moving and scaling on a 1280x720 canvas at 25
 frames/s, H.264. Each case runs in a fresh process (peak RSS is per process): decode, track, shape-render
@@ -61,8 +62,8 @@ def run_case(video: Path, speech: Path, out: Path) -> dict[str, float]:
     import torch
 
     torch.set_num_threads(2)
-    from lipglance.inference.dub import DubStats, dub_stream
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
+    from lipglance.inference.video.dub import DubStats, dub_stream
     from lipglance.io.audio import load_audio
 
     model = LipSync.from_pretrained()
@@ -81,11 +82,11 @@ def profile(video: Path, speech: Path, out: Path, n: int = 100) -> None:
     import torch
 
     torch.set_num_threads(2)
-    from lipglance.inference.dub import FPS
-    from lipglance.inference.lipsync import LipSync
-    from lipglance.inference.shape_render import ShapeWarp
-    from lipglance.inference.video_store import FrameStore
-    from lipglance.inference.video_track import track_video
+    from lipglance.inference.model.lipsync import LipSync
+    from lipglance.inference.render.shape import ShapeWarp
+    from lipglance.inference.video.dub import FPS
+    from lipglance.inference.video.store import FrameStore
+    from lipglance.inference.video.track import track_video
     from lipglance.io.audio import load_audio
     from lipglance.io.decode import iter_frames
 

@@ -15,7 +15,7 @@ silence frames):
 - chin_corr: correlation of that chin distance with the inner-lip opening |p62 - p66|;
 - opening_p95: inner opening over speech frames, 95th percentile, in rest mouth widths;
 - opening_r: correlation of the inner opening with the transcript path's opening (the words force-aligned to the
-  recording, lipglance.inference.transcript: the project's own phone timings);
+  recording, lipglance.inference.speech.transcript: the project's own phone timings);
 - pbm_share: the mean opening on p/b/m frames above the silence opening, as a share of the speech opening range
   (95th percentile of speech frames minus the silence opening);
 - silence_closed: share of silence frames (REST_MARGIN from any phone) that dlib reads closed (< CLOSED).
@@ -35,8 +35,8 @@ import cv2
 import numpy as np
 
 from lipglance.face import detect_faces, landmarks
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.transcript import LEAD, aligned_phones, transcript_shapes
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.speech.transcript import LEAD, aligned_phones, transcript_shapes
 from lipglance.io.audio import load_audio
 from lipglance.io.decode import iter_frames
 from lipglance.shape import REST_MARGIN, frame_classes, inner_opening, mouth_width, opening_of, visual_times

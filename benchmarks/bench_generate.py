@@ -22,11 +22,11 @@ import numpy as np
 import skimage.data
 import torch
 
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 
 LONG = """
 import sys, resource, numpy as np, skimage.data
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 m = LipSync.from_pretrained(sys.argv[3] if len(sys.argv) > 3 else None)
 audio = (0.05 * np.random.default_rng(0).standard_normal(int(float(sys.argv[1]) * 60 * 16000))).astype(np.float32)
 LipSync.save(sys.argv[2], m.stream(audio, skimage.data.astronaut()), audio, 16000)

@@ -9,9 +9,10 @@ own 40 ms of audio was handed over. It holds the lookahead (L frames x 40 ms) + 
 completes frame i + L + compute; anything that piles up (a growing backlog) shows as latency growing over the run,
 so the first and the last quarter are reported apart.
 
-- direct: `lipglance.inference.live_stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
+- direct: `lipglance.inference.live.stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
   `lipglance live` sends them: frame ready = its JPEG exists.
-- http: the same through `lipglance live`'s server (lipglance/inference/live.py) on 127.0.0.1, one keep-alive POST
+- http: the same through `lipglance live`'s server (lipglance/inference/live/server.py) on 127.0.0.1, one keep-alive
+POST
   per chunk:
   frame ready = its reply has arrived.
 - browser: the page in headless Chromium with a fake microphone playing the same audio (needs chromium and
@@ -40,9 +41,9 @@ import cv2
 import numpy as np
 import torch
 
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.live import LiveService, load_photo, serve
-from lipglance.inference.live_stream import LiveFace, LiveShapes
+from lipglance.inference.live.server import LiveService, load_photo, serve
+from lipglance.inference.live.stream import LiveFace, LiveShapes
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.io.audio import load_audio
 
 SAMPLE_WAV = "lipglance/assets/sample.wav"

@@ -17,9 +17,9 @@ import time
 import numpy as np
 import torch
 
-from lipglance.inference.faces import find_faces
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.living import LivingFace
+from lipglance.inference.faces.find import find_faces
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.render.living import LivingFace
 from lipglance.io.audio import load_audio
 from lipglance.io.image import read_image
 from lipglance.samples import sample_photos

@@ -30,14 +30,14 @@ import onnxruntime
 import skimage.data
 import torch
 
-from lipglance.inference.lipsync import LipSync, image_tensor
-from lipglance.inference.onnx_backend import OnnxLipSync
-from lipglance.inference.onnx_export import export_onnx
+from lipglance.inference.model.lipsync import LipSync, image_tensor
+from lipglance.inference.onnx.backend import OnnxLipSync
+from lipglance.inference.onnx.export import export_onnx
 from lipglance.io.audio import load_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "lipglance" / "assets" / "sample.wav"
-IMPORTS = ("import sys; from lipglance.inference.onnx_backend import load_onnx; m = load_onnx(sys.argv[1]); "
+IMPORTS = ("import sys; from lipglance.inference.onnx.backend import load_onnx; m = load_onnx(sys.argv[1]); "
            "print('torch' in sys.modules)")
 
 

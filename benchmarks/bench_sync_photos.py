@@ -5,7 +5,7 @@ moon), spread (see, three, green, cheese) and bilabial (bob, maybe, pop) words; 
 is animated by five sources of motion driving the SAME shape renderer: the generator's shape head,
 a loudness envelope (its floor and gain fitted on the corpus's validation split, read from a
 `lipglance evaluate --sync` json), the previous default (the motion probe's opening), the sentence's
-transcript force-aligned to the speech (`lipglance generate --transcript`, lipglance.inference.transcript),
+transcript force-aligned to the speech (`lipglance generate --transcript`, lipglance.inference.speech.transcript),
 and the phoneme-driven truth (lipglance.synth's articulation of the voice's own phone timings). Each video is
 written as H.264, decoded, and dlib's 68 points are read on every frame (the face box found once).
 
@@ -30,9 +30,9 @@ import numpy as np
 from lipglance.audio import log_mel
 from lipglance.eval.sync import LoudnessBaseline, loudness_db
 from lipglance.face import detect_faces, landmarks
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.shape_render import ShapeWarp
-from lipglance.inference.transcript import transcript_shapes
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.render.shape import ShapeWarp
+from lipglance.inference.speech.transcript import transcript_shapes
 from lipglance.io.decode import iter_frames
 from lipglance.shape import frame_classes, inner_opening, mouth_width, opening_of, opening_shape
 from lipglance.synth.tts import synthesize
@@ -62,7 +62,8 @@ def photos() -> dict[str, np.ndarray]:
 
 
 def truth_shapes(phones: list, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Phoneme-driven shapes [n, 20, 2] (lipglance.inference.transcript) and viseme classes [n] of an utterance."""
+    """Phoneme-driven shapes [n, 20, 2] (lipglance.inference.speech.transcript) and viseme classes [n] of an
+    utterance."""
     item = {"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in phones]}}
     return transcript_shapes(phones, n, LEAD), frame_classes(item, n)
 

@@ -1,11 +1,11 @@
-"""Transcript-driven mouth shapes vs the shape head, on the held-out voice (lipglance.inference.transcript).
+"""Transcript-driven mouth shapes vs the shape head, on the held-out voice (lipglance.inference.speech.transcript).
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_transcript.py --data data/open --limit 120 \\
         --out docs/sync_transcript
 
 Re-speaks each test clip's sentence (lipglance.synth.tts.synthesize with the clip's text, voice, rate and pitch, as
 scripts/seal_reference_sphinx.py does), so the phone timing is known exactly. Truth per frame: the shapes of the
-synthesizer's own phones (lipglance.inference.transcript.transcript_shapes of speech.phones); classes
+synthesizer's own phones (lipglance.inference.speech.transcript.transcript_shapes of speech.phones); classes
 (p/b/m, rounded, spread) from the same phones (lipglance.shape.frame_classes). Compared, each against the truth with
 lipglance.eval.sync.summarise: `head`, the bundled model's shape head (LipSync.stream_shapes); `transcript`, the
 shapes of the clip's text force-aligned to the audio (LipSync.transcript_shapes, what `lipglance generate
@@ -26,8 +26,8 @@ import numpy as np
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
 from lipglance.eval.sync import summarise
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.transcript import LEAD, transcript_shapes
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.speech.transcript import LEAD, transcript_shapes
 from lipglance.shape import CLOSED, frame_classes
 from lipglance.synth.tts import synthesize
 
@@ -78,7 +78,7 @@ def write_md(res: dict, path: Path) -> None:
         "",
         f"{res['n_clips']} re-synthesized test clips of `{res['data']}` (voice {', '.join(res['voices'])}), "
         f"{res['n_frames']} frames at 25/s, {res['n_bilabial_frames']} of them p/b/m closure frames. Truth: the "
-        f"shapes of the synthesizer's own phone timing (lipglance.inference.transcript.transcript_shapes, lead "
+        f"shapes of the synthesizer's own phone timing (lipglance.inference.speech.transcript.transcript_shapes, lead "
         f"{res['lead_s']} s). `transcript`: the clip's text force-aligned to its audio by pocketsphinx "
         f"{res['pocketsphinx_version']} (LipSync.transcript_shapes, as `lipglance generate --transcript` renders). "
         f"Closed: inner opening below {res['closed_below']} rest widths (lipglance.shape.CLOSED); false closure: "

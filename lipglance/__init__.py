@@ -11,13 +11,13 @@ __version__ = "0.1.0"
 __all__ = ["LipSync", "__version__"]
 
 if TYPE_CHECKING:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 
 def __getattr__(name: str) -> Any:
     """`lipglance.LipSync` is imported on first use, so that `lipglance --help` does not load torch."""
     if name == "LipSync":
-        from lipglance.inference.lipsync import LipSync
+        from lipglance.inference.model.lipsync import LipSync
 
         return LipSync
     raise AttributeError(f"module 'lipglance' has no attribute {name!r}")

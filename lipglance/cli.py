@@ -17,12 +17,12 @@ from lipglance.errors import Terminated, UserError
 # command -> (module that defines it with add_parser(sub), the one-line help it gives), in the order `--help`
 # lists them: what most people come for first, then training and research
 COMMANDS = {
-    "generate": ("lipglance.inference.generate", "speech + a photo (--image), a video to dub (--video) or a CSV "
+    "generate": ("lipglance.inference.cli.generate", "speech + a photo (--image), a video to dub (--video) or a CSV "
                  "of jobs (--batch) -> mp4"),
-    "faces": ("lipglance.inference.faces_cli", "list the faces glance finds in a photo and write a numbered preview"),
-    "live": ("lipglance.inference.live", "a local page: the microphone in the browser drives the face, live"),
-    "demo": ("lipglance.inference.demo", "a local web page to try glance (Gradio)"),
-    "export": ("lipglance.inference.onnx_cli",
+    "faces": ("lipglance.inference.cli.faces", "list the faces glance finds in a photo and write a numbered preview"),
+    "live": ("lipglance.inference.live.server", "a local page: the microphone in the browser drives the face, live"),
+    "demo": ("lipglance.inference.cli.demo", "a local web page to try glance (Gradio)"),
+    "export": ("lipglance.inference.cli.export",
                "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
     "info": ("lipglance.info", "versions, device, the bundled model and sample, presets with parameters and GMAC"),
     "synth": ("lipglance.synth.cli", "make the offline synthetic talking-lips corpus"),

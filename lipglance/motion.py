@@ -4,7 +4,7 @@ The bundled generator learnt lips from the synthetic corpus only; on a real phot
 blurred mouth that hardly moves. Its motion is good, though, on the faces it knows. So for a
 photo glance runs the generator on a *proxy*, a closed-mouth frame of its own training data,
 reads how far each generated frame's mouth is open with `OpeningProbe`, and moves the photo's
-own lips by that much (`lipglance.inference.render`).
+own lips by that much (`lipglance.inference.render.warp`).
 
 `OpeningProbe` is a ridge regression from a crop's grey mouth region to the inner-lip opening
 (landmarks 62-66) of the cache it is fitted on; `MotionProbe` is the probe with its proxy. It

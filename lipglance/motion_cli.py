@@ -22,7 +22,7 @@ from lipglance.checkpoint import load_checkpoint, save_checkpoint
 from lipglance.data.cache import Cache
 from lipglance.data.dataset import LipClipDataset, collate
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import LipSync, image_tensor, video_u8
+from lipglance.inference.model.lipsync import LipSync, image_tensor, video_u8
 from lipglance.motion import MotionProbe
 from lipglance.shape import inner_opening, mouth_width
 

@@ -22,7 +22,7 @@ from lipglance.audio import AudioStats
 from lipglance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.motion import MotionProbe
 from lipglance.nn.generator import Generator
 

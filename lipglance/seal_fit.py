@@ -5,7 +5,7 @@ Labels come from the corpus's phone timings: a frame is a seal where its visual 
 than a chunk are padded with silence, as inference pads a recording's end), normalises each band over the chunk,
 warps the band axis by up to `amount` (vocal-tract length) and masks a band and a span. The threshold closes a share
 `false_rate` of the validation split's clearly open frames (lipglance.shape.WIDE) with the logits computed as
-inference does (chunks cross-faded, lipglance.inference.lipsync).
+inference does (chunks cross-faded, lipglance.inference.model.lipsync).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from lipglance.data.cache import Cache
 from lipglance.data.dataset import LipClipDataset, collate
 from lipglance.eval.evaluate import evaluate
 from lipglance.eval.silence import closure_summary, inner_gap, silence_closure
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.io.audio import load_audio
 from lipglance.samples import sample_photos
 

@@ -40,10 +40,10 @@ DOCS = ("README.md", "docs/RESULTS.md", "lipglance/assets/MODEL_CARD.md")
 # (document, heading) -> why its numbers are specifications, not measurements
 SPEC_SECTIONS: dict[tuple[str, str], str] = {
     ("README.md", "Install with pip"): "install steps; the venv sizes (6 GB, 1.7 GB) are rough guides, not results",
-    ("README.md", "Use"): "the API's accepted inputs and defaults (lipglance/inference/inputs.py)",
+    ("README.md", "Use"): "the API's accepted inputs and defaults (lipglance/inference/model/inputs.py)",
     ("README.md", "Supported formats"): "input limits of lipglance/io/*.py, checked by tests/test_hardening.py",
     ("README.md", "Limits"): "input limits of lipglance/io/*.py (tests/test_hardening.py, tests/test_fuzz.py)",
-    ("README.md", "Try it in the browser"): "the demo's upload limits (lipglance/inference/demo.py)",
+    ("README.md", "Try it in the browser"): "the demo's upload limits (lipglance/inference/cli/demo.py)",
     ("README.md", "Troubleshooting"): "defaults of lipglance generate",
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Measure the active-speech level of the synthetic training corpus (lipglance.inference.loudness.TRAINING_LEVEL_DBFS).
+"""Measure the active-speech level of the synthetic training corpus
+(lipglance.inference.speech.loudness.TRAINING_LEVEL_DBFS).
 
 Synthesises the audio of the first training clips of the corpus plan that scripts/train_default.sh uses
 (seed 0), exactly as `lipglance synth` does (lipglance.synth.clip.make_clip), and prints each clip's active level
@@ -12,7 +13,7 @@ import sys
 
 import numpy as np
 
-from lipglance.inference.loudness import TRAINING_LEVEL_DBFS, active_level
+from lipglance.inference.speech.loudness import TRAINING_LEVEL_DBFS, active_level
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip
 from lipglance.synth.corpus import plan
@@ -36,7 +37,8 @@ def main() -> int:
             break
     a = np.array(levels)
     print(f"{len(a)} clips: median {np.median(a):.1f} dBFS, quartiles {np.percentile(a, 25):.1f} .. "
-          f"{np.percentile(a, 75):.1f} (lipglance.inference.loudness.TRAINING_LEVEL_DBFS = {TRAINING_LEVEL_DBFS})")
+          f"{np.percentile(a, 75):.1f} "
+          f"(lipglance.inference.speech.loudness.TRAINING_LEVEL_DBFS = {TRAINING_LEVEL_DBFS})")
     return 0
 
 

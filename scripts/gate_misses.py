@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from lipglance.data.cache import Cache
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.shape import visual_times
 from lipglance.synth.articulation import BILABIAL, closure_half
 

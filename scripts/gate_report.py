@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from lipglance.data.cache import Cache
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.seal_fit import auc as roc_auc
 from lipglance.seal_fit import seal_clips, split_logits
 

@@ -6,7 +6,7 @@ For each held-out photo (lipglance.samples): `LipSync.generate` on the bundled s
 the living face on (seed 0) and off (`still`); a row of seven frames around the first blink (the upper face, at the
 photo's resolution, enlarged), each titled with its frame number and the eye aspect ratio dlib measures on it,
 then a trace of that ratio over every frame, and of the head's displacement at the nose tip: as the sway moves it
-(lipglance.inference.head) and as dlib measures it (points 27-35, living minus still, median; dlib gives
+(lipglance.inference.render.head) and as dlib measures it (points 27-35, living minus still, median; dlib gives
 whole pixels). Prints
 the numbers the README quotes.
 """
@@ -23,11 +23,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lipglance.face import landmarks
-from lipglance.inference.blink import closures
-from lipglance.inference.faces import find_faces
-from lipglance.inference.head import NECK
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.living import LivingFace
+from lipglance.inference.faces.find import find_faces
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.render.blink import closures
+from lipglance.inference.render.head import NECK
+from lipglance.inference.render.living import LivingFace
 from lipglance.io.audio import load_audio
 from lipglance.io.image import read_image
 from lipglance.samples import sample_photos

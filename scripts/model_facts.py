@@ -13,7 +13,7 @@ from pathlib import Path
 from torch import nn
 
 from lipglance.checkpoint import load_checkpoint
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 
 DEFAULT = Path(__file__).resolve().parents[1] / "lipglance" / "assets" / "default.safetensors"
 

@@ -110,7 +110,7 @@ class SealWindow(SealDetector):
 
 def windowed(net: nn.Module, mel: np.ndarray, frames: int = 16) -> np.ndarray:
     """Per-frame logits of a whole clip from overlapping windows (hop frames/2), cross-faded as inference does."""
-    from lipglance.inference.windows import crossfade
+    from lipglance.inference.model.windows import crossfade
 
     n, hop = len(mel) // 4, frames // 2
     n_win = max(1, -(-(n - frames) // hop) + 1)
@@ -186,7 +186,7 @@ def batch(clips: list, idx: np.ndarray, rng: np.random.Generator | None, amount:
 def chunked(net: nn.Module, mel: np.ndarray, frames: int) -> np.ndarray:
     """Per-frame logits of a whole clip from overlapping chunks of `frames` frames (hop frames/2, each normalised
     per band on its own), cross-faded as inference does: memory bounded whatever the clip's length."""
-    from lipglance.inference.windows import crossfade
+    from lipglance.inference.model.windows import crossfade
 
     n, hop = len(mel) // 4, frames // 2
     n_win = max(1, -(-(n - frames) // hop) + 1)

@@ -36,8 +36,8 @@ from pocketsphinx import Config, Decoder, get_model_path
 
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
-from lipglance.inference.transcript import align_segments
-from lipglance.inference.transcript import aligner as make_aligner
+from lipglance.inference.speech.transcript import align_segments
+from lipglance.inference.speech.transcript import aligner as make_aligner
 from lipglance.synth.articulation import BILABIAL
 from lipglance.synth.phonemes import VOWELS
 from lipglance.synth.tts import SAMPLE_RATE, Phone, Speech, synthesize
@@ -101,7 +101,8 @@ def recognise_words(pcm: bytes) -> list[str]:
 def align(pcm: bytes, words: list[str]) -> list[tuple[str, int, int]] | None:
     """Phone segments (label, first frame, last frame inclusive) of `words` force-aligned to the audio.
 
-    A fresh decoder (lipglance.inference.transcript, as `lipglance generate --transcript` aligns): word-level alignment
+    A fresh decoder (lipglance.inference.speech.transcript, as `lipglance generate --transcript` aligns): word-level
+    alignment
     pass, then the sub-word (phone) alignment pass. None if it fails.
     """
     if not words:

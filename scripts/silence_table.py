@@ -26,7 +26,7 @@ from PIL import Image
 from lipglance.data.cache import Cache
 from lipglance.eval.evaluate import evaluate
 from lipglance.eval.silence import closure_summary, silence_closure
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.io.audio import load_audio
 from lipglance.motion import OpeningProbe
 from lipglance.samples import sample_photos

@@ -24,7 +24,7 @@ from PIL import Image
 
 from lipglance.data.cache import Cache
 from lipglance.data.dataset import LipClipDataset
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.io.audio import load_audio
 from lipglance.motion_cli import window_openings
 from lipglance.samples import sample_photos

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 if TYPE_CHECKING:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
@@ -42,7 +42,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def model() -> LipSync:
     """The bundled model, loaded once (tests that need another define their own `model`)."""
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
     return LipSync.from_pretrained()
 

@@ -504,7 +504,7 @@ def _nan_wav(d: Path) -> Path:
 def checkpoint_cases() -> list[Case]:
     """Tampered generator checkpoints, re-signed (matching SHA-256), given with --weights."""
     from lipglance.checkpoint import load_checkpoint, save_checkpoint
-    from lipglance.inference.lipsync import DEFAULT_WEIGHTS
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS
 
     def tamper(name: str, edit: Callable[[dict, dict, dict], None], expect: str = "error",
                fast: bool = False) -> Case:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from lipglance import LipSync
 from lipglance.errors import UserError
-from lipglance.inference.inputs import as_audio, as_image
+from lipglance.inference.model.inputs import as_audio, as_image
 from lipglance.io.audio import load_audio
 from lipglance.io.image import read_image
 

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from lipglance.cli import main
-from lipglance.inference.jobs_csv import Job, read_jobs, shard
+from lipglance.inference.cli.jobs_csv import Job, read_jobs, shard
 
 FRAMES = 25  # 1 s of speech at 25 fps
 

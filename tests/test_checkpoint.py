@@ -139,7 +139,7 @@ def _first(t: dict[str, torch.Tensor]) -> str:
     ("shape_head_without_config", "unknown tensor shape_head."),
 ])
 def test_edited_generator_checkpoints_are_refused_in_one_line(tmp_path: Path, case: str, message: str) -> None:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
     def nan(t: dict[str, torch.Tensor]) -> None:
         for k, v in t.items():
@@ -181,7 +181,7 @@ def dataclasses_replace(obj: object, **kw: object) -> object:
 
 def test_optional_motion_and_shape_head_tensors_are_accepted(tmp_path: Path) -> None:
     """A shape head the config asks for, and a motion probe, are part of a valid generator checkpoint."""
-    from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 
     path = _resigned(tmp_path, shape_components=4)
     assert LipSync.from_pretrained(path).generator.shape_head is not None

@@ -1,4 +1,4 @@
-"""Closing the identity's mouth before generation (lipglance/inference/closing.py), on real photos and crops."""
+"""Closing the identity's mouth before generation (lipglance/inference/render/closing.py), on real photos and crops."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from PIL import Image
 from lipglance.data.cache import Cache
 from lipglance.eval.silence import CLOSED
 from lipglance.face import detect_faces, landmarks
-from lipglance.inference.closing import close_mouth, mouth_gap
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.paste import paste
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.render.closing import close_mouth, mouth_gap
+from lipglance.inference.render.paste import paste
 from lipglance.motion import OpeningProbe
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from lipglance.checkpoint import load_checkpoint
 from lipglance.data.cache import Cache
 from lipglance.eval.silence import closure_summary, silence_closure
-from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 from lipglance.io.audio import load_audio
 
 

@@ -16,7 +16,7 @@ import skimage.data
 
 from lipglance.cli import main
 from lipglance.data.track import FaceTracker
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.io.audio import load_audio
 from lipglance.io.decode import iter_frames
 from lipglance.io.video import write_video
@@ -37,10 +37,10 @@ def _astronaut(k: int) -> np.ndarray:
 
 
 def _talking(k: int) -> np.ndarray:
-    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (lipglance.inference.closing)
+    """Frame k of the astronaut speaking: her own mouth opened 0..0.3 mouth widths (lipglance.inference.render.closing)
     and moving."""
     from lipglance.face import detect_faces, landmarks
-    from lipglance.inference.closing import reshape_mouth
+    from lipglance.inference.render.closing import reshape_mouth
 
     head = cv2.resize(skimage.data.astronaut()[:320, 80:400], None, fx=1.3, fy=1.3, interpolation=cv2.INTER_LINEAR)
     mouth = landmarks(head, detect_faces(head)[0])[48:68]
@@ -195,8 +195,8 @@ def test_dub_closes_a_speaking_mouth_on_silence(tmp_path: Path, sample_wav: Path
 
 
 def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
-    from lipglance.inference.dub_render import RestShapeWarp
-    from lipglance.inference.shape_render import ShapeWarp, closed_points
+    from lipglance.inference.render.shape import ShapeWarp, closed_points
+    from lipglance.inference.video.dub_render import RestShapeWarp
 
     image = np.zeros((200, 200, 3), np.uint8)
     angle = np.deg2rad(10)
@@ -211,7 +211,7 @@ def test_rest_width_stretches_the_closed_mouth_along_its_corner_line() -> None:
 
 
 def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: dict[str, Path], model: LipSync) -> None:
-    from lipglance.inference.dub import DubStats
+    from lipglance.inference.video.dub import DubStats
 
     speech = _speech(tmp_path, sample_wav, 1.0)
     out = tmp_path / "30.mp4"
@@ -229,7 +229,7 @@ def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: di
 def test_ping_pong_without_a_store_from_the_header_gives_the_same_frames(
         sample_wav: Path, videos: dict[str, Path], model: LipSync, monkeypatch: pytest.MonkeyPatch) -> None:
     """A header that promises a longer video than there is: the store is filled by a second pass."""
-    import lipglance.inference.dub as dub
+    import lipglance.inference.video.dub as dub
 
     audio = load_audio(sample_wav, 16000)[:16000 * 2]
     planned = list(model.dub_stream(audio, videos["short"]))
@@ -260,7 +260,7 @@ def test_bad_video_is_one_line_exit_2_and_nothing_written(
 def test_demo_dubs_a_video_and_refuses_a_bad_one(tmp_path: Path, sample_wav: Path, videos: dict[str, Path],
                                                  model: LipSync) -> None:
     from lipglance.errors import UserError
-    from lipglance.inference.dub_demo import dub_video
+    from lipglance.inference.cli.dub_demo import dub_video
 
     speech = _speech(tmp_path, sample_wav, 1.0)
     path, summary = dub_video(model, str(speech), str(videos["cutaway"]), out_dir=str(tmp_path))

@@ -14,7 +14,7 @@ from PIL import Image
 
 from lipglance.cli import main
 from lipglance.face import detect_faces, landmarks
-from lipglance.inference.faces import face_in_box, find_faces, implausible, parse_box
+from lipglance.inference.faces.find import face_in_box, find_faces, implausible, parse_box
 from lipglance.io.image import read_image
 from lipglance.samples import sample_photos
 
@@ -109,7 +109,7 @@ def test_generate_with_a_box_and_refusals(tmp_path: Path, sample_wav: Path, astr
 
 def test_api_box_and_negative_index(astronaut_png: Path) -> None:
     from lipglance.errors import UserError
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
     model = LipSync.from_pretrained()
     audio = np.zeros(4000, np.float32)

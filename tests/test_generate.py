@@ -14,9 +14,9 @@ from PIL import Image
 from lipglance.checkpoint import load_checkpoint, save_checkpoint
 from lipglance.cli import main
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
-from lipglance.inference.paste import find_face
-from lipglance.inference.windows import blend_weights
+from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.inference.model.windows import blend_weights
+from lipglance.inference.render.paste import find_face
 from lipglance.io.audio import load_audio
 
 

@@ -61,7 +61,7 @@ def test_help_imports_no_torch() -> None:
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
     assert "generate" in out.stdout and "faces" in out.stdout
     code = ("import sys\nfrom lipglance.cli import main\ntry:\n    main(['generate', '--help'])\nexcept SystemExit:\n"
-            "    pass\nprint('torch' in sys.modules, 'lipglance.inference.lipsync' in sys.modules)")
+            "    pass\nprint('torch' in sys.modules, 'lipglance.inference.model.lipsync' in sys.modules)")
     assert _python(code).stdout.strip().splitlines()[-1] == "False False"
     api = _python("import lipglance, sys\nprint('torch' in sys.modules)\nlipglance.LipSync\n"
                   "print('torch' in sys.modules)")
@@ -69,7 +69,7 @@ def test_help_imports_no_torch() -> None:
 
 
 def test_config_and_the_inference_package_import_without_side_effects() -> None:
-    heavy = "('torch', 'cv2', 'av', 'dlib', 'gradio', 'lipglance.inference.lipsync')"
+    heavy = "('torch', 'cv2', 'av', 'dlib', 'gradio', 'lipglance.inference.model.lipsync')"
     for module in ("lipglance.config", "lipglance.inference", "lipglance.pixels"):
         out = _python(f"import sys, {module}\nprint(sorted(m for m in {heavy} if m in sys.modules))")
         assert out.returncode == 0 and out.stdout.strip() == "[]", (module, out.stdout, out.stderr)

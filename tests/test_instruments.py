@@ -175,7 +175,7 @@ def test_the_training_docs_table_says_which_config_uses_which_form() -> None:
 
 
 def test_lip_crop_landmarks_scale_x_by_the_width_and_y_by_the_height(monkeypatch: pytest.MonkeyPatch) -> None:
-    import lipglance.inference.lipsync as inference
+    import lipglance.inference.model.lipsync as inference
 
     seen: list[np.ndarray] = []
 
@@ -196,7 +196,7 @@ def test_lip_crop_landmarks_scale_x_by_the_width_and_y_by_the_height(monkeypatch
 
 def test_evaluate_uses_the_models_window_length(tmp_path: Path) -> None:
     from lipglance.eval.evaluate import evaluate
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
     from lipglance.nn.generator import Generator
 
     cache = make_cache(tmp_path / "c", {"t1": ("test", 24), "t2": ("test", 20), "tr": ("train", 20)})
@@ -250,7 +250,7 @@ def test_validation_and_samples_of_an_ema_run_show_the_exported_generator(tmp_pa
 
     from lipglance.cli import main
     from lipglance.eval.evaluate import evaluate
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
     from lipglance.train.logging import sample_grid
 
     cache = make_cache(tmp_path / "c", {**{f"t{k}": ("train", 24) for k in range(4)},

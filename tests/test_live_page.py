@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.live import LiveService, load_photo, serve
+from lipglance.inference.live.server import LiveService, load_photo, serve
+from lipglance.inference.model.lipsync import LipSync
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech sample, silence (Chromium loops it)

@@ -1,4 +1,4 @@
-"""lipglance.inference.live_stream: audio chunks in -> one shape/frame per 40 ms out, `lookahead` frames late,
+"""lipglance.inference.live.stream: audio chunks in -> one shape/frame per 40 ms out, `lookahead` frames late,
 fixed memory."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.live_stream import LiveShapes, RunningLevel, lookahead_ms
+from lipglance.inference.live.stream import LiveShapes, RunningLevel, lookahead_ms
+from lipglance.inference.model.lipsync import LipSync
 
 SPF = 640  # samples per frame at 16 kHz, 25 fps
 

@@ -1,4 +1,4 @@
-"""The living photo (lipglance.inference.living): measured with dlib on the output frames of real photos."""
+"""The living photo (lipglance.inference.render.living): measured with dlib on the output frames of real photos."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 from lipglance.cli import main
 from lipglance.face import landmarks
-from lipglance.inference.blink import closures
-from lipglance.inference.faces import find_faces
-from lipglance.inference.head import MAX_ROLL_DEG, MAX_SHIFT, motions
+from lipglance.inference.faces.find import find_faces
+from lipglance.inference.render.blink import closures
+from lipglance.inference.render.head import MAX_ROLL_DEG, MAX_SHIFT, motions
 from lipglance.io.audio import load_audio
 from lipglance.io.image import read_image
 from lipglance.samples import sample_photos

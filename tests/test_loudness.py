@@ -1,4 +1,5 @@
-"""Speech level at inference (lipglance.inference.loudness): the same sentence at any level gives the same motion."""
+"""Speech level at inference (lipglance.inference.speech.loudness): the same sentence at any level gives the same
+motion."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.speech.loudness import TRAINING_LEVEL_DBFS, active_level, level_gain
 from lipglance.io.image import read_image
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip

@@ -10,7 +10,7 @@ import pytest
 
 from lipglance.checkpoint import load_checkpoint
 from lipglance.cli import main
-from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 
 
 def test_motion_probe_is_fitted_scored_and_stored(tmp_path: Path, cache_dir: Path,

@@ -18,9 +18,9 @@ from lipglance.checkpoint import save_checkpoint
 from lipglance.cli import main
 from lipglance.config import load_config
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import LipSync, image_tensor
-from lipglance.inference.onnx_backend import OnnxLipSync
-from lipglance.inference.onnx_export import export_onnx
+from lipglance.inference.model.lipsync import LipSync, image_tensor
+from lipglance.inference.onnx.backend import OnnxLipSync
+from lipglance.inference.onnx.export import export_onnx
 from lipglance.io.image import read_image
 from lipglance.nn import Generator
 
@@ -104,7 +104,7 @@ def test_frames_match_pytorch_for_each_renderer(model: LipSync, onnx_model: Onnx
 
 
 def test_live_stream_runs_on_the_onnx_backend(model: LipSync, onnx_model: OnnxLipSync, speech: np.ndarray) -> None:
-    from lipglance.inference.live_stream import LiveShapes
+    from lipglance.inference.live.stream import LiveShapes
 
     def live(m: LipSync) -> np.ndarray:
         stream = LiveShapes(m)

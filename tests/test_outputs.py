@@ -16,7 +16,7 @@ import skimage.data
 from PIL import Image
 
 from lipglance.cli import main
-from lipglance.inference.retime import retime, retimed_count
+from lipglance.inference.cli.retime import retime, retimed_count
 from lipglance.io.audio import load_audio
 
 
@@ -141,9 +141,9 @@ def test_the_first_eta_is_honest(tmp_path: Path, sample_wav: Path, astronaut_png
 
 
 def test_demo_page_keeps_the_sound_and_whitens_transparency(tmp_path: Path, sample_wav: Path) -> None:
-    """The browser demo's generation (lipglance.inference.demo.synthesize, what its button runs) follows the CLI."""
-    from lipglance.inference.demo import synthesize
-    from lipglance.inference.lipsync import LipSync
+    """The browser demo's generation (lipglance.inference.cli.demo.synthesize, what its button runs) follows the CLI."""
+    from lipglance.inference.cli.demo import synthesize
+    from lipglance.inference.model.lipsync import LipSync
 
     speech = load_audio(sample_wav, 48000)
     wav = tmp_path / "rec.wav"

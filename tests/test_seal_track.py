@@ -12,7 +12,7 @@ import torch
 
 from lipglance.cli import main
 from lipglance.data.cache import Cache
-from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 
 
 @pytest.fixture(scope="module")

@@ -164,7 +164,7 @@ def test_gate_calibration_closes_the_asked_share_of_open_frames(cache_dir: Path)
 
     from lipglance.config import load_config
     from lipglance.data.dataset import LipClipDataset
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
     from lipglance.model import GlanceNetworks
     from lipglance.train.stages import calibrate_gate, fit_basis
 
@@ -191,7 +191,7 @@ def test_shape_stage_trains_calibrates_and_exports(cache_dir: Path, tmp_path: Pa
     import shutil
 
     from lipglance.cli import main
-    from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
     from lipglance.io.audio import load_audio
 
     run = tmp_path / "run"

@@ -1,4 +1,5 @@
-"""A transcript drives the mouth (lipglance.inference.transcript): the held-out voice (flite slt) speaks a sentence
+"""A transcript drives the mouth (lipglance.inference.speech.transcript): the held-out voice (flite slt) speaks a
+sentence
 full of p, b and m; its words are force-aligned to the audio, the shape renderer follows them; bad input."""
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from PIL import Image
 
 from lipglance.cli import main
 from lipglance.errors import UserError
-from lipglance.inference.inputs import resample
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.transcript import LEAD, aligned_phones
+from lipglance.inference.model.inputs import resample
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.speech.transcript import LEAD, aligned_phones
 from lipglance.io.audio import load_audio
 from lipglance.shape import CLOSED, WIDE, frame_classes, opening_of
 from lipglance.synth.articulation import BILABIAL
@@ -70,7 +71,7 @@ def test_transcript_shapes_seal_the_lips_on_p_b_m_and_open_them_on_vowels(said: 
 
 def test_generate_with_a_transcript_renders_the_aligned_shapes(said: Speech, model: LipSync,
                                                                astronaut_png: Path) -> None:
-    from lipglance.inference.shape_render import ShapeWarp
+    from lipglance.inference.render.shape import ShapeWarp
 
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     lips = model.generate(said.wave, photo, lips_only=True, transcript=TEXT)
@@ -170,8 +171,8 @@ def test_dub_with_a_transcript_seals_the_videos_lips_on_p_b_m(said: Speech, wav:
 
 def test_demo_page_takes_a_transcript(said: Speech, wav: Path, astronaut_png: Path, tmp_path: Path,
                                       model: LipSync) -> None:
-    from lipglance.inference.demo import lip_strip, synthesize
-    from lipglance.inference.dub_demo import dub_video
+    from lipglance.inference.cli.demo import lip_strip, synthesize
+    from lipglance.inference.cli.dub_demo import dub_video
 
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
     path, strip = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript=TEXT)

@@ -23,7 +23,7 @@ from lipglance.data.dataset import LipClipDataset, collate
 from lipglance.errors import UserError
 from lipglance.eval.metrics import METRICS, lmd_frames
 from lipglance.eval.silence import closure_summary, silence_closure
-from lipglance.inference.lipsync import LipSync, video_u8
+from lipglance.inference.model.lipsync import LipSync, video_u8
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

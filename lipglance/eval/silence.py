@@ -2,7 +2,7 @@
 
 Per clip of a synthetic cache, the identity is the clip's most open frame (and, as a check that
 silence does not open a closed mouth, one of its closed frames), prepared as `lipglance generate` does
-(an open mouth is closed first, see lipglance.inference.closing; `close_mouth=False` measures the generator
+(an open mouth is closed first, see lipglance.inference.render.closing; `close_mouth=False` measures the generator
 alone); the audio is digital silence.
 The mouth opening of the generated frames is read by `lipglance.motion.OpeningProbe`, a ridge regression
 from the crop's grey mouth region to the corpus's ground-truth inner-lip opening, fitted on the training
@@ -20,7 +20,7 @@ import numpy as np
 
 from lipglance.data.cache import Cache
 from lipglance.face import crop_mouth_landmarks
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.motion import OpeningProbe
 
 CLOSED = 0.05  # ground-truth inner-lip opening (crop px) under which a synthetic frame counts as closed

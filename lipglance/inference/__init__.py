@@ -1,24 +1,19 @@
-"""The inference side: speech + one image (or a video) -> frames and an mp4.
+"""The inference side: speech + one image (or a video) -> frames and an mp4. One subpackage per job:
 
-| module | what |
+| package | what lives there |
 |---|---|
-| `lipsync`, `windows` | `LipSync`, the Python API (loading, log-mel windows, the networks, streaming); cross-fade |
-| `transcript` | a transcript's phones force-aligned to the speech (`--transcript`) |
-| `renderers`, `shape_render`, `render` | choosing a renderer; the shape renderer; the warp and network renderers |
-| `closing`, `paste` | closing an open mouth; full-face paste-back and telling a lip crop from a photo |
-| `faces`, `inputs`, `loudness` | which detections are faces; what the API accepts; the speech level at inference |
-| `living`, `blink`, `head` | the living photo: blinks and head sway |
-| `generate`, `faces_cli` | `lipglance generate`, `lipglance faces` |
-| `outputs`, `retime`, `progress` | output files, `--fps`, the progress bar |
-| `batch_jobs`, `jobs_csv` | `lipglance generate --batch` |
-| `dub`, `dub_cli`, `dub_render`, `dub_demo`, `video_track`, `video_store` | dubbing a video (`--video`) |
-| `live_stream`, `live`, `live.html` | `LipSync.stream_live` and `lipglance live` |
-| `onnx_export`, `onnx_backend`, `onnx_cli` | `lipglance export --onnx` and `--backend onnx` |
-| `demo` | the Gradio page (`lipglance demo`) |
+| `model/` | `LipSync`, the Python API: the networks, their windows over long speech, the inputs it accepts |
+| `speech/` | the speech level brought to training's (`loudness`), a transcript aligned to the speech |
+| `faces/` | which of dlib's detections are faces; the faces of a photo, the face in a box |
+| `render/` | drawing a frame: shape, warp and network renderers, closing a mouth, paste-back, the living photo |
+| `video/` | dubbing a video: tracking its face, a frame store, the per-frame renderer |
+| `live/` | `LipSync.stream_live` and `lipglance live` (the server and its page, `live.html`) |
+| `onnx/` | `lipglance export --onnx` and `--backend onnx` |
+| `cli/` | the commands: `generate` (with `--batch`, `--video`), `faces`, `export`, `demo` |
 
 Shared with training and evaluation, outside this package: mouth shapes (`lipglance/shape.py`), the face
 landmarks and the lip crop rule (`lipglance/face.py`), the motion probe (`lipglance/motion.py`), pixels
-(`lipglance/pixels.py`), the log-mel front end (`lipglance/audio.py`).
+(`lipglance/pixels.py`), the log-mel front end (`lipglance/audio.py`), reading and writing files (`lipglance/io/`).
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 __all__ = ["LipSync"]
 
@@ -34,7 +29,7 @@ __all__ = ["LipSync"]
 def __getattr__(name: str) -> Any:
     """`lipglance.inference.LipSync` is imported on first use (torch takes seconds to load)."""
     if name == "LipSync":
-        from lipglance.inference.lipsync import LipSync
+        from lipglance.inference.model.lipsync import LipSync
 
         return LipSync
     raise AttributeError(f"module 'lipglance.inference' has no attribute {name!r}")

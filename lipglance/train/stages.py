@@ -146,7 +146,7 @@ def calibrate_gate(gen: Generator, cfg: GlanceConfig, ds: LipClipDataset, false_
     """Set the shape head's gate threshold to the (1 - false_rate) quantile of its closure logits on the frames
     of every clip of `ds` that the truth holds clearly open (lipglance.shape.WIDE), computed as inference does
     (windows cross-faded); returns it."""
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
     head = gen.shape_head
     assert head is not None and head.gated

@@ -25,7 +25,7 @@ def validate(stage: str, nets: GlanceNetworks, ds: LipClipDataset, windows: int,
         return {}
     if stage == "gan":
         from lipglance.eval.evaluate import evaluate
-        from lipglance.inference.lipsync import LipSync
+        from lipglance.inference.model.lipsync import LipSync
 
         gen = generator if generator is not None else nets.generator
         was = gen.training
@@ -80,7 +80,7 @@ def _validate_shape(nets: GlanceNetworks, ds: LipClipDataset, n: int, device: to
     """Shape head, on whole clips as inference sees them (windows cross-faded, then the gate), as many clips as
     `n` windows cover: mean absolute landmark error (% of the rest mouth width), the opening's correlation, the
     share of p/b/m frames closed and of clearly open frames closed."""
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
     head = nets.generator.shape_head
     assert head is not None

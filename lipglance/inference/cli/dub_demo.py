@@ -1,4 +1,4 @@
-"""The demo page's "Dub a video" part (lipglance.inference.demo): the speech above + an uploaded video -> dubbed.
+"""The demo page's "Dub a video" part (lipglance.inference.cli.demo): the speech above + an uploaded video -> dubbed.
 
 The same `LipSync.dub_stream` as `lipglance generate --video`; frames go straight to the encoder (a 60-s 720p video
 is never held in memory). Bad input shows the CLI's one-line message.
@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.dub import DubStats
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.video.dub import DubStats
 
 
 def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, progress: Any = None,
               out_dir: str | None = None, max_seconds: float = 60.0, transcript: str | None = None) -> tuple[str, str]:
     """(path of the dubbed mp4, the summary line); raises UserError with the CLI's messages. `transcript` (blank:
     none): the words spoken, as in `lipglance generate --video --transcript`."""
-    from lipglance.inference.inputs import page_speech
+    from lipglance.inference.model.inputs import page_speech
 
     if audio_path and not video_path:
         raise UserError("give a video with a face to dub")

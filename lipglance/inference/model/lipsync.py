@@ -26,22 +26,22 @@ from lipglance.checkpoint import check_generator, load_checkpoint
 from lipglance.config import GlanceConfig, load_config
 from lipglance.errors import UserError
 from lipglance.face import is_lip_crop
-from lipglance.inference.closing import close_identity
-from lipglance.inference.dub import DubStats, dub_stream
-from lipglance.inference.inputs import AudioInput, ImageInput, as_audio, as_image, check_device
-from lipglance.inference.living import LivingFace
-from lipglance.inference.loudness import normalize_level
-from lipglance.inference.paste import FaceTarget, check_image, find_face, pasted
-from lipglance.inference.render import MouthWarp
-from lipglance.inference.renderers import RENDERERS
-from lipglance.inference.shape_render import ShapeWarp
-from lipglance.inference.windows import crossfade, gated_shape, packed
+from lipglance.inference.model.inputs import AudioInput, ImageInput, as_audio, as_image, check_device
+from lipglance.inference.model.windows import crossfade, gated_shape, packed
+from lipglance.inference.render.closing import close_identity
+from lipglance.inference.render.living import LivingFace
+from lipglance.inference.render.paste import FaceTarget, check_image, find_face, pasted
+from lipglance.inference.render.renderers import RENDERERS
+from lipglance.inference.render.shape import ShapeWarp
+from lipglance.inference.render.warp import MouthWarp
+from lipglance.inference.speech.loudness import normalize_level
+from lipglance.inference.video.dub import DubStats, dub_stream
 from lipglance.io.audio import check_samples
 from lipglance.motion import MotionProbe
 from lipglance.nn import Generator
 from lipglance.pixels import SCALE, to_u8, to_unit
 
-DEFAULT_WEIGHTS = Path(__file__).parent.parent / "assets" / "default.safetensors"
+DEFAULT_WEIGHTS = Path(__file__).parent.parent.parent / "assets" / "default.safetensors"
 OPEN_PX = 3.0  # inner-lip opening (per 64 px crop) above which a lip crop's mouth is closed before generation
 
 
@@ -75,13 +75,13 @@ class LipSync:
     trained: bool = True
     device: str = "cpu"
     motion: MotionProbe | None = None  # animates real photos (lipglance.motion), if the checkpoint holds one
-    level: bool = True  # bring speech to the training corpus's level before features (lipglance.inference.loudness)
+    level: bool = True  # bring speech to the training corpus's level before features (inference/speech/loudness.py)
     track: bool = True  # the seal track decides the p/b/m closure where the model has one (False: the gate, as live)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> LipSync:
         """Load generator weights (default: the bundled model) onto `device` ("cpu", "cuda", "cuda:1").
-        `backend="onnx"`: the networks run in onnxruntime on the CPU (lipglance.inference.onnx_backend);
+        `backend="onnx"`: the networks run in onnxruntime on the CPU (lipglance.inference.onnx.backend);
         `path` may then also
         be an .onnx file `lipglance export --onnx` wrote (a checkpoint is exported on the fly)."""
         if backend not in ("torch", "onnx"):
@@ -100,10 +100,10 @@ class LipSync:
 
     @classmethod
     def from_onnx(cls, path: str | Path | None = None, threads: int | None = None) -> LipSync:
-        """The networks in onnxruntime (lipglance.inference.onnx_backend): `path` an .onnx `lipglance export --onnx`
+        """The networks in onnxruntime (lipglance.inference.onnx.backend): `path` an .onnx `lipglance export --onnx`
         wrote, or a
         checkpoint (default: the bundled model) exported on the fly; `threads`: onnxruntime's intra-op threads."""
-        from lipglance.inference.onnx_backend import onnx_model
+        from lipglance.inference.onnx.backend import onnx_model
 
         return onnx_model(path, threads)
 
@@ -124,7 +124,7 @@ class LipSync:
 
     def heard(self, audio: np.ndarray) -> np.ndarray:
         """What the model hears of mono float samples at its rate: the speech brought to the training corpus's
-        active-speech level (lipglance.inference.loudness; silence unchanged), unless `level` is False."""
+        active-speech level (lipglance.inference.speech.loudness; silence unchanged), unless `level` is False."""
         return normalize_level(audio, self.sample_rate) if self.level else audio
 
     @property
@@ -143,7 +143,8 @@ class LipSync:
                 points: np.ndarray | None = None, box: tuple[int, int, int, int] | None = None,
                 target: FaceTarget | None = None) -> tuple[np.ndarray, FaceTarget | None]:
         """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
-        With `close_mouth` an open mouth in the image is closed first (lipglance.inference.closing), so that silence
+        With `close_mouth` an open mouth in the image is closed first (lipglance.inference.render.closing), so that
+        silence
         gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
         crop, less surely than on a face; `points` (mouth landmarks 48-67 [20, 2] in the crop's pixels,
         as a preprocessed dataset stores them) are used instead when given. `box` (x, y, w, h) names the face
@@ -193,7 +194,7 @@ class LipSync:
         for frame in crossfade(clips, n, self.config.generator.frames):
             yield np.clip(frame, 0, 255).round().astype(np.uint8)
 
-    # The three places the networks are called (the ONNX backend, lipglance/inference/onnx_backend.py, overrides
+    # The three places the networks are called (the ONNX backend, lipglance/inference/onnx/backend.py, overrides
     # only these): everything around them (windows, cross-fade, gate decision, renderers) is shared.
     def generated(self, mels: torch.Tensor, identity: np.ndarray) -> np.ndarray:
         """The generator's windows for log-mel windows [B, 1, 4T, n_mels] and a uint8 identity: pixel levels
@@ -247,8 +248,8 @@ class LipSync:
 
     def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray:
         """Mouth shapes [N, 20, 2] (one per frame, as `stream_shapes`) of `transcript` force-aligned to mono
-        `audio` at the model's rate (lipglance.inference.transcript); UserError if it cannot be aligned."""
-        from lipglance.inference.transcript import aligned_phones, transcript_shapes
+        `audio` at the model's rate (lipglance.inference.speech.transcript); UserError if it cannot be aligned."""
+        from lipglance.inference.speech.transcript import aligned_phones, transcript_shapes
 
         audio = check_samples(audio, self.sample_rate)
         return transcript_shapes(aligned_phones(audio, self.sample_rate, transcript), self.frame_count(len(audio)))
@@ -369,9 +370,9 @@ class LipSync:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
         generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
         `face_index` picks a face (0 = largest; `lipglance faces` lists them), `box` (x, y, w, h) gives one.
-        A face photo also blinks and sways a little with the speech (lipglance.inference.living; `seed` draws
+        A face photo also blinks and sways a little with the speech (lipglance.inference.render.living; `seed` draws
         when), unless `still`. `transcript`: the words spoken; the shape renderer then follows their
-        force-aligned phones instead of the shape head (lipglance.inference.transcript; needs pocketsphinx and
+        force-aligned phones instead of the shape head (lipglance.inference.speech.transcript; needs pocketsphinx and
         the whole audio at once).
         See the class docstring for what `audio`, `sample_rate` and `image` may be."""
         pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate,
@@ -432,7 +433,7 @@ class LipSync:
                    stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
         """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame, 25/s at
         the video's size, one per 40 ms of audio (the video cut, or played forward and back); frames without a
-        face pass through unchanged, counted in `stats` (lipglance.inference.dub). `transcript`: the words spoken,
+        face pass through unchanged, counted in `stats` (lipglance.inference.video.dub). `transcript`: the words spoken,
         as in `stream`. Bad video input raises UserError."""
         return dub_stream(self, as_audio(audio, self.sample_rate, sample_rate), video, face_index, stats, transcript)
 
@@ -461,10 +462,10 @@ class LipSync:
                     seed: int = 0) -> Iterator[np.ndarray]:
         """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
         each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however
-        long the stream (lipglance.inference.live_stream). The shape renderer; a face photo blinks and sways, unless
+        long the stream (lipglance.inference.live.stream). The shape renderer; a face photo blinks and sways, unless
         `still`.
         Run it with torch.set_num_threads(1): each frame's window is too small to share between threads."""
-        from lipglance.inference.live_stream import LOOKAHEAD_FRAMES, LiveFace
+        from lipglance.inference.live.stream import LOOKAHEAD_FRAMES, LiveFace
 
         live = LiveFace(self, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,
                         face_index=face_index, box=box, still=still, seed=seed)

@@ -9,7 +9,7 @@ Only the networks change: `OnnxLipSync` overrides the network calls of `LipSync`
 generator (lips and warp renderers), the shape head (shape renderer, dubbing, `stream_live`) and the seal track
 run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe
 (NumPy) and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still
-imported (lipglance.inference.lipsync and the log-mel front end use it) but does no network work. `threads` sets
+imported (lipglance.inference.model.lipsync and the log-mel front end use it) but does no network work. `threads` sets
 onnxruntime's intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
 """
 
@@ -29,10 +29,10 @@ import torch
 from lipglance.audio import AudioStats
 from lipglance.config import ConfigError, config_from_dict
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.onnx_export import FORMAT, export_onnx, sidecar_paths, track_path
-from lipglance.inference.outputs import shown
-from lipglance.inference.windows import packed
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.model.windows import packed
+from lipglance.inference.onnx.export import FORMAT, export_onnx, sidecar_paths, track_path
+from lipglance.io.outputs import shown
 from lipglance.motion import MotionProbe, OpeningProbe
 from lipglance.nn import Generator
 from lipglance.pixels import SCALE, to_unit

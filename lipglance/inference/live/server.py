@@ -1,8 +1,9 @@
 """`lipglance live --image face.jpg`: a local page where the microphone drives the face, live.
 
-Standard library only (http.server). The page (lipglance/inference/live.html) captures the microphone with getUserMedia,
+Standard library only (http.server). The page (lipglance/inference/live/live.html) captures the microphone with
+getUserMedia,
 resamples it to the model's rate in an AudioContext, and POSTs 16-bit PCM to /audio whenever it has samples and
-no request is in flight; each response carries the frames that became final (lipglance.inference.live_stream): per
+no request is in flight; each response carries the frames that became final (lipglance.inference.live.stream): per
 frame a little-endian uint32 frame index, a uint32 length, then a JPEG. Frame i shows the audio samples
 [i * 640, (i + 1) * 640) of the session (16 kHz, 25 fps). POST /session starts a new stream (one at a time: a new
 one replaces the old). It listens on 127.0.0.1 by default; browsers allow the microphone only on localhost or https.
@@ -22,8 +23,8 @@ import cv2
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.live_stream import LOOKAHEAD_FRAMES, LiveFace, lookahead_ms
+from lipglance.inference.live.stream import LOOKAHEAD_FRAMES, LiveFace, lookahead_ms
+from lipglance.inference.model.lipsync import LipSync
 
 PAGE = Path(__file__).with_name("live.html")
 MAX_CHUNK_BYTES = 2 * 16000 * 2  # two seconds of 16 kHz int16 per request at most
@@ -151,8 +152,8 @@ def serve(service: LiveService, host: str, port: int) -> ThreadingHTTPServer:
 
 
 def load_photo(path: str) -> np.ndarray:
-    from lipglance.inference.generate import fit_photo
-    from lipglance.inference.inputs import as_image
+    from lipglance.inference.cli.generate import fit_photo
+    from lipglance.inference.model.inputs import as_image
 
     if not Path(path).is_file():
         raise UserError(f"{path}: no such image file")
@@ -162,7 +163,7 @@ def load_photo(path: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from lipglance.inference.generate import load_model
+    from lipglance.inference.cli.generate import load_model
 
     torch.set_num_threads(1)  # a window is too small to share: on 2 busy cores 2 threads are ~30x slower than 1
     photo = load_photo(args.image)

@@ -1,6 +1,6 @@
 """`lipglance export --onnx out.onnx [--weights W]`: the model's networks as ONNX graphs + a JSON sidecar, for
 onnxruntime (`lipglance generate --backend onnx --weights out.onnx`); what is written:
-lipglance.inference.onnx_export."""
+lipglance.inference.onnx.export."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as e:
         raise UserError(f"the ONNX export needs the Python package '{e.name}': run `pip install \"lipglance[onnx]\"` "
                         "(in a checkout: `make setup`)") from None
-    from lipglance.inference.onnx_export import describe, export_onnx
+    from lipglance.inference.onnx.export import describe, export_onnx
 
     print(describe(export_onnx(args.onnx, args.weights)))
     return 0

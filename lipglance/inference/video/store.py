@@ -1,6 +1,7 @@
 """A temporary on-disk store of a video's frames and landmarks, read back in any order (the dub's ping-pong).
 
-When the new speech is longer than the video, `lipglance.inference.dub` plays the video forward, then backward, then
+When the new speech is longer than the video, `lipglance.inference.video.dub` plays the video forward, then backward,
+then
 forward again. To play it backward without holding it in memory, the first (forward) pass writes each frame,
 JPEG-coded (quality 95, no chroma subsampling; the time to write and read a 720p frame is in
 docs/bench/dub_2026-12-02_profile.txt), and its smoothed landmarks into a temporary folder, and the later

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lipglance.errors import UserError
-from lipglance.inference.jobs_csv import Job, parse_shard, read_jobs, shard
-from lipglance.inference.outputs import shown
+from lipglance.inference.cli.jobs_csv import Job, parse_shard, read_jobs, shard
+from lipglance.io.outputs import shown
 
 if TYPE_CHECKING:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 SINGLE_ONLY = {"audio": "--audio", "image": "--image", "output": "-o", "frames": "--frames", "box": "--box"}
 
@@ -74,7 +74,7 @@ _args: argparse.Namespace | None = None
 def _init(args: argparse.Namespace, threads: int | None) -> None:
     """Load the model once in this process (a worker's initializer, or the main process with --workers 1)."""
     global _model, _args
-    from lipglance.inference.generate import load_model
+    from lipglance.inference.cli.generate import load_model
 
     if threads is not None:
         import torch
@@ -86,8 +86,8 @@ def _init(args: argparse.Namespace, threads: int | None) -> None:
 
 def _run_job(job: Job) -> str | None:
     """Make one job's video; None when made, else its one-line error (never raises but on Ctrl-C)."""
-    from lipglance.inference.generate import make_video, prepare_image
-    from lipglance.inference.outputs import OutputFile
+    from lipglance.inference.cli.generate import make_video, prepare_image
+    from lipglance.io.outputs import OutputFile
 
     assert _model is not None and _args is not None
     out: OutputFile | None = None

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lipglance.errors import Terminated, UserError
-from lipglance.inference import batch_jobs
-from lipglance.inference.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
-from lipglance.inference.progress import progress
-from lipglance.inference.renderers import RENDERERS
-from lipglance.inference.retime import MAX_FPS, MIN_FPS, retime, retimed_count
+from lipglance.inference.cli import batch_jobs
+from lipglance.inference.cli.progress import progress
+from lipglance.inference.cli.retime import MAX_FPS, MIN_FPS, retime, retimed_count
+from lipglance.inference.render.renderers import RENDERERS
 from lipglance.io.audio import AudioReadError, load_audio
 from lipglance.io.image import read_image
+from lipglance.io.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
 
 if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 4000x3000 photo: 1.5 GB in memory)
 
@@ -32,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", help="speech: wav, mp3, flac, ogg, m4a or a video's audio track")
     p.add_argument("--image", help="a lip crop or a photo with a face")
     p.add_argument("--video", help="dub a video instead of animating a photo: its mouth re-rendered to --audio in "
-                                   "every frame (lipglance.inference.dub); written at 25 frames/s (or --fps)")
+                                   "every frame (lipglance.inference.video.dub); written at 25 frames/s (or --fps)")
     p.add_argument("-o", "--output", help="output mp4")
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.add_argument("--lips-only", action="store_true",
@@ -52,7 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--transcript-file", metavar="PATH", help="--transcript read from a UTF-8 text file")
     p.add_argument("--still", action="store_true",
                    help="a photo: move only the mouth (default: the face also blinks and sways a little with the "
-                        "speech, lipglance.inference.living)")
+                        "speech, lipglance.inference.render.living)")
     p.add_argument("--seed", type=int, default=0, help="draws the blinks' times and the sway (default 0)")
     p.add_argument("--face-index", type=int, default=0,
                    help="which face (0 = largest; `lipglance faces IMAGE` lists them with a numbered preview)")
@@ -72,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def load_model(weights: str | None, device: str, backend: str = "torch") -> LipSync:
-    from lipglance.inference.lipsync import DEFAULT_WEIGHTS, LipSync
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 
     if backend == "onnx":
         if device != "cpu":
@@ -98,7 +98,7 @@ def _box(text: str | None, face_index: int) -> tuple[int, int, int, int] | None:
         return None
     if face_index != 0:
         raise UserError("--box and --face-index both pick the face: give one of them")
-    from lipglance.inference.faces import parse_box
+    from lipglance.inference.faces.find import parse_box
 
     try:
         return parse_box(text)
@@ -131,7 +131,7 @@ def read_transcript(args: argparse.Namespace) -> str | None:
         except OSError as e:
             raise UserError(f"--transcript-file {shown(path)}: {e.strerror or e}") from None
     if text is not None:
-        from lipglance.inference.transcript import words_of
+        from lipglance.inference.speech.transcript import words_of
 
         words_of(text)  # an empty transcript fails here, before the model loads
     return text
@@ -235,7 +235,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.transcript_text is not None and args.batch is not None:
         raise UserError("--transcript goes with one --audio (and --image or --video), not with --batch")
     if args.video is not None:
-        from lipglance.inference.dub_cli import run_dub
+        from lipglance.inference.cli.dub import run_dub
 
         return run_dub(args)
     if args.batch is not None:

@@ -1,4 +1,4 @@
-"""Eye blinks for the living photo (lipglance.inference.living): when, how far closed, and the eyelid warp.
+"""Eye blinks for the living photo (lipglance.inference.render.living): when, how far closed, and the eyelid warp.
 
 When: the first blink 0.6..2.5 s in, then a gap of 1.8 s plus a gamma(2, 1 s) draw, at most 6 s (mean about
 3.8 s, some 16 blinks a minute, a resting talker's rate); one blink in eight is followed 0.3 s later by a

@@ -1,7 +1,7 @@
 """The warp renderer (beyond the paper): the photo's own lips, moved by the generator's motion.
 
 For each frame the mouth of the photo is opened to the generator's relative opening
-(`lipglance.motion`) times the photo's mouth width by `lipglance.inference.closing.reshape_mouth`, at the photo's
+(`lipglance.motion`) times the photo's mouth width by `lipglance.inference.render.closing.reshape_mouth`, at the photo's
 resolution, inside a box around the mouth; every pixel outside that box, and every column of it
 outside the inner mouth corners, is the photo's own. An opening of 0 is closed lips, whatever the
 photo showed, so silence gives a closed mouth.
@@ -16,8 +16,8 @@ import numpy as np
 
 from lipglance.errors import UserError
 from lipglance.face import crop_mouth_landmarks, crop_square, is_lip_crop, mouth_square
-from lipglance.inference.closing import ABOVE, BELOW, box_side, reshape_mouth
-from lipglance.inference.paste import FaceTarget
+from lipglance.inference.render.closing import ABOVE, BELOW, box_side, reshape_mouth
+from lipglance.inference.render.paste import FaceTarget
 from lipglance.shape import mouth_width
 
 

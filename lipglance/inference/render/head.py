@@ -1,11 +1,12 @@
-"""Head motion for the living photo (lipglance.inference.living): a small, speech-driven sway of the whole face region.
+"""Head motion for the living photo (lipglance.inference.render.living): a small, speech-driven sway of the whole face
+region.
 
 Motion: a roll about the neck (a point 0.3 inter-ocular distances, IOD, below the chin) and a shift, each a
 sum of three sinusoids of seeded frequencies (0.12..0.7 Hz) and phases whose weights sum to 1, so every one
 stays within its bound and averages zero: the head sways about the photo's pose and never drifts. The sway's
 amplitude follows the speech: 35% in silence, rising to 100% with the speech energy (the RMS of 120 ms around
 each frame, the level measured against the training corpus's speech level after
-lipglance.inference.loudness's gain, so a quiet
+lipglance.inference.speech.loudness's gain, so a quiet
 recording moves as much as a loud one), with 0.25 s attack and 0.8 s release. A quarter of the vertical shift
 is a nod on stressed syllables (fast minus slow energy). Bounds: roll MAX_ROLL_DEG, shift MAX_SHIFT IODs.
 
@@ -23,7 +24,7 @@ import cv2
 import numpy as np
 
 from lipglance.face import eye_centres
-from lipglance.inference.loudness import TRAINING_LEVEL_DBFS, level_gain
+from lipglance.inference.speech.loudness import TRAINING_LEVEL_DBFS, level_gain
 
 MAX_ROLL_DEG = 0.8
 MAX_SHIFT = 0.025  # of the IOD

@@ -1,4 +1,4 @@
-"""Face landmarks over a dubbed video (lipglance.inference.dub): the preprocessing tracker, streamed and smoothed.
+"""Face landmarks over a dubbed video (lipglance.inference.video.dub): the preprocessing tracker, streamed and smoothed.
 
 The tracker is `lipglance.data.track.FaceTracker`, the one `lipglance preprocess` uses: dlib's HOG detector on
 key frames (the first, every `redetect` frames, and whenever tracking is lost), the 68-point predictor on

@@ -2,7 +2,7 @@
 
 Per frame the shape head (lipglance.shape) gives the mouth's displacement from its rest shape, in
 rest mouth widths, upright. `ShapeWarp` turns that into target points on the photo: its mouth
-closed (upper lip down 40%, lower lip up 60% of the gap, as `lipglance.inference.closing` does), plus the
+closed (upper lip down 40%, lower lip up 60% of the gap, as `lipglance.inference.render.closing` does), plus the
 displacement scaled by the photo's mouth width and turned with its corner line. Then one warp,
 at the photo's resolution, inside a box around the mouth and jaw:
 
@@ -12,7 +12,7 @@ at the photo's resolution, inside a box around the mouth and jaw:
   lip separately, thicker when protruded); the skin above the lip and down to the chin stretches
   (the jaw follows the lower lip); the box's edges never move.
 
-Between the parted lips the inside is drawn (`lipglance.inference.closing.draw_inside`): upper teeth (the
+Between the parted lips the inside is drawn (`lipglance.inference.render.closing.draw_inside`): upper teeth (the
 photo's own where it shows them), lower teeth once the mouth is wide open, a tongue, a cavity
 shaded darker in its depth. An opening below `lipglance.shape.CLOSED` is exactly closed lips (`lipglance.shape.CLOSED`),
 so p/b/m and silence close the mouth. Nothing outside the box changes.
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lipglance.inference.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, fill_inside, mouth_gap
-from lipglance.inference.render import MouthWarp
+from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, fill_inside, mouth_gap
+from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
 
 SIDE_MARGIN = 0.35  # of the mouth width, beside each corner: cheek that absorbs narrowing and widening

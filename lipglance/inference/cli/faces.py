@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.outputs import OutputFile, shown
+from lipglance.io.outputs import OutputFile, shown
 
 if TYPE_CHECKING:
-    from lipglance.inference.faces import Face
+    from lipglance.inference.faces.find import Face
 
 FACE, REJECTED = (255, 40, 40), (150, 150, 150)
 
@@ -48,8 +48,8 @@ def preview(rgb: np.ndarray, faces: list[Face], rejected: list[tuple[Face, str]]
 def run(args: argparse.Namespace) -> int:
     import cv2
 
-    from lipglance.inference.faces import find_faces
-    from lipglance.inference.paste import _even
+    from lipglance.inference.faces.find import find_faces
+    from lipglance.inference.render.paste import _even
     from lipglance.io.image import read_image
 
     image = Path(args.image)

@@ -1,5 +1,5 @@
 """Export a glance model to ONNX: every network its inference paths call, for onnxruntime
-(lipglance.inference.onnx_backend).
+(lipglance.inference.onnx.backend).
 
 `lipglance export --onnx out.onnx [--weights W]` (or `export_onnx`) writes three (or four) files side by side:
 
@@ -35,8 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.outputs import OutputFile, shown
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.io.outputs import OutputFile, shown
 
 FORMAT = 1
 OPSET = 18

@@ -17,11 +17,11 @@ decided by the shape head's own gate: a model's seal track (`lipglance seal`) he
 future for a live budget, so live mouths close less often on p/b/m than offline ones (docs/RESULTS.md, "The seal
 track").
 
-Loudness: `lipglance.inference.loudness` levels a whole utterance with one gain; live there is only the past, so
+Loudness: `lipglance.inference.speech.loudness` levels a whole utterance with one gain; live there is only the past, so
 `RunningLevel` applies the same rule to the last LEVEL_SECONDS of 20 ms frame levels (silence: gain 1).
 Memory is fixed: the audio ring holds one window (+1 frame), the level ring LEVEL_SECONDS, a partial frame
 under 40 ms; nothing grows with the stream's length. A face photo blinks and sways at its idle amplitude
-(lipglance.inference.living; the speech-driven part of the sway would need the whole recording's level).
+(lipglance.inference.render.living; the speech-driven part of the sway would need the whole recording's level).
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ import torch
 
 from lipglance.audio import log_mel_range
 from lipglance.errors import UserError
-from lipglance.inference.inputs import ImageInput, as_image
-from lipglance.inference.living import LivingFace, Move
-from lipglance.inference.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
-from lipglance.inference.shape_render import ShapeWarp
-from lipglance.inference.windows import gated_shape
+from lipglance.inference.model.inputs import ImageInput, as_image
+from lipglance.inference.model.windows import gated_shape
+from lipglance.inference.render.living import LivingFace, Move
+from lipglance.inference.render.shape import ShapeWarp
+from lipglance.inference.speech.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
 from lipglance.io.audio import check_samples
 
 LOOKAHEAD_FRAMES = 4  # frames of future audio each frame waits for (160 ms at 25 fps)
@@ -50,7 +50,8 @@ def lookahead_ms(frames: int = LOOKAHEAD_FRAMES, fps: int = 25) -> float:
 
 
 class RunningLevel:
-    """A causal `lipglance.inference.loudness.level_gain`: the same active-speech rule over the last `seconds`."""
+    """A causal `lipglance.inference.speech.loudness.level_gain`: the same active-speech rule over the last
+    `seconds`."""
 
     def __init__(self, sample_rate: int, seconds: float = LEVEL_SECONDS) -> None:
         self.n, self.rate = max(1, int(round(FRAME_SECONDS * sample_rate))), sample_rate
@@ -73,7 +74,7 @@ class LiveShapes:
     """Mono audio chunks (any sizes) -> the shape head's mouth shape [20, 2] per frame, `lookahead` frames late."""
 
     def __init__(self, model: object, lookahead: int = LOOKAHEAD_FRAMES) -> None:
-        from lipglance.inference.lipsync import LipSync
+        from lipglance.inference.model.lipsync import LipSync
 
         assert isinstance(model, LipSync)
         g, a = model.config.generator, model.config.audio
@@ -147,8 +148,8 @@ class LiveFace:
 
     def __init__(self, model: object, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES, face_index: int = 0,
                  box: tuple[int, int, int, int] | None = None, still: bool = False, seed: int = 0) -> None:
-        from lipglance.inference.lipsync import LipSync
-        from lipglance.inference.paste import check_image, find_face
+        from lipglance.inference.model.lipsync import LipSync
+        from lipglance.inference.render.paste import check_image, find_face
 
         assert isinstance(model, LipSync)
         self.shapes = LiveShapes(model, lookahead)

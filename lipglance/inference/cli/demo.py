@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.dub_demo import add_dub_section
-from lipglance.inference.lipsync import LipSync
+from lipglance.inference.cli.dub_demo import add_dub_section
+from lipglance.inference.model.lipsync import LipSync
 from lipglance.samples import sample_photos
 
 MAX_AUDIO_SECONDS = 60.0
 MAX_UPLOAD = "20mb"
-ASSETS = Path(__file__).parent.parent / "assets"
+ASSETS = Path(__file__).parent.parent.parent / "assets"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,10 +43,10 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
                out_dir: str | None = None, still: bool = False,
                transcript: str | None = None) -> tuple[str, np.ndarray]:
     """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages. A face photo blinks and
-    sways a little (lipglance.inference.living) unless `still`. `transcript` (blank: none): the words spoken; the
-    shape renderer then follows their force-aligned phones (lipglance.inference.transcript)."""
-    from lipglance.inference.generate import MAX_SIZE, fit_photo
-    from lipglance.inference.inputs import as_image, page_speech
+    sways a little (lipglance.inference.render.living) unless `still`. `transcript` (blank: none): the words spoken; the
+    shape renderer then follows their force-aligned phones (lipglance.inference.speech.transcript)."""
+    from lipglance.inference.cli.generate import MAX_SIZE, fit_photo
+    from lipglance.inference.model.inputs import as_image, page_speech
 
     if image is None and audio_path:
         raise UserError("give a face photo or a lip image (upload one or pick an example)")
@@ -99,7 +99,7 @@ def build_app(model: LipSync) -> Any:
         button.click(handler, inputs=[audio, image, still, transcript], outputs=[video, strip, note],
                      api_name="generate")
         gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
-        add_dub_section(gr, model, audio, video, note, transcript)  # lipglance.inference.dub_demo: dub a video
+        add_dub_section(gr, model, audio, video, note, transcript)  # lipglance.inference.cli.dub_demo: dub a video
     return app
 
 
@@ -117,7 +117,7 @@ def launch(model: LipSync, host: str, port: int, block: bool = True) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from lipglance.inference.generate import load_model
+    from lipglance.inference.cli.generate import load_model
 
     model = load_model(args.weights, "cpu")
     try:

@@ -1,4 +1,5 @@
-"""`lipglance generate --audio A --video V -o out.mp4`: dub a video (lipglance.inference.dub) from the command line.
+"""`lipglance generate --audio A --video V -o out.mp4`: dub a video (lipglance.inference.video.dub) from the command
+line.
 
 Shares `lipglance generate`'s options where they mean something for a video (--weights, --face-index, --fps,
 --crf, --frames, --device, --backend); the photo-only ones are refused in one line. The video keeps its resolution
@@ -14,14 +15,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.dub import FPS, DubStats, dub_stream
-from lipglance.inference.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
-from lipglance.inference.progress import progress
-from lipglance.inference.retime import retime, retimed_count
+from lipglance.inference.cli.progress import progress
+from lipglance.inference.cli.retime import retime, retimed_count
+from lipglance.inference.video.dub import FPS, DubStats, dub_stream
 from lipglance.io.audio import AudioReadError, load_audio
+from lipglance.io.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
 
 if TYPE_CHECKING:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 
 def check_options(args: argparse.Namespace) -> None:
@@ -43,7 +44,7 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def run_dub(args: argparse.Namespace) -> int:
-    from lipglance.inference.generate import _check_numbers, load_model
+    from lipglance.inference.cli.generate import _check_numbers, load_model
 
     check_options(args)
     _check_numbers(args)
@@ -57,7 +58,7 @@ def run_dub(args: argparse.Namespace) -> int:
 def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
              frames_dir: FramesFolder | None = None) -> tuple[DubStats, int, int]:
     """Speech file + video -> `out` (committed). Returns (stats, frames written, fps)."""
-    from lipglance.inference.generate import stop_when_signalled
+    from lipglance.inference.cli.generate import stop_when_signalled
 
     try:
         audio = load_audio(args.audio, model.sample_rate)

@@ -16,7 +16,7 @@ import numpy as np
 
 from lipglance.errors import UserError
 from lipglance.face import crop_square, is_lip_crop, mouth_square
-from lipglance.inference.faces import face_in_box, find_faces
+from lipglance.inference.faces.find import face_in_box, find_faces
 
 
 @dataclass
@@ -30,7 +30,7 @@ class FaceTarget:
     mask: np.ndarray  # [y1-y0, x1-x0, 1] float32 in [0, 1]
     ring: np.ndarray  # [64, 64] bool, skin ring in crop coordinates (colour matching)
     points: np.ndarray  # [20, 2] mouth landmarks 48-67 in crop pixels
-    face: np.ndarray | None = None  # [68, 2] all the face's dlib landmarks in photo pixels (lipglance.inference.living)
+    face: np.ndarray | None = None  # [68, 2] all the face's dlib landmarks in photo pixels (render/living.py)
 
 
 def _even(photo: np.ndarray) -> np.ndarray:
@@ -40,7 +40,8 @@ def _even(photo: np.ndarray) -> np.ndarray:
 
 def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64,
               box: tuple[int, int, int, int] | None = None) -> FaceTarget:
-    """Detect faces (largest first, implausible detections dropped: lipglance.inference.faces), pick one (or the face in
+    """Detect faces (largest first, implausible detections dropped: lipglance.inference.faces.find), pick one (or the
+    face in
     `box`, x, y, w, h in pixels), and build the crop and paste mask for its mouth."""
     if face_index < 0:
         raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")

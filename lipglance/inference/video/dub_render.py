@@ -1,12 +1,12 @@
 """The dub's per-frame mouth renderer: the shape renderer, prepared per frame, with the speaker's rest width.
 
-A photo's mouth is its rest mouth; a video's is caught mid-word. `lipglance.inference.shape_render.ShapeWarp` closes the
+A photo's mouth is its rest mouth; a video's is caught mid-word. `lipglance.inference.render.shape.ShapeWarp` closes the
 mouth it is given (upper lip down, lower lip up) and adds the predicted shape in units of that mouth's width,
 so a frame where the original speaker rounds ("oo") or spreads ("ee") the lips would keep that width under the
 new speech. `DubRenderer` instead takes the rest width from the face: the running median (over `WINDOW`
 frames with a face) of the mouth width over the eye distance, times this frame's eye distance; the closed
 mouth is stretched along its corner line to that width before the shape is added (at most `MAX_STRETCH`
-either way). Preparing a frame costs a few landmark sums; the warp itself is `lipglance.inference.shape_render`'s.
+either way). Preparing a frame costs a few landmark sums; the warp itself is `lipglance.inference.render.shape`'s.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipglance.face import eye_centres
-from lipglance.inference.shape_render import ShapeWarp, closed_points
+from lipglance.inference.render.shape import ShapeWarp, closed_points
 from lipglance.shape import mouth_width
 
 WINDOW = 75  # frames (3 s) of the running median of the mouth-width / eye-distance ratio

@@ -2,14 +2,14 @@
 
 The video is decoded at 25 frames/s (the model's rate; the source frame nearest each 25 fps tick, as
 `lipglance preprocess` does: lipglance.io.decode) at its own resolution. Its face is tracked in every frame
-(lipglance.inference.video_track: the preprocessing tracker, smoothed), and in every frame with a face the shape
-renderer (lipglance.inference.shape_render, prepared per frame with the speaker's rest mouth width:
-lipglance.inference.dub_render)
+(lipglance.inference.video.track: the preprocessing tracker, smoothed), and in every frame with a face the shape
+renderer (lipglance.inference.render.shape, prepared per frame with the speaker's rest mouth width:
+lipglance.inference.video.dub_render)
 closes the original mouth and moves the frame's own lips to the mouth shape the model's shape head
 predicts from the new speech, inside a box around the mouth and jaw; everything
 else, the head's own motion included, is the video's. Frames without a face pass through unchanged (and
 are counted). The output has one frame per 25 fps tick of the speech: a longer video is cut, a shorter one
-plays forward, backward, forward... (ping-pong, via a temporary on-disk store: lipglance.inference.video_store).
+plays forward, backward, forward... (ping-pong, via a temporary on-disk store: lipglance.inference.video.store).
 
 Streams: decoding, tracking, rendering and encoding hold a few frames at a time, so memory does not grow
 with the video or the speech. A video with no face at all is only known as such at its end: the error is
@@ -27,15 +27,15 @@ import av
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.dub_render import DubRenderer
-from lipglance.inference.outputs import shown
-from lipglance.inference.video_store import FrameStore, pingpong
-from lipglance.inference.video_track import Tracked, track_video
+from lipglance.inference.video.dub_render import DubRenderer
+from lipglance.inference.video.store import FrameStore, pingpong
+from lipglance.inference.video.track import Tracked, track_video
 from lipglance.io.decode import VideoReadError, iter_frames
+from lipglance.io.outputs import shown
 from lipglance.io.prefetch import Prefetch
 
 if TYPE_CHECKING:
-    from lipglance.inference.lipsync import LipSync
+    from lipglance.inference.model.lipsync import LipSync
 
 FPS = 25  # frames/s the video is read at (the model's rate)
 MAX_SIDE = 4096  # px: larger videos are refused (4K UHD is 3840x2160)
@@ -96,7 +96,8 @@ def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index:
                stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
     """Output frames (uint8 RGB at the video's size, 25/s, one per frame of `audio`: mono samples at the model's
     rate) of `video` dubbed with `audio`; `stats` (if given) counts them as they come. `transcript`: the words
-    spoken; the mouth then follows their force-aligned phones (lipglance.inference.transcript) instead of the shape
+    spoken; the mouth then follows their force-aligned phones (lipglance.inference.speech.transcript) instead of the
+    shape
     head. Bad input is refused here, before the first frame; a video without any face raises UserError after
     the last."""
     if face_index < 0:

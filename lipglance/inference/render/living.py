@@ -1,4 +1,5 @@
-"""The living photo: eye blinks (lipglance.inference.blink) and a little head motion (lipglance.inference.head)
+"""The living photo: eye blinks (lipglance.inference.render.blink) and a little head motion
+(lipglance.inference.render.head)
 on a photo's frames.
 
 Applied to each output frame after its mouth is rendered, for a face photo (not a lip crop) unless `still`:
@@ -16,8 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lipglance.inference.blink import EyeWarp, closures
-from lipglance.inference.head import HeadWarp, motions
+from lipglance.inference.render.blink import EyeWarp, closures
+from lipglance.inference.render.head import HeadWarp, motions
 
 
 class Move(NamedTuple):

@@ -1,6 +1,6 @@
 """A transcript drives the mouth exactly: forced alignment of the text's phones to the speech, then their shapes.
 
-    from lipglance.inference.transcript import aligned_phones, transcript_shapes
+    from lipglance.inference.speech.transcript import aligned_phones, transcript_shapes
     phones = aligned_phones(samples, 16000, "bob made a map of the palm")
     shapes = transcript_shapes(phones, n_frames)  # [n, 20, 2], as the shape renderer takes them
 
@@ -78,7 +78,7 @@ def aligned_phones(audio: np.ndarray, sample_rate: int, text: str) -> list[Phone
                         "(spell numbers and symbols out as words)")
     wave = np.asarray(audio, np.float32).reshape(-1)
     if sample_rate != ALIGN_RATE:
-        from lipglance.inference.inputs import resample
+        from lipglance.inference.model.inputs import resample
 
         wave = resample(wave, sample_rate, ALIGN_RATE)
     if len(wave) < ALIGN_RATE // 10:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lipglance.errors import UserError
-from lipglance.inference.outputs import shown
+from lipglance.io.outputs import shown
 
 COLUMNS = ("audio", "image", "output")
 

@@ -1,0 +1,8 @@
+"""The model: speech + one image -> mouth shapes and frames, through the networks.
+
+| module | what |
+|---|---|
+| `lipsync` | `LipSync`, the Python API: loading a checkpoint, the networks, `stream`, `generate`, `dub` |
+| `windows` | the networks' overlapping windows over long speech, their cross-fade, the closure decision per frame |
+| `inputs` | what the API accepts as speech and as an image (paths, arrays, PIL images), checked and converted |
+"""

@@ -1,0 +1,7 @@
+"""The model's networks as ONNX graphs, and running them with onnxruntime.
+
+| module | what |
+|---|---|
+| `export` | `export_onnx`: every network the inference paths call, as graphs + a JSON sidecar |
+| `backend` | `onnx_model`: a `LipSync` whose network calls run those graphs (`--backend onnx`) |
+"""

@@ -1,0 +1,11 @@
+"""Drawing a frame: the photo's mouth moved to the model's output, pasted back, and the living photo around it.
+
+| module | what |
+|---|---|
+| `renderers` | the renderer names (`auto`, `shape`, `warp`, `network`), importable without torch |
+| `shape` | the shape renderer: the photo's own lips moved to the shape head's 20 mouth points |
+| `warp` | the warp renderer (the photo's lips opened by the motion probe) and the network renderer's crop |
+| `closing` | the landmark-guided vertical warp that closes or opens a mouth |
+| `paste` | full-face mode: the face's mouth found and cropped, generated lips pasted back; lip crop or photo |
+| `living`, `blink`, `head` | the living photo: eye blinks and a speech-driven head sway |
+"""

@@ -1,0 +1,7 @@
+"""What is measured in the speech at inference, besides the log-mel features (lipglance/audio.py).
+
+| module | what |
+|---|---|
+| `loudness` | the speech's active level, brought to the training corpus's before the features |
+| `transcript` | a transcript's phones force-aligned to the speech, and their mouth shapes (`--transcript`) |
+"""
