@@ -11,9 +11,8 @@ so the first and the last quarter are reported apart.
 
 - direct: `lipglance.inference.live.stream.LiveFace` on the astronaut photo (512x512, no sway: `still`), JPEG-encoded as
   `lipglance live` sends them: frame ready = its JPEG exists.
-- http: the same through `lipglance live`'s server (lipglance/inference/live/server.py) on 127.0.0.1, one keep-alive
-POST
-  per chunk:
+- http: the same through `lipglance live`'s server (lipglance/inference/live/server.py) on 127.0.0.1, one
+  keep-alive POST per chunk:
   frame ready = its reply has arrived.
 - browser: the page in headless Chromium with a fake microphone playing the same audio (needs chromium and
   playwright); latency as the page measures it: from when the AudioWorklet handed the frame's last sample to

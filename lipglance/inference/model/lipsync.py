@@ -143,9 +143,8 @@ class LipSync:
                 points: np.ndarray | None = None, box: tuple[int, int, int, int] | None = None,
                 target: FaceTarget | None = None) -> tuple[np.ndarray, FaceTarget | None]:
         """(64x64 identity crop, face target for paste-back or None) from a lip crop or a face photo.
-        With `close_mouth` an open mouth in the image is closed first (lipglance.inference.render.closing), so that
-        silence
-        gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
+        With `close_mouth` an open mouth in the image is closed first (lipglance.inference.render.closing), so
+        that silence gives closed lips and speech opens them from there. A lip crop's mouth is found by dlib on the
         crop, less surely than on a face; `points` (mouth landmarks 48-67 [20, 2] in the crop's pixels,
         as a preprocessed dataset stores them) are used instead when given. `box` (x, y, w, h) names the face
         of a photo by hand; `target` is the photo's face when it has been found already."""
