@@ -3,7 +3,7 @@
 Recorded speech: Debian `pocketsphinx-testdata` (`apt-get install pocketsphinx-testdata`): five read LibriVox
 sentences (one woman), five card-game commands and "go forward ten meters" (11 utterances, 16 kHz). No video
 of these speakers exists, so the reference is the transcript path: the known words force-aligned to the speech
-(lipglance.inference.transcript, what `lipglance generate --transcript` renders), its phones giving the shapes
+(lipglance.inference.speech.transcript, what `lipglance generate --transcript` renders), its phones giving the shapes
 and the viseme classes (p/b/m seal, rounded and spread vowels, silence) of every frame. Three drivers of the same
 shape renderer are compared against it, per frame (lipglance.shape units, rest mouth widths):
 
@@ -38,8 +38,8 @@ import numpy as np
 
 from lipglance.audio import log_mel
 from lipglance.eval.sync import LoudnessBaseline, loudness_db
-from lipglance.inference.lipsync import LipSync
-from lipglance.inference.transcript import LEAD, aligned_phones, transcript_shapes
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.speech.transcript import LEAD, aligned_phones, transcript_shapes
 from lipglance.io.audio import load_audio
 from lipglance.shape import CLOSED, WIDE, frame_classes, opening_of, rest_frames, width_of
 
@@ -133,7 +133,7 @@ def photo_level(model: LipSync, waves: list[np.ndarray], per: list[Labelled], fi
     from bench_sync_photos import dlib_read, photos
 
     from lipglance.face import detect_faces, landmarks
-    from lipglance.inference.shape_render import ShapeWarp
+    from lipglance.inference.render.shape import ShapeWarp
     from lipglance.io.decode import iter_frames
     from lipglance.shape import mouth_width
 

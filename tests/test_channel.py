@@ -76,7 +76,7 @@ def test_a_shape_stage_can_start_from_the_bundled_models_head() -> None:
 
     from lipglance.checkpoint import load_checkpoint
     from lipglance.config import load_config
-    from lipglance.inference.lipsync import DEFAULT_WEIGHTS
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS
     from lipglance.model import GlanceNetworks
     from lipglance.train.state import load_weights
 
