@@ -76,6 +76,23 @@ def float_wav(path: Path, samples: np.ndarray, rate: int = RATE, bits: int = 32)
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
 
 
+def odd_wav(tag: int, bits: int = 16, sub_format: bytes | None = None, seconds: float = 1.0) -> bytes:
+    """A RIFF/WAVE file with format tag `tag` and `bits` per sample holding `seconds` of zeros at 16 kHz mono;
+    with `sub_format` (16 bytes), an "extensible" header (tag 0xFFFE) naming that sub-format GUID."""
+    data = bytes(int(seconds * RATE) * 2)
+    fmt = struct.pack("<HHIIHH", 0xFFFE if sub_format else tag, 1, RATE, RATE * 2, 2, bits)
+    if sub_format is not None:
+        fmt += struct.pack("<HHI", 22, bits, 4) + sub_format
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+UNDECODABLE_WAVS = {  # issue 28, 1: headers no decoder takes (PyAV gives a stream without a codec)
+    "wav_tag_ffff": odd_wav(0xFFFF), "wav_tag_0": odd_wav(0), "wav_0_bits": odd_wav(1, bits=0),
+    "wav_extensible_garbage": odd_wav(0, sub_format=bytes(range(0x99, 0xA9))),
+}
+
+
 def pcm_wav_header(rate: int, n_bytes: int, channels: int = 1) -> bytes:
     fmt = struct.pack("<HHIIHH", 1, channels, rate, (rate * 2 * channels) & 0xFFFFFFFF, (2 * channels) & 0xFFFF, 16)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", n_bytes)
@@ -270,6 +287,10 @@ def audio_cases() -> list[Case]:
     cases.append(_audio_case("exactly_one_frame", lambda p: write_wav(p, _speech(0.04), RATE), "ok"))
     cases.append(_audio_case("silence", lambda p: write_wav(p, np.zeros(8000), RATE), "ok"))
     cases.append(_audio_case("empty_file", lambda p: p.write_bytes(b""), "error", fast=True))
+    for ext in ("mp3", "flac"):  # issue 28, 2: PyAV printed the failed seek of an empty file as a traceback
+        cases.append(_audio_case(f"empty_{ext}", lambda p: p.write_bytes(b""), "error", fast=True, ext=ext))
+    for name, data in UNDECODABLE_WAVS.items():
+        cases.append(_audio_case(name, lambda p, b=data: p.write_bytes(b), "error", fast=True))
     cases.append(_audio_case("folder", lambda p: p.mkdir(), "error", fast=True))
     cases.append(_audio_case("missing", lambda p: None, "error"))
     cases.append(_audio_case("png_as_audio", lambda p: Image.new("RGB", (32, 32)).save(p, "PNG"), "error"))
@@ -590,8 +611,11 @@ def non_utf8_case() -> list[Case]:
 
 def families() -> dict[str, list[Case]]:
     """The cases by family (the rows of docs/FUZZ.md)."""
-    return {"audio": audio_cases(), "image": image_cases(), "output": output_cases(),
-            "checkpoint": checkpoint_cases(), "signal": signal_cases(), "file_name": non_utf8_case()}
+    from fuzz_dub_api import dub_cases, generate_cases
+
+    return {"audio": audio_cases() + generate_cases(), "image": image_cases(), "output": output_cases(),
+            "checkpoint": checkpoint_cases(), "signal": signal_cases(), "file_name": non_utf8_case(),
+            "dub": dub_cases()}
 
 
 def all_cases() -> list[Case]:

@@ -8,7 +8,6 @@ The default run takes the fast subset (a few cases of every family and every reg
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import resource
 import signal
@@ -16,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,18 +23,21 @@ import numpy as np
 import pytest
 import torch
 from fuzz_corpus import Case, all_cases, families, make_assets
+from fuzz_dub_api import ApiCase, api_cases, captured_stderr, check_api_case, listing
 from fuzz_report import Recorder
 
 from lipglance.cli import main
 
 FULL = os.environ.get("GLANCE_FUZZ", "") == "full"
 CASES = [c for c in all_cases() if FULL or c.fast]
+API_CASES = [c for c in api_cases() if FULL or c.fast]
 
 
 @pytest.fixture(scope="module")
 def recorder() -> Iterator[Recorder]:
     """With GLANCE_FUZZ_REPORT=path, a json record of the run is written there when the module ends."""
-    rec = Recorder({c.name: f for f, cases in families().items() for c in cases}, FULL)
+    rec = Recorder({**{c.name: f for f, cases in families().items() for c in cases},
+                    **{c.name: "api" for c in api_cases()}}, FULL)
     yield rec
     rec.write()
 
@@ -48,13 +49,7 @@ def assets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _listing(folder: Path) -> set[str]:
-    """Every path under `folder` (hidden ones included), relative."""
-    out = set()
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            out.add(os.path.relpath(os.path.join(dirpath, name), folder))
-    return out
+_listing = listing
 
 
 def _shown_lines(stderr: str) -> list[str]:
@@ -62,34 +57,12 @@ def _shown_lines(stderr: str) -> list[str]:
     return [line.split("\r")[-1].strip() for line in stderr.split("\n") if line.split("\r")[-1].strip()]
 
 
-PLAIN_PYTHON_IGNORES = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
-
-
 def _in_process(argv: list[str]) -> tuple[int, str]:
     """main() with fds 1 and 2 captured: C libraries' own writes to stderr count too, and so do the Python
     warnings a plain `lipglance` process would print (pytest would otherwise swallow them)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    py_err = io.StringIO()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            warnings.catch_warnings(record=True) as seen:
-        warnings.resetwarnings()  # the filters of a plain interpreter
-        for category in PLAIN_PYTHON_IGNORES:
-            warnings.filterwarnings("ignore", category=category)
-        os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
-        try:
-            with contextlib.redirect_stderr(py_err), contextlib.redirect_stdout(io.StringIO()):
-                code = main(["generate", *argv])
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-        err.seek(0)
-        shown = "".join(f"{w.filename}:{w.lineno}: {w.category.__name__}: {w.message}\n" for w in seen)
-        return code, err.read().decode("utf-8", "replace") + py_err.getvalue() + shown
+    with captured_stderr() as err:
+        code = main(["generate", *argv])
+    return code, err.getvalue()
 
 
 def _subprocess(case: Case, argv: list[str], folder: Path) -> tuple[int, str]:
@@ -200,6 +173,17 @@ def test_fuzz_input(case: Case, assets: Path, tmp_path: Path, recorder: Recorder
     recorder.case(case.name, case.expect, outcome, time.time() - start)
 
 
+@pytest.mark.parametrize("case", API_CASES, ids=[c.name for c in API_CASES])
+def test_fuzz_api_call(case: ApiCase, assets: Path, tmp_path: Path, recorder: Recorder, model: object) -> None:
+    start = time.time()
+    try:
+        outcome = check_api_case(case, model, tmp_path, assets)
+    except AssertionError as e:
+        recorder.case(case.name, case.expect, "fail", time.time() - start, str(e)[:300])
+        raise
+    recorder.case(case.name, case.expect, outcome, time.time() - start)
+
+
 def test_the_campaign_is_large_enough() -> None:
     cases = all_cases()
     assert len(cases) >= 200, len(cases)
@@ -291,3 +275,57 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
     recorder.extra["kill9_training"] = {"kills": done_kills, "steps": steps, "weights_equal": True,
                                         "stats_rows_one_per_step": True,
                                         "seconds": round(time.time() - t0, 1)}
+
+
+# ---------------------------------------------------------------- kill -9 of a batch worker
+
+
+def _workers(pid: int) -> list[int]:
+    """The spawned worker processes among `pid`'s children (not multiprocessing's resource tracker)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    out = []
+    for child in children:
+        with contextlib.suppress(OSError):
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+                out.append(int(child))
+    return out
+
+
+def test_batch_worker_killed_outright(tmp_path: Path, assets: Path, recorder: Recorder) -> None:
+    """SIGKILL of one of two batch workers while jobs run (issue 28, 5): the run goes on with a new worker, the
+    killed worker's job is recorded as failed in failures.csv, every other job is made, no temp file is left."""
+    from fuzz_corpus import RATE, _speech, write_wav
+
+    t0 = time.time()
+    jobs = 6
+    write_wav(tmp_path / "s.wav", np.tile(_speech(1.0), 3), RATE)  # 3 s a job
+    (tmp_path / "jobs.csv").write_text("".join(f"s.wav,{assets / 'face.png'},out/v{i}.mp4\n" for i in range(jobs)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "lipglance", "generate", "--batch", str(tmp_path / "jobs.csv"),
+                             "--workers", "2", "--still"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    out = tmp_path / "out"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None and not list(out.glob("*.mp4")):
+        time.sleep(0.05)  # the first video made: both workers have loaded the model and hold a job
+    victims = _workers(proc.pid)
+    assert len(victims) == 2 and proc.poll() is None, (victims, proc.poll())
+    os.kill(victims[0], signal.SIGKILL)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 2, stderr[-2000:]
+    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr + stdout, stderr[-2000:]
+    summary = next(line for line in stdout.splitlines() if line.startswith("batch:"))
+    assert summary.startswith(f"batch: {jobs - 1} done, 0 skipped, 1 failed"), summary
+    failures = (out / "failures.csv").read_text().splitlines()
+    assert len(failures) == 2 and "the worker process died (killed by signal 9)" in failures[1], failures
+    made = sorted(p.name for p in out.iterdir())
+    assert len(made) == jobs, made  # jobs - 1 videos and failures.csv: no hidden temp file of the killed job
+    for name in made:
+        if name.endswith(".mp4"):
+            _valid_mp4(out / name)
+    recorder.extra["kill9_batch_worker"] = {"jobs": jobs, "workers": 2, "made": jobs - 1, "failed": 1,
+                                            "seconds": round(time.time() - t0, 1)}

@@ -9,6 +9,7 @@ skipped, a file with many is refused. NaN or infinite samples are refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,22 @@ def _check_format(shown: str, rate: int, channels: int) -> None:
         raise AudioReadError(f"{shown}: {channels} audio channels (at most {MAX_CHANNELS})")
 
 
+@contextlib.contextmanager
+def open_audio(path: Path) -> Iterator[tuple[av.container.InputContainer, av.AudioStream]]:
+    """The container and its first audio stream, which has a decoder; AudioReadError otherwise (FFmpeg's and
+    the OS's own errors stay as they are). Opened through a file object: any file name works."""
+    shown = _shown(path)
+    if path.is_file() and path.stat().st_size == 0:  # FFmpeg would seek before its start, and PyAV print that
+        raise AudioReadError(f"{shown}: the file is empty")
+    with path.open("rb") as f, av.open(f, mode="r") as container:
+        if not container.streams.audio:
+            raise AudioReadError(f"{shown}: has no audio stream")
+        stream = container.streams.audio[0]
+        if stream.codec_context is None:  # a format tag no decoder knows (WAV tag 0xFFFF, garbage sub-format)
+            raise AudioReadError(f"{shown}: not a readable audio file (no decoder for its audio format)")
+        yield container, stream
+
+
 def decode_audio(path: str | Path, sample_rate: int) -> tuple[np.ndarray, float]:
     """(mono float32 samples at `sample_rate`, start time in seconds of the first audio frame)."""
     path = Path(path)
@@ -48,11 +65,8 @@ def decode_audio(path: str | Path, sample_rate: int) -> tuple[np.ndarray, float]
     limit = int(MAX_SECONDS * sample_rate) + sample_rate  # one second of slack for codec padding
     total = 0
     try:
-        with path.open("rb") as f, av.open(f, mode="r") as container:  # a file object: any file name works
-            if not container.streams.audio:
-                raise AudioReadError(f"{shown}: has no audio stream")
-            stream = container.streams.audio[0]
-            _check_format(shown, int(stream.rate or stream.codec_context.sample_rate or 0),
+        with open_audio(path) as (container, stream):
+            _check_format(shown, int(stream.codec_context.sample_rate or 0),
                           int(stream.codec_context.channels or 1))
             duration = _header_seconds(container, stream)
             if duration is not None and duration > MAX_SECONDS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import shutil
 import tempfile
@@ -103,6 +104,12 @@ class OutputFile:
         os.close(fd)
         self.tmp = Path(tmp)
         return self.tmp
+
+    @staticmethod
+    def remove_temps(path: Path) -> None:
+        """Remove the temp files `temp()` made for `path` that a writer killed outright left behind."""
+        for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{glob.escape(path.suffix)}"):
+            tmp.unlink(missing_ok=True)
 
     def commit(self) -> None:
         assert self.tmp is not None

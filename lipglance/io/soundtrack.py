@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from lipglance.io.audio import AudioReadError, _frames, _shown
+from lipglance.io.audio import AudioReadError, _frames, _shown, open_audio
 
 AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 BITRATE_PER_CHANNEL = 96_000  # bit/s: transparent enough for speech in AAC-LC (192 kbit/s for stereo)
@@ -32,12 +32,10 @@ class Soundtrack:
         self.path = Path(path)
         shown = _shown(self.path)
         try:
-            with self.path.open("rb") as f, av.open(f, mode="r") as container:
-                if not container.streams.audio:
-                    raise AudioReadError(f"{shown}: has no audio stream")
-                ctx = container.streams.audio[0].codec_context
+            with open_audio(self.path) as (_, stream):
+                ctx = stream.codec_context
                 rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 1)
-        except av.error.FFmpegError as e:
+        except (av.error.FFmpegError, OSError) as e:
             raise AudioReadError(f"{shown}: not a readable audio file ({e.strerror or e})") from None
         self.rate = aac_rate(rate)
         self.channels = 1 if channels == 1 else 2
@@ -48,8 +46,7 @@ class Soundtrack:
         self._done = False
 
     def _decode(self) -> Iterator[np.ndarray]:
-        with self.path.open("rb") as f, av.open(f, mode="r") as container:
-            stream = container.streams.audio[0]
+        with open_audio(self.path) as (container, stream):
             resampler: av.AudioResampler | None = None
             setup: tuple[int, str, str] | None = None
             try:

@@ -13,14 +13,13 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lipglance.errors import UserError
+from lipglance.inference.cli.batch_pool import run_pool
 from lipglance.inference.cli.jobs_csv import Job, parse_shard, read_jobs, shard
-from lipglance.io.outputs import shown
+from lipglance.io.outputs import OutputFile, shown
 
 if TYPE_CHECKING:
     from lipglance.inference.model.lipsync import LipSync
@@ -87,7 +86,6 @@ def _init(args: argparse.Namespace, threads: int | None) -> None:
 def _run_job(job: Job) -> str | None:
     """Make one job's video; None when made, else its one-line error (never raises but on Ctrl-C)."""
     from lipglance.inference.cli.generate import make_video, prepare_image
-    from lipglance.io.outputs import OutputFile
 
     assert _model is not None and _args is not None
     out: OutputFile | None = None
@@ -121,16 +119,9 @@ def _results(todo: list[Job], args: argparse.Namespace) -> Iterator[tuple[Job, s
         for job in todo:
             yield job, _run_job(job)
         return
-    workers = min(args.workers, len(todo))
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init,
-                               initargs=(args, threads))
-    try:
-        futures = {pool.submit(_run_job, job): job for job in todo}
-        for done in as_completed(futures):  # as they finish, for the progress bar
-            yield futures[done], done.result()
-    finally:  # Ctrl-C or SIGTERM: the jobs not started are dropped, not run
-        pool.shutdown(wait=True, cancel_futures=True)
+    threads = max(1, (os.cpu_count() or 1) // min(args.workers, len(todo)))
+    yield from run_pool(todo, args.workers, _init, (args, threads), _run_job,  # a killed worker: one failed job
+                        lambda job: OutputFile.remove_temps(job.output))
 
 
 def failures_path(jobs: list[Job], shard_text: str | None) -> Path:

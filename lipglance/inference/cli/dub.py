@@ -17,6 +17,7 @@ import numpy as np
 from lipglance.errors import UserError
 from lipglance.inference.cli.progress import progress
 from lipglance.inference.cli.retime import retime, retimed_count
+from lipglance.inference.model.inputs import check_duration
 from lipglance.inference.video.dub import FPS, DubStats, dub_stream
 from lipglance.io.audio import AudioReadError, load_audio
 from lipglance.io.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
@@ -64,8 +65,7 @@ def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
         audio = load_audio(args.audio, model.sample_rate)
     except AudioReadError as e:
         raise UserError(f"{e}: {SPEECH}") from None
-    if len(audio) < model.sample_rate // model.fps:
-        raise UserError(f"{shown(args.audio)}: the audio is shorter than one video frame (40 ms)")
+    check_duration(audio, model.sample_rate, model.fps, shown(args.audio))
     stats = DubStats()
     count = model.frame_count(len(audio))
     fps = args.fps or FPS

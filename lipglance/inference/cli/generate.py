@@ -15,6 +15,7 @@ from lipglance.errors import Terminated, UserError
 from lipglance.inference.cli import batch_jobs
 from lipglance.inference.cli.progress import progress
 from lipglance.inference.cli.retime import MAX_FPS, MIN_FPS, retime, retimed_count
+from lipglance.inference.model.inputs import check_duration
 from lipglance.inference.render.renderers import RENDERERS
 from lipglance.io.audio import AudioReadError, load_audio
 from lipglance.io.image import read_image
@@ -168,8 +169,7 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
         audio = load_audio(audio_path, model.sample_rate)
     except AudioReadError as e:
         raise UserError(f"{e}: {SPEECH}") from None
-    if len(audio) < model.sample_rate // model.fps:
-        raise UserError(f"{shown(audio_path)}: the audio is shorter than one video frame (40 ms)")
+    check_duration(audio, model.sample_rate, model.fps, shown(audio_path))
     fps = args.fps or model.fps
     n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
     frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,

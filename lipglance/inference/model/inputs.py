@@ -120,6 +120,15 @@ def _unit(a: np.ndarray) -> np.ndarray:
     raise UserError(f"image dtype {a.dtype} is not one glance reads (uint8, uint16, bool or float in [0, 1])")
 
 
+def check_duration(audio: np.ndarray, sample_rate: int, fps: int, name: str = "") -> np.ndarray:
+    """`audio` (mono samples at `sample_rate`) when it lasts at least one video frame, else a one-line UserError
+    (`name`: the file it came from). The one rule of the CLI, dubbing, the pages and the API."""
+    if len(audio) < sample_rate // fps:
+        raise UserError(f"{name + ': ' if name else ''}the audio is shorter than one video frame "
+                        f"({1000 // fps} ms)")
+    return audio
+
+
 def page_speech(path: str | None, sample_rate: int, fps: int, max_seconds: float, command: str) -> np.ndarray:
     """A demo page's uploaded or recorded speech at `sample_rate`, between one frame and `max_seconds` long;
     otherwise a one-line UserError (`command` is the CLI that takes longer audio)."""
@@ -129,9 +138,7 @@ def page_speech(path: str | None, sample_rate: int, fps: int, max_seconds: float
         audio = load_audio(path, sample_rate)
     except AudioReadError as e:
         raise UserError(f"{os.path.basename(str(e).split(':')[0])}: not a readable audio file") from None
-    seconds = len(audio) / sample_rate
-    if seconds < 1 / fps:
-        raise UserError("the audio is shorter than one video frame (40 ms)")
+    seconds = len(check_duration(audio, sample_rate, fps)) / sample_rate
     if seconds > max_seconds:
         raise UserError(f"the audio is {seconds:.0f} s long; this page takes up to {max_seconds:.0f} s "
                         f"(use `{command}` for longer audio)")

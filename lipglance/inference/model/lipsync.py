@@ -26,7 +26,7 @@ from lipglance.checkpoint import check_generator, load_checkpoint
 from lipglance.config import GlanceConfig, load_config
 from lipglance.errors import UserError
 from lipglance.face import is_lip_crop
-from lipglance.inference.model.inputs import AudioInput, ImageInput, as_audio, as_image, check_device
+from lipglance.inference.model.inputs import AudioInput, ImageInput, as_audio, as_image, check_device, check_duration
 from lipglance.inference.model.windows import crossfade, gated_shape, packed
 from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
@@ -383,7 +383,7 @@ class LipSync:
                      sample_rate: int | None = None, still: bool = False, seed: int = 0,
                      transcript: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips, taken before the living face moves it) pairs; see `stream`."""
-        audio = as_audio(audio, self.sample_rate, sample_rate)
+        audio = check_duration(as_audio(audio, self.sample_rate, sample_rate), self.sample_rate, self.fps)
         image = as_image(image)
         if face_index < 0:
             raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")

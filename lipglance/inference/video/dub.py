@@ -12,12 +12,15 @@ are counted). The output has one frame per 25 fps tick of the speech: a longer v
 plays forward, backward, forward... (ping-pong, via a temporary on-disk store: lipglance.inference.video.store).
 
 Streams: decoding, tracking, rendering and encoding hold a few frames at a time, so memory does not grow
-with the video or the speech. A video with no face at all is only known as such at its end: the error is
-raised then (the CLI writes nothing).
+with the video or the speech. A video with no face at all is refused before the first frame: a scan ahead
+(`scan_for_face`) decodes the frames the dub will use (grey, no tracking) until the detector finds the face;
+a face the tracker finds only in a few frames between the detector's tries is known at the end (the error
+is raised then; the CLI writes nothing).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +30,10 @@ import av
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.inference.model.inputs import check_duration
 from lipglance.inference.video.dub_render import DubRenderer
 from lipglance.inference.video.store import FrameStore, pingpong
-from lipglance.inference.video.track import Tracked, track_video
+from lipglance.inference.video.track import Tracked, first_face, track_video
 from lipglance.io.decode import VideoReadError, iter_frames
 from lipglance.io.outputs import shown
 from lipglance.io.prefetch import Prefetch
@@ -97,20 +101,43 @@ def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index:
     """Output frames (uint8 RGB at the video's size, 25/s, one per frame of `audio`: mono samples at the model's
     rate) of `video` dubbed with `audio`; `stats` (if given) counts them as they come. `transcript`: the words
     spoken; the mouth then follows their force-aligned phones (lipglance.inference.speech.transcript) instead of the
-    shape
-    head. Bad input is refused here, before the first frame; a video without any face raises UserError after
-    the last."""
+    shape head. Bad input is refused here, before the first frame, a video without any face included (see the
+    module doc)."""
     if face_index < 0:
         raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
     if model.generator.shape_head is None:
         raise UserError("dubbing needs a model with a shape head (the bundled one has it): train one with "
                         "`lipglance train shape`")
+    check_duration(audio, model.sample_rate, model.fps)
     info = probe_video(video)
     n = model.frame_count(len(audio))
+    scan_for_face(Path(video), n, face_index)
     stats = stats if stats is not None else DubStats()
     shapes = model.stream_shapes(audio) if transcript is None else iter(model.transcript_shapes(audio, transcript))
     source = _source(Path(video), n, info, face_index, stats)
     return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index)
+
+
+def scan_for_face(video: Path, n: int, face_index: int = 0) -> None:
+    """Return once one of the first `n` frames (at 25 fps) of `video` shows face number `face_index` to the
+    tracker's detector; a one-line UserError when none does (read as grey frames, nothing tracked)."""
+    frames = iter_frames(video, FPS, pix="gray")
+    try:
+        if first_face(itertools.islice(frames, n), face_index) is not None:
+            return
+    except VideoReadError:
+        return  # a damaged tail: the dub itself reports what it can read
+    finally:
+        getattr(frames, "close", lambda: None)()
+    _no_face(video, face_index, n)
+
+
+def _no_face(video: Path, face_index: int, frames: int) -> None:
+    if face_index > 0:
+        raise UserError(f"{shown(video)}: no face number {face_index} (0 = the largest) found in the video (in any "
+                        f"of the {frames} frames used)")
+    raise UserError(f"{shown(video)}: no face found in the video (in any of the {frames} frames used): "
+                    "give a video with a visible frontal face")
 
 
 def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats,
@@ -125,12 +152,8 @@ def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: Dub
             continue
         faces += 1
         yield renderer.frame(frame, points, shape)
-    if faces == 0 and face_index > 0:
-        raise UserError(f"{shown(video)}: no face number {face_index} (0 = the largest) found in the video (in any "
-                        f"of the {stats.frames} frames used)")
     if faces == 0:
-        raise UserError(f"{shown(video)}: no face found in the video (in any of the {stats.frames} frames used): "
-                        "give a video with a visible frontal face")
+        _no_face(video, face_index, stats.frames)
 
 
 def _forward(video: Path, face_index: int, store: FrameStore | None) -> Iterator[Tracked]:

@@ -72,6 +72,16 @@ def track_video(frames: Iterable[np.ndarray], face_index: int = 0, sigma: float 
     return smooth_track(raw, sigma)
 
 
+def first_face(frames: Iterable[np.ndarray], face_index: int = 0) -> int | None:
+    """The index of the first grey frame in which the tracker's detector finds face number `face_index`, trying
+    frames as the tracker does in a faceless stretch (one in RETRY); None when it finds none."""
+    tracker = VideoTracker(face_index=face_index)
+    for k, grey in enumerate(frames):
+        if tracker._detect(grey) is not None:
+            return k
+    return None
+
+
 def _by_shots(tracker: VideoTracker, frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """`tracker.track` run afresh on each shot of grey `frames` (see the module doc)."""
     state: dict[str, np.ndarray | None] = {"last": None, "next": None}
