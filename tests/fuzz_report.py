@@ -21,15 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 class Recorder:
     """Collects one row per case (and per extra test) and writes the summary once the module ends."""
 
-    def __init__(self, family_of: dict[str, str], full: bool) -> None:
+    def __init__(self, family_of: dict[str, str], full: bool, path: str = REPORT,
+                 command: str = "GLANCE_FUZZ=full GLANCE_FUZZ_REPORT=docs/fuzz_full.json "
+                                ".venv/bin/python -m pytest tests/test_fuzz.py -q") -> None:
         self.family_of = family_of
         self.full = full
+        self.path, self.command = path, command
         self.rows: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
         self.start = time.time()
 
     def case(self, name: str, expect: str, outcome: str, seconds: float, detail: str = "") -> None:
-        self.rows.append({"name": name, "family": self.family_of.get(name, "other"), "expect": expect,
+        self.rows.append({"name": name, "family": self.family_of.get(name, name.split("_")[0]), "expect": expect,
                           "outcome": outcome, "seconds": round(seconds, 2), **({"detail": detail} if detail else {})})
 
     def summary(self) -> dict[str, Any]:
@@ -40,8 +43,7 @@ class Recorder:
             f[row["outcome"]] += 1
         outcomes = Counter(row["outcome"] for row in self.rows)
         return {
-            "command": "GLANCE_FUZZ=full GLANCE_FUZZ_REPORT=docs/fuzz_full.json "
-                       ".venv/bin/python -m pytest tests/test_fuzz.py -q" if self.full else "fast subset",
+            "command": self.command if self.full else "fast subset",
             "commit": _commit(),
             "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -54,8 +56,8 @@ class Recorder:
         }
 
     def write(self) -> None:
-        if REPORT:
-            Path(REPORT).write_text(json.dumps(self.summary(), indent=1) + "\n")
+        if self.path:
+            Path(self.path).write_text(json.dumps(self.summary(), indent=1) + "\n")
 
 
 def _commit() -> str:

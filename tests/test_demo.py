@@ -33,6 +33,7 @@ def server() -> Iterator[str]:
     app = launch(load_model(None, "cpu"), "127.0.0.1", port, block=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
+    app.files.close()
 
 
 def _check_video(path: str | Path) -> None:

@@ -234,8 +234,14 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}  # every run alike (thread count changes float sums)
 
     def glance(*extra: str) -> int:
-        return subprocess.run([sys.executable, "-m", "lipglance", *args, *extra], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, env=env, check=False, timeout=600).returncode
+        with (tmp_path / "whole.err").open("w") as err:
+            return subprocess.run([sys.executable, "-m", "lipglance", *args, *extra], stdout=subprocess.DEVNULL,
+                                  stderr=err, env=env, check=False, timeout=1800).returncode
+
+    def story() -> str:
+        """Each run: its exit code, the step its state was at when it ended, its stderr's last line."""
+        return "; ".join(f"run {i}: exit {code}, state at step {at}, {_last_line(tmp_path / f'run{i}.err')!r}"
+                         for i, (code, at) in enumerate(zip(ends, steps_at, strict=True)))
 
     assert glance("--out", str(tmp_path / "ref")) == 0
     run = tmp_path / "killed"
@@ -243,10 +249,12 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
     rng = np.random.default_rng(7)
     done_kills = 0
     ends: list[int] = []  # each run's exit code (-9: killed)
-    for _ in range(kills):
+    steps_at: list[int | None] = []  # the step of the state each run left
+    for i in range(kills):
         resume = ["--resume"] if state.exists() else []
-        proc = subprocess.Popen([sys.executable, "-m", "lipglance", *args, "--out", str(run), *resume],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        with (tmp_path / f"run{i}.err").open("w") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "lipglance", *args, "--out", str(run), *resume],
+                                    stdout=subprocess.DEVNULL, stderr=err, env=env)
         # a random moment while steps run: after 1..3 new stats rows, plus 0..0.3 s
         more, wait = int(rng.integers(1, 4)), float(rng.uniform(0.0, 0.3))
         stats = run / "gan" / "stats.jsonl"
@@ -260,21 +268,28 @@ def test_random_kill9_during_training_resumes_exactly(cache_dir: Path, tmp_path:
             proc.send_signal(signal.SIGKILL)
             done_kills += 1
         ends.append(proc.wait())
-        if state.exists() and int(load_checkpoint(state, kind="training").extra["step"]) >= steps:
+        steps_at.append(int(load_checkpoint(state, kind="training").extra["step"]) if state.exists() else None)
+        if (steps_at[-1] or 0) >= steps:
             break
-    assert done_kills == kills, f"only {done_kills} of {kills} kills landed before the run ended: exit codes {ends}"
+    assert done_kills == kills, f"only {done_kills} of {kills} kills landed before the run ended: {story()}"
     final = ["--resume"] if state.exists() else []
-    assert glance("--out", str(run), *final) == 0
+    assert glance("--out", str(run), *final) == 0, f"{_last_line(tmp_path / 'whole.err')!r}; {story()}"
     ref = load_checkpoint(tmp_path / "ref" / "generator.safetensors").tensors
     got = load_checkpoint(run / "generator.safetensors").tensors
     assert ref.keys() == got.keys()
     for k in ref:
-        assert torch.equal(ref[k], got[k]), k
+        assert torch.equal(ref[k], got[k]), f"{k}: {story()}"
     rows = [json.loads(line)["step"] for line in (run / "gan" / "stats.jsonl").read_text().splitlines()]
-    assert rows == list(range(1, steps + 1)), rows
+    assert rows == list(range(1, steps + 1)), f"{rows}: {story()}"
     recorder.extra["kill9_training"] = {"kills": done_kills, "steps": steps, "weights_equal": True,
                                         "stats_rows_one_per_step": True,
                                         "seconds": round(time.time() - t0, 1)}
+
+
+def _last_line(path: Path) -> str:
+    lines = [line.split("\r")[-1].strip() for line in path.read_text(errors="replace").splitlines()] \
+        if path.exists() else []
+    return next((line for line in reversed(lines) if line), "")
 
 
 # ---------------------------------------------------------------- kill -9 of a batch worker

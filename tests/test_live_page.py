@@ -123,7 +123,8 @@ def test_protocol(url: str, service: LiveService, speech: np.ndarray) -> None:
     index, length = struct.unpack_from("<II", body)
     assert status == 200 and index == 0 and body[8:10] == b"\xff\xd8"
     assert struct.unpack_from("<I", body, 8 + length)[0] == 1 and len(body) > 8 + length + 8
-    assert _post(f"{url}audio?session={info['session'] - 1}", pcm)[0] == 409  # a stream that was replaced
+    assert _post(f"{url}audio?session={info['session'] - 1}", pcm)[0] == 410  # a stream that was replaced
+    assert _post(f"{url}audio?session={info['session'] + 1}", pcm)[0] == 409  # one never started
     assert _post(f"{url}audio?session={info['session']}", b"\0")[0] == 400  # half a sample
     assert _post(f"{url}audio?session={info['session']}", bytes(64002))[0] == 400  # over 2 s at once
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.inference.cli.demo_files import CLEAN_EVERY, MAX_AGE, PageFiles
 from lipglance.inference.cli.dub_demo import add_dub_section
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.samples import sample_photos
@@ -70,13 +72,14 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
     return path, lip_strip(lips)
 
 
-def build_app(model: LipSync) -> Any:
+def build_app(model: LipSync, out_dir: str | None = None) -> Any:
+    """The page; its jobs write their videos into `out_dir` (None: the system's temp folder)."""
     import gradio as gr
 
     def handler(audio_path: str | None, image: np.ndarray | None, still: bool = False, transcript: str = "",
                 progress: gr.Progress = gr.Progress()) -> tuple[str, np.ndarray, str]:  # noqa: B008
         try:
-            video, strip = synthesize(model, audio_path, image, progress, still=bool(still), transcript=transcript)
+            video, strip = synthesize(model, audio_path, image, progress, out_dir, bool(still), transcript)
         except UserError as e:
             raise gr.Error(str(e)) from None
         note = "" if model.trained else "Untrained model: the lips do not follow the speech yet."
@@ -84,7 +87,8 @@ def build_app(model: LipSync) -> Any:
 
     examples = [[str(ASSETS / "sample.wav"), str(p)] for p in sample_photos()]
     with gr.Blocks(title="lipglance", analytics_enabled=False) as app:
-        gr.Markdown("# glance\nSpeech + one face or lip image -> a video of those lips saying the speech.")
+        gr.Markdown("# glance\nSpeech + one face or lip image -> a video of those lips saying the speech. "
+                    f"Uploads up to {MAX_UPLOAD.upper()[:-2]} MB a file, speech up to {MAX_AUDIO_SECONDS:.0f} s.")
         with gr.Row():
             audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech", elem_id="audio")
             image = gr.Image(type="numpy", label="Face photo or lip image", image_mode="RGBA", elem_id="image")
@@ -99,19 +103,28 @@ def build_app(model: LipSync) -> Any:
         button.click(handler, inputs=[audio, image, still, transcript], outputs=[video, strip, note],
                      api_name="generate")
         gr.Examples(examples=examples, inputs=[audio, image], label="Examples")
-        add_dub_section(gr, model, audio, video, note, transcript)  # lipglance.inference.cli.dub_demo: dub a video
+        add_dub_section(gr, model, audio, video, note, transcript, out_dir)  # cli/dub_demo.py: dub a video
     return app
 
 
 def launch(model: LipSync, host: str, port: int, block: bool = True) -> Any:
+    """The page served on host:port; its uploads and results live in a folder of its own (`app.files`,
+    lipglance.inference.cli.demo_files), removed when it stops (`block`) or at `app.files.close()`."""
+    files = PageFiles()  # before Gradio makes the app: its cache goes there
     import gradio as gr
 
     theme = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
                               font_mono=["ui-monospace", "monospace"])
-    app = build_app(model)
+    app = build_app(model, str(files.results))
+    app.delete_cache = (CLEAN_EVERY, MAX_AGE)
+    app.files = files
     app.queue(default_concurrency_limit=1)
-    app.launch(server_name=host, server_port=port, share=False, max_file_size=MAX_UPLOAD, theme=theme,
-               prevent_thread_lock=not block, quiet=not block, footer_links=[], ssr_mode=False)
+    try:
+        app.launch(server_name=host, server_port=port, share=False, max_file_size=MAX_UPLOAD, theme=theme,
+                   prevent_thread_lock=not block, quiet=not block, footer_links=[], ssr_mode=False)
+    finally:
+        if block:
+            files.close()
     return app
 
 
@@ -126,8 +139,13 @@ def run(args: argparse.Namespace) -> int:
         from lipglance.install import GLANCE
 
         raise UserError(f"the demo needs Gradio: run `{GLANCE}` (in a checkout: `make setup`)") from None
-    print(f"lipglance demo on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    print(f"lipglance demo on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _stop)  # like Ctrl+C: Gradio closes the server, launch removes the page's files
     launch(model, args.host, args.port)
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 

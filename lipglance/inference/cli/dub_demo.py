@@ -51,14 +51,15 @@ def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, pr
     return path, stats.summary()
 
 
-def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any, transcript: Any) -> None:
+def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any, transcript: Any,
+                    out_dir: str | None = None) -> None:
     """An accordion with a video upload and a button that dubs it with the page's speech (and `transcript`, the
     page's optional words) into `result`."""
 
     def handler(audio_path: str | None, video_path: str | None, text: str = "",
                 progress: Any = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         try:
-            return dub_video(model, audio_path, video_path, progress, transcript=text)
+            return dub_video(model, audio_path, video_path, progress, out_dir, transcript=text)
         except UserError as e:
             raise gr.Error(str(e)) from None
 

@@ -1,12 +1,13 @@
 """`lipglance live --image face.jpg`: a local page where the microphone drives the face, live.
 
 Standard library only (http.server). The page (lipglance/inference/live/live.html) captures the microphone with
-getUserMedia,
-resamples it to the model's rate in an AudioContext, and POSTs 16-bit PCM to /audio whenever it has samples and
-no request is in flight; each response carries the frames that became final (lipglance.inference.live.stream): per
-frame a little-endian uint32 frame index, a uint32 length, then a JPEG. Frame i shows the audio samples
-[i * 640, (i + 1) * 640) of the session (16 kHz, 25 fps). POST /session starts a new stream (one at a time: a new
-one replaces the old). It listens on 127.0.0.1 by default; browsers allow the microphone only on localhost or https.
+getUserMedia, resamples it to the model's rate in an AudioContext, and POSTs 16-bit PCM to /audio whenever it has
+samples and no request is in flight; each response carries the frames that became final
+(lipglance.inference.live.stream): per frame a little-endian uint32 frame index, a uint32 length, then a JPEG. Frame
+i shows the audio samples [i * 640, (i + 1) * 640) of the session (16 kHz, 25 fps). POST /session starts a new
+stream (one at a time: a new one replaces the old: the replaced page's next chunk is answered `410 Gone` with a line
+the page shows, and it stops). It listens on 127.0.0.1 by default; browsers allow the microphone only on localhost
+or https. The server keeps a cap on threads and deadlines on slow clients (lipglance.inference.live.guarded_http).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import json
 import struct
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.inference.live.guarded_http import GuardedHandler, GuardedServer
 from lipglance.inference.live.stream import LOOKAHEAD_FRAMES, LiveFace, lookahead_ms
 from lipglance.inference.model.lipsync import LipSync
 
@@ -74,7 +75,7 @@ class LiveService:
         """int16 little-endian samples of stream `session` -> the packed frames that became final."""
         with self.lock:
             if session != self.session:
-                raise KeyError(session)
+                raise (Replaced if 0 < session < self.session else KeyError)(session)
             frames = self.face.push(np.frombuffer(pcm, "<i2"))
             first = self.face.shapes.frames_out - len(frames)
             return b"".join(_packed(first + k, self._jpeg(f)) for k, f in enumerate(frames))
@@ -86,17 +87,21 @@ class LiveService:
         return data.tobytes()
 
 
+class Replaced(KeyError):
+    """Audio of a stream that a newer one replaced (another page or tab pressed Start)."""
+
+
+REPLACED = (b"another page (or tab) started its own stream here, so this one stopped: press Start to take it "
+            b"back")
+
+
 def _packed(index: int, jpeg: bytes) -> bytes:
     return struct.pack("<II", index, len(jpeg)) + jpeg
 
 
-def handler_for(service: LiveService) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+def handler_for(service: LiveService) -> type[GuardedHandler]:
+    class Handler(GuardedHandler):
         disable_nagle_algorithm = True  # headers and body go out at once: no 40 ms delayed-ACK stall per chunk
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass  # quiet: a request per chunk
 
         def _send(self, status: int, body: bytes, kind: str) -> None:
             try:
@@ -116,21 +121,20 @@ def handler_for(service: LiveService) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
 
         def do_POST(self) -> None:
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= MAX_CHUNK_BYTES or length % 2:
+            body = self.body(MAX_CHUNK_BYTES)
+            if body is None or len(body) % 2:
                 self.close_connection = True
                 self._send(HTTPStatus.BAD_REQUEST, b"send at most 2 s of int16 samples", "text/plain")
                 return
-            body = self.rfile.read(length)
             path, _, query = self.path.partition("?")
             if path == "/session":
                 self._send(HTTPStatus.OK, json.dumps(service.start()).encode(), "application/json")
             elif path == "/audio":
                 try:
                     frames = service.audio(int(query.removeprefix("session=")), body)
+                except Replaced:
+                    self._send(HTTPStatus.GONE, REPLACED, "text/plain; charset=utf-8")
+                    return
                 except (KeyError, ValueError):
                     self._send(HTTPStatus.CONFLICT, b"stale or unknown session", "text/plain")
                     return
@@ -141,14 +145,12 @@ def handler_for(service: LiveService) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(service: LiveService, host: str, port: int) -> ThreadingHTTPServer:
+def serve(service: LiveService, host: str, port: int) -> GuardedServer:
     """A server bound to host:port (port 0: any free one); call `serve_forever` on it."""
     try:
-        server = ThreadingHTTPServer((host, port), handler_for(service))
+        return GuardedServer((host, port), handler_for(service))
     except OSError as e:
         raise UserError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
-    server.daemon_threads = True
-    return server
 
 
 def load_photo(path: str) -> np.ndarray:
