@@ -31,7 +31,7 @@ import skimage.data
 import torch
 
 from lipglance.inference.model.lipsync import LipSync, image_tensor
-from lipglance.inference.onnx.backend import OnnxLipSync
+from lipglance.inference.onnx.backend import OnnxLipSync, load_onnx
 from lipglance.inference.onnx.export import export_onnx
 from lipglance.io.audio import load_audio
 
@@ -141,7 +141,7 @@ def main() -> None:
         t0 = time.perf_counter()
         export_onnx(d / "model.onnx", args.weights)
         print(f"export (both graphs, checked): {time.perf_counter() - t0:.1f} s\n")
-        pt, ox = LipSync.from_pretrained(args.weights), LipSync.from_onnx(d / "model.onnx", threads=2)
+        pt, ox = LipSync.from_pretrained(args.weights), load_onnx(d / "model.onnx", threads=2)
         assert isinstance(ox, OnnxLipSync)
         networks(pt, ox, args.net_repeats)
         end_to_end(pt, ox, audio, d, args.repeats)

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-__all__ = ["LipSync", "__version__"]
+from lipglance.version import __version__
+
+__all__ = ["DubStats", "LipSync", "__version__", "dub", "dub_stream", "onnx_model", "stream_live"]
 
 if TYPE_CHECKING:
-    from lipglance.inference.model.lipsync import LipSync
+    from lipglance.inference import DubStats, LipSync, dub, dub_stream, onnx_model, stream_live
 
 
 def __getattr__(name: str) -> Any:
-    """`lipglance.LipSync` is imported on first use, so that `lipglance --help` does not load torch."""
-    if name == "LipSync":
-        from lipglance.inference.model.lipsync import LipSync
+    """`lipglance.LipSync` and the functions over it (lipglance.inference) are imported on first use, so that
+    `lipglance --help` does not load torch."""
+    if name in ("DubStats", "LipSync", "dub", "dub_stream", "onnx_model", "stream_live"):
+        import lipglance.inference
 
-        return LipSync
+        return getattr(lipglance.inference, name)
     raise AttributeError(f"module 'lipglance' has no attribute {name!r}")

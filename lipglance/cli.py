@@ -11,8 +11,8 @@ import argparse
 import importlib
 import sys
 
-from lipglance import __version__
 from lipglance.errors import Terminated, UserError
+from lipglance.version import __version__
 
 # command -> (module that defines it with add_parser(sub), the one-line help it gives), in the order `--help`
 # lists them: what most people come for first, then training and research
@@ -25,7 +25,7 @@ COMMANDS = {
     "export": ("lipglance.inference.cli.export",
                "the model's networks as ONNX graphs for onnxruntime (generate --backend onnx)"),
     "info": ("lipglance.info", "versions, device, the bundled model and sample, presets with parameters and GMAC"),
-    "synth": ("lipglance.synth.cli", "make the offline synthetic talking-lips corpus"),
+    "synth": ("lipglance.synth.corpus.cli", "make the offline synthetic talking-lips corpus"),
     "preprocess": ("lipglance.data.cli_preprocess", "videos (GRID, LRW, LDC, any folder) -> training cache"),
     "train": ("lipglance.train.cli", "train the flow net, the perceptual autoencoder, the GAN, or all three"),
     "evaluate": ("lipglance.eval.evaluate", "LMD, SSIM, PSNR, CPBD of a generator on a cache split"),

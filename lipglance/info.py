@@ -14,9 +14,9 @@ import platform
 import sys
 from importlib import metadata
 
-from lipglance import __version__
 from lipglance.config import ablation_names
 from lipglance.costs import PARTS, preset_costs
+from lipglance.version import __version__
 
 PACKAGES = ("torch", "numpy", "av", "opencv-python-headless", "scikit-image", "dlib-bin", "safetensors")
 

@@ -16,7 +16,7 @@ import numpy as np
 from lipglance.inference.speech.loudness import TRAINING_LEVEL_DBFS, active_level
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip
-from lipglance.synth.corpus import plan
+from lipglance.synth.corpus.shards import plan
 from lipglance.synth.tts import SAMPLE_RATE
 
 

@@ -22,6 +22,8 @@ import numpy as np
 from fuzz_corpus import RATE, UNDECODABLE_WAVS, Case, _args, _speech, write_wav
 from PIL import Image
 
+from lipglance import dub, dub_stream
+
 PLAIN_PYTHON_IGNORES = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
 
 
@@ -142,23 +144,23 @@ def api_cases() -> list[ApiCase]:
         fast = name in ("wav_tag_ffff", "empty_flac", "1_sample")
         cases.append(ApiCase(f"api_generate_{name}", lambda m, d, a, f=audio: m.generate(f(d), a / "lips.png"),
                              fast=fast))
-        cases.append(ApiCase(f"api_dub_{name}", lambda m, d, a, f=audio: m.dub(f(d), face_video(a), d / "o.mp4"),
+        cases.append(ApiCase(f"api_dub_{name}", lambda m, d, a, f=audio: dub(m, f(d), face_video(a), d / "o.mp4"),
                              fast=fast))
     for n in (1, 639):  # sub-frame samples through every entry point
         cases.append(ApiCase(f"api_stream_{n}_samples", lambda m, d, a, n=n: m.stream(np.zeros(n), a / "lips.png"),
                              fast=n == 1))
-        cases.append(ApiCase(f"api_dub_stream_{n}_samples", lambda m, d, a, n=n: m.dub_stream(
-            np.zeros(n), face_video(a))))
+        cases.append(ApiCase(f"api_dub_stream_{n}_samples", lambda m, d, a, n=n: dub_stream(
+            m, np.zeros(n), face_video(a))))
     cases += [
         ApiCase("api_generate_640_samples", lambda m, d, a: m.generate(np.zeros(640, np.float32), a / "lips.png"),
                 "ok", True),
         ApiCase("api_generate_48k_1900_samples", lambda m, d, a: m.generate(np.zeros(1900), a / "lips.png",
                                                                               sample_rate=48000)),
         # A faceless video is refused when dub_stream is called, before any frame is asked for (issue 28, 5).
-        ApiCase("api_dub_stream_faceless_video", lambda m, d, a: m.dub_stream(_speech(2.0), faceless_video(a)),
+        ApiCase("api_dub_stream_faceless_video", lambda m, d, a: dub_stream(m, _speech(2.0), faceless_video(a)),
                 fast=True),
-        ApiCase("api_dub_faceless_video", lambda m, d, a: m.dub(_speech(0.5), faceless_video(a), d / "o.mp4")),
-        ApiCase("api_dub_ok", lambda m, d, a: m.dub(a / "speech.wav", face_video(a), d / "o.mp4"), "ok", True),
+        ApiCase("api_dub_faceless_video", lambda m, d, a: dub(m, _speech(0.5), faceless_video(a), d / "o.mp4")),
+        ApiCase("api_dub_ok", lambda m, d, a: dub(m, a / "speech.wav", face_video(a), d / "o.mp4"), "ok", True),
     ]
     return cases
 

@@ -15,8 +15,8 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 gr = pytest.importorskip("gradio")
 
+from lipglance.inference.cli.common import load_model  # noqa: E402
 from lipglance.inference.cli.demo import launch  # noqa: E402
-from lipglance.inference.cli.generate import load_model  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -1,4 +1,4 @@
-"""Dubbing (`lipglance generate --video`, `LipSync.dub`): real videos made from real photos, checked with dlib.
+"""Dubbing (`lipglance generate --video`, `lipglance.dub`): real videos made from real photos, checked with dlib.
 
 The videos: the skimage astronaut photo's head moving and scaling on a 640x480 canvas (her face ~170 px), with a
 stretch of a faceless photo (skimage's coffee cup) in the middle, and a tone of their own as sound.
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import skimage.data
 
+from lipglance import dub, dub_stream
 from lipglance.cli import main
 from lipglance.data.track import FaceTracker
 from lipglance.inference.model.lipsync import LipSync
@@ -189,7 +190,7 @@ def test_dub_closes_a_speaking_mouth_on_silence(tmp_path: Path, sample_wav: Path
     source = [_opening(p) for p in _mouths(list(iter_frames(videos["talking"], 25))) if p is not None]
     assert max(source) > 0.2 and min(source) < 0.08 and len(source) == 50
     silence = np.zeros(2 * 16000, np.float32)
-    shut = [_opening(p) for p in _mouths(list(model.dub_stream(silence, videos["talking"]))) if p is not None]
+    shut = [_opening(p) for p in _mouths(list(dub_stream(model, silence, videos["talking"]))) if p is not None]
     assert len(shut) == 50 and max(shut) < 0.08 and np.median(shut) < 0.04, shut  # dlib's noise: ~0.03
     assert np.mean(source) - np.mean(shut) > 0.08
 
@@ -221,7 +222,7 @@ def test_dub_fps_option_and_the_api(tmp_path: Path, sample_wav: Path, videos: di
     assert (len(frames), fps) == (30, 30.0)
     frames, fps, _ = _stream(_dub_to(tmp_path / "from30.mp4", speech, videos["30fps"]))  # a 30 fps source
     assert (len(frames), fps) == (25, 25.0)
-    stats = model.dub(load_audio(speech, 16000), videos["cutaway"], tmp_path / "api.mp4")
+    stats = dub(model, load_audio(speech, 16000), videos["cutaway"], tmp_path / "api.mp4")
     assert isinstance(stats, DubStats) and (stats.frames, stats.faceless) == (25, 0)
     assert len(_stream(tmp_path / "api.mp4")[0]) == 25
 
@@ -232,10 +233,10 @@ def test_ping_pong_without_a_store_from_the_header_gives_the_same_frames(
     import lipglance.inference.video.dub as dub
 
     audio = load_audio(sample_wav, 16000)[:16000 * 2]
-    planned = list(model.dub_stream(audio, videos["short"]))
+    planned = list(dub_stream(model, audio, videos["short"]))
     real = dub.probe_video
     monkeypatch.setattr(dub, "probe_video", lambda p: dub.VideoInfo(**{**real(p).__dict__, "frames": 10_000}))
-    fallback = list(model.dub_stream(audio, videos["short"]))
+    fallback = list(dub_stream(model, audio, videos["short"]))
     assert len(planned) == len(fallback) == 50
     assert all(np.array_equal(a, b) for a, b in zip(planned, fallback, strict=True))
 
@@ -277,9 +278,9 @@ def test_dub_a_clip_of_the_corpus_video_form(tmp_path: Path, sample_wav: Path, m
                  "--sentences-per-identity", "1", "--workers", "1"]) == 0
     clip = next((tmp_path / "corpus").glob("s*/*.mpg"))
     n = len(list(iter_frames(clip, 25)))
-    silent = [_opening(p) for p in _mouths(list(model.dub_stream(np.zeros(n * 640, np.float32), clip)))
+    silent = [_opening(p) for p in _mouths(list(dub_stream(model, np.zeros(n * 640, np.float32), clip)))
               if p is not None]
-    talk = [_opening(p) for p in _mouths(list(model.dub_stream(load_audio(sample_wav, 16000)[:n * 640], clip)))
+    talk = [_opening(p) for p in _mouths(list(dub_stream(model, load_audio(sample_wav, 16000)[:n * 640], clip)))
             if p is not None]
     assert len(silent) == len(talk) == n
     assert np.percentile(silent, 90) < 0.03 and np.median(silent) < 0.025  # dlib's noise on a closed mouth

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from lipglance import stream_live
 from lipglance.errors import UserError
 from lipglance.inference.live.stream import LiveShapes, RunningLevel, lookahead_ms
 from lipglance.inference.model.lipsync import LipSync
@@ -117,7 +118,7 @@ def test_silence_keeps_the_mouth_closed(model: LipSync, speech: np.ndarray) -> N
 
 def test_stream_live_renders_the_photo(model: LipSync, speech: np.ndarray, astronaut_png: Path) -> None:
     chunks = (speech[i:i + 1000] for i in range(0, 16000, 1000))
-    frames = list(model.stream_live(chunks, astronaut_png, still=True))
+    frames = list(stream_live(model, chunks, astronaut_png, still=True))
     assert len(frames) == 25 and frames[0].shape == (512, 512, 3) and frames[0].dtype == np.uint8
     assert np.abs(frames[10].astype(int) - frames[0]).max() > 50  # the mouth moved
 
@@ -128,4 +129,4 @@ def test_bad_input_is_a_user_error(model: LipSync, astronaut_png: Path) -> None:
     with pytest.raises(UserError, match="mono"):
         LiveShapes(model).push(np.zeros((100, 2), np.float32))
     with pytest.raises(UserError, match="shape head"):
-        next(LipSync.untrained().stream_live([np.zeros(640, np.float32)], astronaut_png))
+        next(stream_live(LipSync.untrained(), [np.zeros(640, np.float32)], astronaut_png))

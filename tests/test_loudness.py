@@ -12,7 +12,7 @@ from lipglance.inference.speech.loudness import TRAINING_LEVEL_DBFS, active_leve
 from lipglance.io.image import read_image
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip
-from lipglance.synth.corpus import plan
+from lipglance.synth.corpus.shards import plan
 
 LEVELS = (-10, -20, -30, -36, -42, -45)  # dBFS RMS of the whole file
 

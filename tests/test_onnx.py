@@ -13,6 +13,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+import lipglance
 from lipglance.audio import AudioStats, log_mel
 from lipglance.checkpoint import save_checkpoint
 from lipglance.cli import main
@@ -37,7 +38,7 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def onnx_model(exported: Path) -> OnnxLipSync:
-    m = LipSync.from_onnx(exported, threads=2)
+    m = lipglance.onnx_model(exported, threads=2)
     assert isinstance(m, OnnxLipSync)
     return m
 
@@ -132,7 +133,7 @@ def test_another_checkpoint_exports_without_shape_head_or_probe(tmp_path: Path) 
                            {"audio_stats": AudioStats.identity(cfg.audio.n_mels).to_dict()})
     paths = export_onnx(tmp_path / "tiny.onnx", ckpt)
     assert [p.name for p in paths] == ["tiny.onnx", "tiny.json"]
-    pt, ox = LipSync.from_pretrained(ckpt), LipSync.from_pretrained(tmp_path / "tiny.onnx", backend="onnx")
+    pt, ox = LipSync.from_pretrained(ckpt), lipglance.onnx_model(tmp_path / "tiny.onnx")
     lips = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
     audio = np.random.default_rng(1).standard_normal(16000).astype(np.float32) * 0.1
     want, got = np.stack(list(pt.stream_lips(audio, lips))), np.stack(list(ox.stream_lips(audio, lips)))
@@ -165,7 +166,7 @@ def test_bad_paths_give_one_line_and_exit_2(exported: Path, sample_wav: Path, as
         assert code == 2 and says in _one_error(capsys) and not out.exists()
     (broken / "model.json").write_text("{}")
     with pytest.raises(UserError, match="not a sidecar"):
-        LipSync.from_onnx(broken / "model.onnx")
+        lipglance.onnx_model(broken / "model.onnx")
     assert main(["generate", "--weights", str(exported), "--audio", str(sample_wav), "--image",
                  str(astronaut_png), "-o", str(out)]) == 2
     assert "--backend onnx" in _one_error(capsys)

@@ -13,6 +13,7 @@ import torch
 from lipglance.cli import main
 from lipglance.data.cache import Cache
 from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
+from lipglance.inference.onnx.backend import onnx_model
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_onnx_runs_the_track_and_track_false_gives_the_gate(fitted: tuple[Path, 
 
     pytest.importorskip("onnxruntime")
     sealed = LipSync.from_pretrained(fitted[0])
-    onnx = LipSync.from_pretrained(fitted[0], backend="onnx")
+    onnx = onnx_model(fitted[0])
     assert onnx.track_frames() == 16
     cache = Cache(cache_dir)
     mel = np.concatenate([np.asarray(cache.mel(item)) for item in cache.split("test")[:3]])

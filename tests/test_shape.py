@@ -23,7 +23,7 @@ from lipglance.shape import (
 )
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip
-from lipglance.synth.corpus import clip_meta
+from lipglance.synth.corpus.shards import clip_meta
 from lipglance.synth.geometry import mouth_points
 
 

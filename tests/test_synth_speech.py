@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lipglance.synth.articulation import trajectory
-from lipglance.synth.corpus import plan
+from lipglance.synth.corpus.shards import plan
 from lipglance.synth.phonemes import CANON
 from lipglance.synth.text import GRID_WORDS, spoken
 from lipglance.synth.tts import ACCENTED_VOICES, HELDOUT_VOICES, TRAIN_VOICES, synthesize

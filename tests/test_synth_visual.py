@@ -18,7 +18,7 @@ from lipglance.data.cache import Cache
 from lipglance.face import detect_faces, landmarks, mouth_square
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip
-from lipglance.synth.corpus import derive_seed
+from lipglance.synth.corpus.shards import derive_seed
 
 OPEN_VOWELS = {"aa", "ae", "aw", "ay", "ao"}
 SENTENCES = [("mbrola-us1", "bin blue at F two now"), ("flite-awb", "place white by M. five please"),

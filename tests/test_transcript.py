@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from lipglance import dub_stream
 from lipglance.cli import main
 from lipglance.errors import UserError
-from lipglance.inference.model.inputs import resample
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.inference.speech.transcript import LEAD, aligned_phones
-from lipglance.io.audio import load_audio
+from lipglance.io.audio import load_audio, resample
 from lipglance.shape import CLOSED, WIDE, frame_classes, opening_of
 from lipglance.synth.articulation import BILABIAL
 from lipglance.synth.phonemes import CANON, VOWELS
@@ -159,7 +159,7 @@ def test_dub_with_a_transcript_seals_the_videos_lips_on_p_b_m(said: Speech, wav:
     assert main(["generate", "--audio", str(wav), "--video", str(video), "-o", str(out), "--transcript", TEXT]) == 0
     with av.open(str(out)) as c:
         dubbed = _openings([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
-    head = _openings(list(model.dub_stream(said.wave, video)))
+    head = _openings(list(dub_stream(model, said.wave, video)))
     n = model.frame_count(len(said.wave))
     classes = frame_classes({"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in said.phones]}}, n)
     seal = classes == "bilabial"

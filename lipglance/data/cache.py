@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from lipglance.audio import AudioStats
-from lipglance.checkpoint import atomic_write
 from lipglance.config import AudioConfig
 from lipglance.errors import UserError
+from lipglance.io.outputs import atomic_write
 
 CACHE_FORMAT = 1
 SHARDS = "shards"

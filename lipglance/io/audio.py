@@ -139,6 +139,17 @@ def _header_seconds(container: av.container.InputContainer, stream: av.AudioStre
     return None
 
 
+def resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
+    """Mono float32 samples from `rate` to `new_rate` with FFmpeg's resampler (as decoding a file does)."""
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[None, :], np.float32), format="flt",
+                                       layout="mono")
+    frame.sample_rate = rate
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=new_rate)
+    pieces = [p.to_ndarray().reshape(-1) for p in resampler.resample(frame)]
+    pieces += [p.to_ndarray().reshape(-1) for p in resampler.resample(None)]
+    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
+
+
 def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
     """Mono float32 samples in [-1, 1] at `sample_rate` from wav/mp3/flac/ogg/m4a or a video file."""
     return np.clip(decode_audio(path, sample_rate)[0], -1.0, 1.0)

@@ -1,4 +1,5 @@
-"""Files the CLI writes: checked before any work, their folder created, written whole or not at all, mode 0644.
+"""Files written whole or not at all, mode 0644: `atomic_write` (checkpoints, caches, logs) and the files the CLI
+writes, checked before any work, their folder created.
 
 An output is written to a temporary file in its folder and renamed over the name when complete, with the
 permissions a new file gets (0666 less the umask: 0644 under the usual umask 022; mkstemp alone gives 0600).
@@ -33,6 +34,27 @@ def file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write bytes so that `path` is either the old file or the complete new one, never partial."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, file_mode())  # mkstemp makes 0600; give the file the usual permissions
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 def writable_dir(folder: Path, what: str) -> None:

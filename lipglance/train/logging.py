@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import torch
 
-from lipglance.checkpoint import atomic_write
 from lipglance.data.dataset import LipClipDataset, collate
+from lipglance.io.outputs import atomic_write
 from lipglance.model import GlanceNetworks
 from lipglance.nn.generator import Generator
 from lipglance.pixels import to_u8

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from lipglance.errors import UserError
 from lipglance.inference.cli.batch_pool import run_pool
+from lipglance.inference.cli.common import load_model, make_video, prepare_image
 from lipglance.inference.cli.jobs_csv import Job, parse_shard, read_jobs, shard
 from lipglance.io.outputs import OutputFile, shown
 
@@ -73,8 +74,6 @@ _args: argparse.Namespace | None = None
 def _init(args: argparse.Namespace, threads: int | None) -> None:
     """Load the model once in this process (a worker's initializer, or the main process with --workers 1)."""
     global _model, _args
-    from lipglance.inference.cli.generate import load_model
-
     if threads is not None:
         import torch
 
@@ -85,8 +84,6 @@ def _init(args: argparse.Namespace, threads: int | None) -> None:
 
 def _run_job(job: Job) -> str | None:
     """Make one job's video; None when made, else its one-line error (never raises but on Ctrl-C)."""
-    from lipglance.inference.cli.generate import make_video, prepare_image
-
     assert _model is not None and _args is not None
     out: OutputFile | None = None
     try:

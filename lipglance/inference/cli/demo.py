@@ -47,7 +47,7 @@ def synthesize(model: LipSync, audio_path: str | None, image: np.ndarray | None,
     """(path of the generated mp4, lip strip) — raises UserError with the CLI's messages. A face photo blinks and
     sways a little (lipglance.inference.render.living) unless `still`. `transcript` (blank: none): the words spoken; the
     shape renderer then follows their force-aligned phones (lipglance.inference.speech.transcript)."""
-    from lipglance.inference.cli.generate import MAX_SIZE, fit_photo
+    from lipglance.inference.cli.common import MAX_SIZE, fit_photo
     from lipglance.inference.model.inputs import as_image, page_speech
 
     if image is None and audio_path:
@@ -130,7 +130,7 @@ def launch(model: LipSync, host: str, port: int, block: bool = True) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from lipglance.inference.cli.generate import load_model
+    from lipglance.inference.cli.common import load_model
 
     model = load_model(args.weights, "cpu")
     try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.inference.cli.common import check_numbers, load_model, stop_when_signalled
 from lipglance.inference.cli.progress import progress
 from lipglance.inference.cli.retime import retime, retimed_count
 from lipglance.inference.model.inputs import check_duration
@@ -45,10 +46,8 @@ def check_options(args: argparse.Namespace) -> None:
 
 
 def run_dub(args: argparse.Namespace) -> int:
-    from lipglance.inference.cli.generate import _check_numbers, load_model
-
     check_options(args)
-    _check_numbers(args)
+    check_numbers(args)
     with video_outputs(args.output, args.frames) as (out, frames_dir):
         model = load_model(args.weights, args.device, args.backend)  # --backend onnx: the shape head in onnxruntime
         stats, n, fps = make_dub(model, args, out, frames_dir)
@@ -59,8 +58,6 @@ def run_dub(args: argparse.Namespace) -> int:
 def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
              frames_dir: FramesFolder | None = None) -> tuple[DubStats, int, int]:
     """Speech file + video -> `out` (committed). Returns (stats, frames written, fps)."""
-    from lipglance.inference.cli.generate import stop_when_signalled
-
     try:
         audio = load_audio(args.audio, model.sample_rate)
     except AudioReadError as e:

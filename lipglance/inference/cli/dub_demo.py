@@ -1,7 +1,7 @@
 """The demo page's "Dub a video" part (lipglance.inference.cli.demo): the speech above + an uploaded video -> dubbed.
 
-The same `LipSync.dub_stream` as `lipglance generate --video`; frames go straight to the encoder (a 60-s 720p video
-is never held in memory). Bad input shows the CLI's one-line message.
+The same `dub_stream` (lipglance.inference.video.dub) as `lipglance generate --video`; frames go straight to the
+encoder (a 60-s 720p video is never held in memory). Bad input shows the CLI's one-line message.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from lipglance.errors import UserError
 from lipglance.inference.model.lipsync import LipSync
-from lipglance.inference.video.dub import DubStats
+from lipglance.inference.video.dub import DubStats, dub_stream
 
 
 def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, progress: Any = None,
@@ -31,7 +31,7 @@ def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, pr
         raise UserError("give a video with a face to dub")
     stats = DubStats()
     text = transcript if transcript and transcript.strip() else None
-    frames = model.dub_stream(audio, video_path, stats=stats, transcript=text)
+    frames = dub_stream(model, audio, video_path, stats=stats, transcript=text)
     n = model.frame_count(len(audio))
 
     def reported() -> Iterator[np.ndarray]:

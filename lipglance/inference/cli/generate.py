@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
-from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from lipglance.errors import Terminated, UserError
+from lipglance.errors import UserError
 from lipglance.inference.cli import batch_jobs
-from lipglance.inference.cli.progress import progress
-from lipglance.inference.cli.retime import MAX_FPS, MIN_FPS, retime, retimed_count
-from lipglance.inference.model.inputs import check_duration
+from lipglance.inference.cli.common import (
+    MAX_SIZE,
+    check_numbers,
+    load_model,
+    make_video,
+    prepare_image,
+    sigterm_unwinds,
+)
+from lipglance.inference.cli.retime import MAX_FPS, MIN_FPS
 from lipglance.inference.render.renderers import RENDERERS
-from lipglance.io.audio import AudioReadError, load_audio
-from lipglance.io.image import read_image
-from lipglance.io.outputs import SPEECH, FramesFolder, OutputFile, shown, video_outputs, write_video
-
-if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
-    from lipglance.inference.model.lipsync import LipSync
-
-MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 4000x3000 photo: 1.5 GB in memory)
+from lipglance.io.outputs import shown, video_outputs
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -72,27 +64,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def load_model(weights: str | None, device: str, backend: str = "torch") -> LipSync:
-    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
-
-    if backend == "onnx":
-        if device != "cpu":
-            raise UserError("--backend onnx runs on the CPU: drop --device cuda")
-        return LipSync.from_pretrained(weights, backend="onnx")
-    if weights is not None and weights.lower().endswith(".onnx"):
-        raise UserError(f"--weights {weights}: an ONNX export runs with --backend onnx")
-    if weights is not None or DEFAULT_WEIGHTS.is_file():
-        return LipSync.from_pretrained(weights, device=device)
-    print("lipglance generate: WARNING: no trained model is bundled yet; using an UNTRAINED tiny model "
-          "(the lips will not follow the speech)", file=sys.stderr)
-    return LipSync.untrained("tiny")
-
-
-def load_image(path: str) -> np.ndarray:
-    """uint8 RGB of an image file, with the size limits of lipglance.io.image checked before decoding."""
-    return read_image(path)
-
-
 def _box(text: str | None, face_index: int) -> tuple[int, int, int, int] | None:
     """--box as (x, y, w, h), or None; refused with --face-index (one picks the face, or the other)."""
     if text is None:
@@ -105,17 +76,6 @@ def _box(text: str | None, face_index: int) -> tuple[int, int, int, int] | None:
         return parse_box(text)
     except ValueError as e:
         raise UserError(f"--box {e}") from None
-
-
-def _check_numbers(args: argparse.Namespace) -> None:
-    if args.max_size != 0 and args.max_size < 64:
-        raise UserError(f"--max-size {args.max_size}: give at least 64 px (or 0 to keep the photo's size)")
-    if args.fps is not None and not MIN_FPS <= args.fps <= MAX_FPS:
-        raise UserError(f"--fps {args.fps}: give {MIN_FPS}..{MAX_FPS} frames per second")
-    if args.seed < 0:
-        raise UserError(f"--seed {args.seed}: give a whole number >= 0")
-    if not 0 <= args.crf <= 51:
-        raise UserError(f"--crf {args.crf}: H.264 quality runs from 0 (lossless) to 51 (worst)")
 
 
 def read_transcript(args: argparse.Namespace) -> str | None:
@@ -138,89 +98,10 @@ def read_transcript(args: argparse.Namespace) -> str | None:
     return text
 
 
-def fit_photo(image: np.ndarray, max_size: int) -> tuple[np.ndarray, float]:
-    """(the image scaled down to `max_size` px on its longer side, the scale); 0 or a smaller image: as it is."""
-    longer = max(image.shape[:2])
-    if max_size == 0 or longer <= max_size:
-        return image, 1.0
-    import cv2
-
-    scale = max_size / longer
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
-
-
-def prepare_image(path: str, max_size: int, box: tuple[int, int, int, int] | None
-                  ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
-    """The image scaled by --max-size, and --box scaled with it (the box is in the photo's own pixels)."""
-    image, scale = fit_photo(load_image(path), max_size)
-    if box is not None and scale != 1.0:
-        box = (round(box[0] * scale), round(box[1] * scale), max(1, round(box[2] * scale)),
-               max(1, round(box[3] * scale)))
-    return image, box
-
-
-def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image: np.ndarray,
-               box: tuple[int, int, int, int] | None, out: OutputFile, frames_dir: FramesFolder | None = None,
-               bar: bool = True) -> tuple[int, int]:
-    """One video: speech file + a prepared image -> `out` (committed), under the other options of `args`;
-    shared by a single `lipglance generate` and each job of `--batch`. Returns (frames, fps)."""
-    try:
-        audio = load_audio(audio_path, model.sample_rate)
-    except AudioReadError as e:
-        raise UserError(f"{e}: {SPEECH}") from None
-    check_duration(audio, model.sample_rate, model.fps, shown(audio_path))
-    fps = args.fps or model.fps
-    n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
-    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
-                                                close_mouth=not args.keep_mouth, renderer=args.renderer,
-                                                box=box, still=args.still, seed=args.seed,
-                                                transcript=getattr(args, "transcript_text", None))
-    frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
-    if frames_dir is not None:
-        frames = frames_dir.save(frames)
-    if bar:
-        frames = progress(frames, n)
-    frames = stop_when_signalled(frames)
-    # The input's own sound.
-    write_video(out, lambda path: model.save(path, frames, audio_path, model.sample_rate, fps, args.crf))
-    return n, fps
-
-
-_signalled: list[int] = []  # SIGTERMs received during this run
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    _signalled.append(signum)
-    raise Terminated(signum)
-
-
-def stop_when_signalled(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    """`frames`, stopped with Terminated before the next frame once a SIGTERM came: a signal that lands inside the
-    video writer's callback (PyAV's file object) is swallowed there, so the frame loop raises it again."""
-    for frame in frames:
-        if _signalled:
-            raise Terminated(_signalled[-1])
-        yield frame
-
-
-def _unraisable(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """sys.unraisablehook that stays silent about a Terminated swallowed in a C callback (re-raised above)."""
-    def quiet(info: Any) -> Any:
-        return None if isinstance(info.exc_value, Terminated) else hook(info)
-    return quiet
-
-
 def run(args: argparse.Namespace) -> int:
     """Generate under a SIGTERM handler that unwinds like Ctrl-C, so every temp file is removed."""
-    _signalled.clear()
-    old, old_hook = signal.signal(signal.SIGTERM, _terminate), sys.unraisablehook
-    sys.unraisablehook = _unraisable(old_hook)
-    try:
+    with sigterm_unwinds():
         return _run(args)
-    finally:
-        signal.signal(signal.SIGTERM, old)
-        sys.unraisablehook = old_hook
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -239,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_dub(args)
     if args.batch is not None:
-        _check_numbers(args)
+        check_numbers(args)
         return batch_jobs.run_batch(args)
     missing = [flag for flag in ("--audio", "--image", "--output") if getattr(args, flag.lstrip("-")) is None]
     if missing:
@@ -248,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         if getattr(args, flag.lstrip("-")) not in (None, False, 1):
             raise UserError(f"{flag} goes with --batch JOBS_CSV")
     box = _box(args.box, args.face_index)
-    _check_numbers(args)
+    check_numbers(args)
     with video_outputs(args.output, args.frames) as (out, frames_dir):
         image, box = prepare_image(args.image, args.max_size, box)
         model = load_model(args.weights, args.device, args.backend)

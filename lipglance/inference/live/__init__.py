@@ -2,6 +2,6 @@
 
 | module | what |
 |---|---|
-| `stream` | `LiveFace`: the streaming model state with a fixed lookahead (`LipSync.stream_live`) |
+| `stream` | `stream_live(model, chunks, image)`; `LiveFace`, the streaming state with a fixed lookahead |
 | `server` | `lipglance live`: a local HTTP server for `live.html`, whose microphone drives the face |
 """

@@ -154,7 +154,7 @@ def serve(service: LiveService, host: str, port: int) -> GuardedServer:
 
 
 def load_photo(path: str) -> np.ndarray:
-    from lipglance.inference.cli.generate import fit_photo
+    from lipglance.inference.cli.common import fit_photo
     from lipglance.inference.model.inputs import as_image
 
     if not Path(path).is_file():
@@ -165,7 +165,7 @@ def load_photo(path: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from lipglance.inference.cli.generate import load_model
+    from lipglance.inference.cli.common import load_model
 
     torch.set_num_threads(1)  # a window is too small to share: on 2 busy cores 2 threads are ~30x slower than 1
     photo = load_photo(args.image)

@@ -27,6 +27,8 @@ under 40 ms; nothing grows with the stream's length. A face photo blinks and swa
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -39,6 +41,9 @@ from lipglance.inference.render.living import LivingFace, Move
 from lipglance.inference.render.shape import ShapeWarp
 from lipglance.inference.speech.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
 from lipglance.io.audio import check_samples
+
+if TYPE_CHECKING:
+    from lipglance.inference.model.protocol import SpeechModel
 
 LOOKAHEAD_FRAMES = 4  # frames of future audio each frame waits for (160 ms at 25 fps)
 LEVEL_SECONDS = 30.0  # the running loudness looks this far back
@@ -73,10 +78,7 @@ class RunningLevel:
 class LiveShapes:
     """Mono audio chunks (any sizes) -> the shape head's mouth shape [20, 2] per frame, `lookahead` frames late."""
 
-    def __init__(self, model: object, lookahead: int = LOOKAHEAD_FRAMES) -> None:
-        from lipglance.inference.model.lipsync import LipSync
-
-        assert isinstance(model, LipSync)
+    def __init__(self, model: SpeechModel, lookahead: int = LOOKAHEAD_FRAMES) -> None:
         g, a = model.config.generator, model.config.audio
         if model.shape_gate() is None:
             raise UserError("live needs a model with a shape head (the bundled one has it): train one with "
@@ -146,12 +148,11 @@ class LiveFace:
     """A face photo (or lip crop) that talks back live: audio chunks in, frames [H, W, 3] uint8 out (the shape
     renderer; blinks and an idle sway on a face photo unless `still`)."""
 
-    def __init__(self, model: object, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES, face_index: int = 0,
-                 box: tuple[int, int, int, int] | None = None, still: bool = False, seed: int = 0) -> None:
-        from lipglance.inference.model.lipsync import LipSync
+    def __init__(self, model: SpeechModel, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES,
+                 face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
+                 seed: int = 0) -> None:
         from lipglance.inference.render.paste import check_image, find_face
 
-        assert isinstance(model, LipSync)
         self.shapes = LiveShapes(model, lookahead)
         picture = as_image(image)
         model.renderer(picture, "shape", photo=box is not None)
@@ -183,3 +184,17 @@ class LiveFace:
             return frame
         move: Move = next(self.moves)
         return self.living.apply(frame, move)
+
+
+def stream_live(model: SpeechModel, chunks: Iterable[np.ndarray], image: ImageInput, *, lookahead: int | None = None,
+                face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
+                seed: int = 0) -> Iterator[np.ndarray]:
+    """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
+    each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however long the
+    stream. The shape renderer; a face photo blinks and sways, unless `still`.
+    Run it with torch.set_num_threads(1): each frame's window is too small to share between threads."""
+    live = LiveFace(model, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,
+                    face_index=face_index, box=box, still=still, seed=seed)
+    for chunk in chunks:
+        yield from live.push(chunk)
+    yield from live.flush()

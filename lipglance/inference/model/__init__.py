@@ -2,7 +2,8 @@
 
 | module | what |
 |---|---|
-| `lipsync` | `LipSync`, the Python API: loading a checkpoint, the networks, `stream`, `generate`, `dub` |
+| `lipsync` | `LipSync`, the Python API: loading a checkpoint, the networks, `stream`, `generate`, `save` |
 | `windows` | the networks' overlapping windows over long speech, their cross-fade, the closure decision per frame |
 | `inputs` | what the API accepts as speech and as an image (paths, arrays, PIL images), checked and converted |
+| `protocol` | `SpeechModel`: the calls dubbing and live make on a model (they import it, not `LipSync`) |
 """

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.io.audio import AudioReadError, check_samples, load_audio
+from lipglance.io.audio import AudioReadError, check_samples, load_audio, resample
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -62,19 +62,6 @@ def _mixed(a: np.ndarray) -> np.ndarray:
         return np.asarray(np.mean([check_samples(np.take(a, c, axis=axis), 16000) for c in range(a.shape[axis])],
                                   axis=0, dtype=np.float32))
     return a.mean(axis=axis)
-
-
-def resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
-    """Mono float32 samples from `rate` to `new_rate` with FFmpeg's resampler (as decoding a file does)."""
-    import av
-
-    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(audio[None, :], np.float32), format="flt",
-                                       layout="mono")
-    frame.sample_rate = rate
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=new_rate)
-    pieces = [p.to_ndarray().reshape(-1) for p in resampler.resample(frame)]
-    pieces += [p.to_ndarray().reshape(-1) for p in resampler.resample(None)]
-    return np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
 
 
 def as_image(image: object) -> np.ndarray:

@@ -35,7 +35,6 @@ from lipglance.inference.render.renderers import RENDERERS
 from lipglance.inference.render.shape import ShapeWarp
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.inference.speech.loudness import normalize_level
-from lipglance.inference.video.dub import DubStats, dub_stream
 from lipglance.io.audio import check_samples
 from lipglance.motion import MotionProbe
 from lipglance.nn import Generator
@@ -66,7 +65,8 @@ class LipSync:
     (grey, RGB or RGBA; uint8, uint16 or float in [0, 1]). A face photo: the largest face is animated
     (`face_index=`, `box=(x, y, w, h)` pick another); a roughly square image up to 160 px is a lip crop.
     Bad input raises lipglance.errors.UserError with a one-line message. `LipSync.save(path, frames, audio)`
-    writes an mp4.
+    writes an mp4. Dubbing, live audio and onnxruntime are functions over a model, which imports none of them:
+    `lipglance.dub(model, ...)`, `lipglance.stream_live(model, ...)`, `lipglance.onnx_model(path)`.
     """
 
     generator: Generator
@@ -79,17 +79,9 @@ class LipSync:
     track: bool = True  # the seal track decides the p/b/m closure where the model has one (False: the gate, as live)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> LipSync:
+    def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
         """Load generator weights (default: the bundled model) onto `device` ("cpu", "cuda", "cuda:1").
-        `backend="onnx"`: the networks run in onnxruntime on the CPU (lipglance.inference.onnx.backend);
-        `path` may then also
-        be an .onnx file `lipglance export --onnx` wrote (a checkpoint is exported on the fly)."""
-        if backend not in ("torch", "onnx"):
-            raise UserError(f"backend {backend!r}: give 'torch' or 'onnx'")
-        if backend == "onnx":
-            if device != "cpu":
-                raise UserError(f"device {device!r}: the onnx backend runs on the CPU")
-            return cls.from_onnx(path)
+        The networks in onnxruntime instead: `lipglance.onnx_model(path)` (lipglance.inference.onnx.backend)."""
         device = check_device(device)
         ckpt = load_checkpoint(path or DEFAULT_WEIGHTS, kind="generator")
         check_generator(ckpt, path or DEFAULT_WEIGHTS)  # names, shapes, motion probe, audio stats: before building
@@ -97,15 +89,6 @@ class LipSync:
         gen.load_state_dict({k: v for k, v in ckpt.tensors.items() if not k.startswith("motion.")})
         stats = AudioStats.from_dict(ckpt.extra["audio_stats"])
         return cls(gen.eval().to(device), ckpt.config, stats, True, device, MotionProbe.from_tensors(ckpt.tensors))
-
-    @classmethod
-    def from_onnx(cls, path: str | Path | None = None, threads: int | None = None) -> LipSync:
-        """The networks in onnxruntime (lipglance.inference.onnx.backend): `path` an .onnx `lipglance export --onnx`
-        wrote, or a
-        checkpoint (default: the bundled model) exported on the fly; `threads`: onnxruntime's intra-op threads."""
-        from lipglance.inference.onnx.backend import onnx_model
-
-        return onnx_model(path, threads)
 
     @classmethod
     def untrained(cls, preset: str = "tiny", seed: int = 0) -> LipSync:
@@ -428,26 +411,6 @@ class LipSync:
             return kind.for_crop(image)
         return kind.for_photo(target or find_face(image, face_index, self.config.generator.image_size, box))
 
-    def dub_stream(self, audio: AudioInput, video: str | Path, face_index: int = 0, *, sample_rate: int | None = None,
-                   stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
-        """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame, 25/s at
-        the video's size, one per 40 ms of audio (the video cut, or played forward and back); frames without a
-        face pass through unchanged, counted in `stats` (lipglance.inference.video.dub). `transcript`: the words spoken,
-        as in `stream`. Bad video input raises UserError."""
-        return dub_stream(self, as_audio(audio, self.sample_rate, sample_rate), video, face_index, stats, transcript)
-
-    def dub(self, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
-            sample_rate: int | None = None, crf: int = 18, transcript: str | None = None) -> DubStats:
-        """`dub_stream` written as the mp4 `out` with the new audio as its sound (a file's own); returns the
-        counts (frames, faceless, video_frames). Nothing is left at `out` when it fails."""
-        stats = DubStats()
-        frames = self.dub_stream(audio, video, face_index, sample_rate=sample_rate, stats=stats, transcript=transcript)
-        if isinstance(audio, (str, Path)):
-            self.save(out, frames, audio, fps=self.fps, crf=crf)
-        else:
-            self.save(out, frames, as_audio(audio, self.sample_rate, sample_rate), self.sample_rate, self.fps, crf)
-        return stats
-
     def generate(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
                  close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
                  sample_rate: int | None = None, still: bool = False, seed: int = 0,
@@ -455,22 +418,6 @@ class LipSync:
         """All output frames at once: uint8 [N, H, W, 3]; see `stream` (`transcript`: the words spoken)."""
         return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box,
                                          sample_rate=sample_rate, still=still, seed=seed, transcript=transcript)))
-
-    def stream_live(self, chunks: Iterable[np.ndarray], image: ImageInput, *, lookahead: int | None = None,
-                    face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
-                    seed: int = 0) -> Iterator[np.ndarray]:
-        """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
-        each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however
-        long the stream (lipglance.inference.live.stream). The shape renderer; a face photo blinks and sways, unless
-        `still`.
-        Run it with torch.set_num_threads(1): each frame's window is too small to share between threads."""
-        from lipglance.inference.live.stream import LOOKAHEAD_FRAMES, LiveFace
-
-        live = LiveFace(self, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,
-                        face_index=face_index, box=box, still=still, seed=seed)
-        for chunk in chunks:
-            yield from live.push(chunk)
-        yield from live.flush()
 
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,

@@ -1,16 +1,16 @@
 """The onnxruntime backend: a `LipSync` whose network calls run the graphs `lipglance export --onnx` wrote.
 
-    model = LipSync.from_onnx("out.onnx")                      # out.onnx + out.shape.onnx (+ .seal.onnx) + .json
-    model = LipSync.from_pretrained(backend="onnx")             # the bundled model, exported on the fly
-    lipglance generate --backend onnx --weights out.onnx ...       # or a .safetensors checkpoint, exported on the fly
+    model = lipglance.onnx_model("out.onnx")              # out.onnx + out.shape.onnx (+ .seal.onnx) + .json
+    model = lipglance.onnx_model()                        # the bundled model (or a checkpoint), exported on the fly
+    lipglance generate --backend onnx --weights out.onnx ...  # or a .safetensors checkpoint, exported on the fly
 
 Only the networks change: `OnnxLipSync` overrides the network calls of `LipSync` (`generated`,
 `head_parts`, `shape_gate`, and the seal track's `track_frames`, `track_shift`, `track_logits`), so the
-generator (lips and warp renderers), the shape head (shape renderer, dubbing, `stream_live`) and the seal track
+generator (lips and warp renderers), the shape head (shape renderer, dubbing, live) and the seal track
 run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe
 (NumPy) and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still
-imported (lipglance.inference.model.lipsync and the log-mel front end use it) but does no network work. `threads` sets
-onnxruntime's intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
+imported (lipglance.inference.model.lipsync and the log-mel front end use it) but does no network work. `threads`
+sets onnxruntime's intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
 """
 
 from __future__ import annotations

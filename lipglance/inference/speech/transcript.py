@@ -78,7 +78,7 @@ def aligned_phones(audio: np.ndarray, sample_rate: int, text: str) -> list[Phone
                         "(spell numbers and symbols out as words)")
     wave = np.asarray(audio, np.float32).reshape(-1)
     if sample_rate != ALIGN_RATE:
-        from lipglance.inference.model.inputs import resample
+        from lipglance.io.audio import resample
 
         wave = resample(wave, sample_rate, ALIGN_RATE)
     if len(wave) < ALIGN_RATE // 10:

@@ -2,7 +2,7 @@
 
 | module | what |
 |---|---|
-| `dub` | `dub_stream`: decode, track, render and pace the dubbed frames |
+| `dub` | `dub(model, audio, video, out)`, `dub_stream`: decode, track, render and pace the dubbed frames |
 | `dub_render` | the per-frame mouth renderer (the shape renderer with the speaker's rest width) |
 | `track` | face landmarks over the video: the preprocessing tracker, streamed and smoothed |
 | `store` | a temporary on-disk store of the frames and landmarks, read back in any order (ping-pong) |

@@ -30,7 +30,7 @@ import av
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.model.inputs import check_duration
+from lipglance.inference.model.inputs import AudioInput, as_audio, check_duration
 from lipglance.inference.video.dub_render import DubRenderer
 from lipglance.inference.video.store import FrameStore, pingpong
 from lipglance.inference.video.track import Tracked, first_face, track_video
@@ -39,7 +39,7 @@ from lipglance.io.outputs import shown
 from lipglance.io.prefetch import Prefetch
 
 if TYPE_CHECKING:
-    from lipglance.inference.model.lipsync import LipSync
+    from lipglance.inference.model.protocol import SpeechModel
 
 FPS = 25  # frames/s the video is read at (the model's rate)
 MAX_SIDE = 4096  # px: larger videos are refused (4K UHD is 3840x2160)
@@ -96,16 +96,19 @@ def probe_video(path: str | Path) -> VideoInfo:
     return VideoInfo(width, height, frames)
 
 
-def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index: int = 0,
-               stats: DubStats | None = None, transcript: str | None = None) -> Iterator[np.ndarray]:
-    """Output frames (uint8 RGB at the video's size, 25/s, one per frame of `audio`: mono samples at the model's
-    rate) of `video` dubbed with `audio`; `stats` (if given) counts them as they come. `transcript`: the words
-    spoken; the mouth then follows their force-aligned phones (lipglance.inference.speech.transcript) instead of the
-    shape head. Bad input is refused here, before the first frame, a video without any face included (see the
-    module doc)."""
+def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_index: int = 0,
+               stats: DubStats | None = None, transcript: str | None = None, *,
+               sample_rate: int | None = None) -> Iterator[np.ndarray]:
+    """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame (uint8 RGB at
+    the video's size, 25/s, one per 40 ms of audio: the video cut, or played forward and back); frames without a
+    face pass through unchanged, counted in `stats` (if given) as they come. `audio`: a path or samples at
+    `sample_rate`, as `LipSync.stream` takes it. `transcript`: the words spoken; the mouth then follows their
+    force-aligned phones (lipglance.inference.speech.transcript) instead of the shape head. Bad input is refused
+    here, before the first frame, a video without any face included (see the module doc)."""
+    audio = as_audio(audio, model.sample_rate, sample_rate)
     if face_index < 0:
         raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
-    if model.generator.shape_head is None:
+    if model.shape_gate() is None:
         raise UserError("dubbing needs a model with a shape head (the bundled one has it): train one with "
                         "`lipglance train shape`")
     check_duration(audio, model.sample_rate, model.fps)
@@ -116,6 +119,19 @@ def dub_stream(model: LipSync, audio: np.ndarray, video: str | Path, face_index:
     shapes = model.stream_shapes(audio) if transcript is None else iter(model.transcript_shapes(audio, transcript))
     source = _source(Path(video), n, info, face_index, stats)
     return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index)
+
+
+def dub(model: SpeechModel, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
+        sample_rate: int | None = None, crf: int = 18, transcript: str | None = None) -> DubStats:
+    """`dub_stream` written as the mp4 `out` with the new audio as its sound (a file's own); returns the counts
+    (frames, faceless, video_frames). Nothing is left at `out` when it fails."""
+    stats = DubStats()
+    frames = dub_stream(model, audio, video, face_index, stats, transcript, sample_rate=sample_rate)
+    if isinstance(audio, (str, Path)):
+        model.save(out, frames, audio, fps=model.fps, crf=crf)
+    else:
+        model.save(out, frames, as_audio(audio, model.sample_rate, sample_rate), model.sample_rate, model.fps, crf)
+    return stats
 
 
 def scan_for_face(video: Path, n: int, face_index: int = 0) -> None:

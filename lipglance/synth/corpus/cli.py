@@ -11,12 +11,12 @@ from pathlib import Path
 
 import cv2
 
-from lipglance.checkpoint import atomic_write
 from lipglance.config import AudioConfig
 from lipglance.data.cache import cache_params, finalize, finished_shards, init_cache
 from lipglance.data.jobs import parse_shard, run_jobs
 from lipglance.errors import UserError
-from lipglance.synth.corpus import ShardJob, plan, run_cache_job
+from lipglance.io.outputs import atomic_write
+from lipglance.synth.corpus.shards import ShardJob, plan, run_cache_job
 from lipglance.synth.tts import HELDOUT_VOICES, VOICE_SETS, check_voices
 
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--layout open makes a training cache only (--form cache): it has no dataset folder layout")
     check_voices(VOICE_SETS[args.voices] + HELDOUT_VOICES)
     if args.preview:
-        from lipglance.synth.preview import contact_sheet
+        from lipglance.synth.corpus.preview import contact_sheet
 
         sheet = contact_sheet(args.seed, min(args.identities, 12))
         cv2.imwrite(args.preview, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(finished_shards(out))}/{len(jobs)} shards done; run the other --shard parts, "
                   "then this command again to finish the manifest")
     else:
-        from lipglance.synth.video import run_video_job
+        from lipglance.synth.corpus.video import run_video_job
 
         _check_video_plan(out, corpus)
         todo = [j for j in mine if not _video_job_done(out, j, args.layout)]
@@ -104,7 +104,7 @@ def _check_video_plan(out: Path, corpus: dict[str, object]) -> None:
 
 
 def _video_job_done(out: Path, job: ShardJob, layout: str) -> bool:
-    from lipglance.synth.video import video_path
+    from lipglance.synth.corpus.video import video_path
 
     return all(video_path(out, job, c, layout).is_file() for c in job.clips)
 

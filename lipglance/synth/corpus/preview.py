@@ -7,7 +7,7 @@ import numpy as np
 
 from lipglance.synth.appearance import Identity
 from lipglance.synth.clip import make_clip
-from lipglance.synth.corpus import derive_seed
+from lipglance.synth.corpus.shards import derive_seed
 from lipglance.synth.tts import TRAIN_VOICES
 
 

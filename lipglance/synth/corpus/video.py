@@ -18,7 +18,7 @@ from lipglance.io.video import write_video
 from lipglance.samples import sample_photos
 from lipglance.synth.articulation import trajectory
 from lipglance.synth.clip import FPS, pad_speech
-from lipglance.synth.corpus import ClipJob, ShardJob
+from lipglance.synth.corpus.shards import ClipJob, ShardJob
 from lipglance.synth.photo import TalkingPhoto, fit_frame
 from lipglance.synth.tts import synthesize
 
