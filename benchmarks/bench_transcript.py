@@ -4,7 +4,7 @@
         --out docs/sync_transcript
 
 Re-speaks each test clip's sentence (lipglance.synth.tts.synthesize with the clip's text, voice, rate and pitch, as
-scripts/seal_reference_sphinx.py does), so the phone timing is known exactly. Truth per frame: the shapes of the
+research/seal_reference_sphinx.py does), so the phone timing is known exactly. Truth per frame: the shapes of the
 synthesizer's own phones (lipglance.inference.speech.transcript.transcript_shapes of speech.phones); classes
 (p/b/m, rounded, spread) from the same phones (lipglance.shape.frame_classes). Compared, each against the truth with
 lipglance.eval.sync.summarise: `head`, the bundled model's shape head (LipSync.stream_shapes); `transcript`, the

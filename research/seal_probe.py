@@ -1,6 +1,6 @@
 """Can a dedicated seal detector with whole-utterance context tell sealed lips from open ones on a held-out voice?
 
-    OMP_NUM_THREADS=2 .venv/bin/python scripts/seal_probe.py --data data/open_wide --out docs/sync_ablations/seal_probe
+    OMP_NUM_THREADS=2 .venv/bin/python research/seal_probe.py --data data/open_wide --out docs/sync_ablations/seal_probe
 
 A research probe for the p/b/m closure target (docs/RESULTS.md, "Visemes"), independent of the shipped shape head:
 a small network reads the clip's whole log-mel (per-utterance mean/variance normalised per band, vocal-tract-length

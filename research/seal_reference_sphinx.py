@@ -1,7 +1,7 @@
 """Reference: how well pocketsphinx's phone recogniser finds p/b/m in the held-out-voice test clips.
 
     .venv/bin/pip install -e '.[transcript]'   # pocketsphinx (scripts/setup.sh installs it)
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/seal_reference_sphinx.py --data data/open \\
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python research/seal_reference_sphinx.py --data data/open \\
         --limit 360 --out docs/sync_ablations/sphinx_reference
 
 Re-speaks each test clip's sentence (lipglance.synth.tts.synthesize with the clip's voice, rate and pitch), so the
@@ -371,7 +371,7 @@ def main() -> None:
     res = {"data": args.data, "split": args.split, "voices": sorted({str(i["meta"]["voice"]) for i in items}),
            "pocketsphinx_version": version("pocketsphinx"), **mode,
            "wall_s": round(time.time() - t0, 1),
-           "command": (f".venv/bin/python scripts/seal_reference_sphinx.py --data {args.data} --split {args.split} "
+           "command": (f".venv/bin/python research/seal_reference_sphinx.py --data {args.data} --split {args.split} "
                        f"--limit {args.limit} {setting} --out {args.out}"), **res}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

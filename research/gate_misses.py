@@ -2,7 +2,7 @@
 the model's threshold on any of the phone's sealed frames, grouped by phone, by neighbour (after a pause, before
 one, inside speech) and by duration.
 
-    .venv/bin/python scripts/gate_misses.py --data data/open --out docs/sync_ablations/gate_misses WEIGHTS
+    .venv/bin/python research/gate_misses.py --data data/open --out docs/sync_ablations/gate_misses WEIGHTS
 
 Writes OUT.json (and prints it).
 """
