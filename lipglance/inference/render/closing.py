@@ -9,9 +9,8 @@ absorb the shift, and everything further out (and every column outside the mouth
 is. Lips keep the photo's own texture, so a closed real mouth stays sharp.
 
 `reshape_mouth` does the same towards any opening: the lips part along the closed mouth's seam
-by a lens-shaped gap, and the mouth's inside is what the image showed between the lips (teeth, kept
-against each lip or squeezed), or where it showed nothing a dark cavity under a drawn edge of upper
-teeth.
+by a lens-shaped gap, and the mouth's inside is drawn by `lipglance.inference.render.inside` (the image's own upper
+teeth where it shows them, drawn teeth, tongue and cavity in the face's light).
 
 Mouth points are dlib's 48-67 in image pixels: 48-59 the outer contour (48 and 54 the corners,
 51 top, 57 bottom), 60-67 the inner one (61-63 upper, 65-67 lower).
@@ -32,10 +31,6 @@ ABOVE = 0.15  # of the mouth box side above the upper lip that stretches to abso
 BELOW = 0.25  # of the mouth box side below the lower lip (the chin) that does
 MIN_GAP = 1.0  # px (per 64 px of mouth box): a mouth open less than this counts as closed
 REPASS_GAP = 6.0  # px (per 64 px of mouth box): dlib's gap on a crop above which it is warped again
-CAVITY = np.array([52.0, 18.0, 20.0])  # RGB of the dark inside of a mouth
-TEETH = np.array([198.0, 190.0, 178.0])  # RGB of teeth drawn where the image shows none
-TOOTH = 0.05  # of the mouth box side: most upper teeth shown
-TONGUE = np.array([150.0, 62.0, 66.0])  # RGB of a tongue in the light
 
 
 def curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -99,63 +94,9 @@ def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float) -> np.n
     out = cv2.remap(image, grid_x, src.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if not hole.any():
         return out
+    from lipglance.inference.render.inside import fill_inside  # inside builds on this module's lip curves
+
     return fill_inside(out, image, hole, pts, new_upper, new_lower)
-
-
-def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray,
-                new_lower: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-    """Paint the opened mouth (where `hole` > 0, between `new_upper` and `new_lower` per column): what `image`
-    shows between its lips `pts` at source columns `cols` (teeth), squeezed into a smaller opening or kept at its
-    size against each lip in a larger one; elsewhere the inside drawn by `draw_inside`."""
-    h, w = out.shape[:2]
-    xs = np.arange(w, dtype=np.float64)
-    cols = xs if cols is None else cols
-    upper, lower, gap = mouth_gap(pts, cols)
-    unit = box_side(pts) / 64
-    gap = np.where(gap > 2 * MIN_GAP * unit, gap, 0.0)
-    ys = np.arange(h, dtype=np.float64)[:, None]
-    size = np.maximum(new_lower - new_upper, 1e-3)
-    from_top, from_bottom = ys - new_upper, new_lower - ys
-    squeeze = gap >= size  # the opening is smaller than the image's own: squeeze its inside into it
-    half = gap / 2
-    src = np.where(squeeze, upper + from_top * gap / size,
-                   np.where(from_top < half, upper + from_top, lower - from_bottom))
-    seen = np.where(squeeze, 1.0, np.clip(np.maximum(half - from_top, half - from_bottom) + 0.5, 0, 1))
-    teeth = cv2.remap(image, np.tile(cols.astype(np.float32), (h, 1)), src.astype(np.float32), cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-    cavity = draw_inside(size * (hole.max(0) > 0), from_top, from_bottom, unit)
-    alpha, seen = hole[..., None], seen[..., None] * (gap > 0)[None, :, None]
-    inner = seen * teeth + (1 - seen) * cavity
-    return np.clip(out * (1 - alpha) + alpha * inner, 0, 255).round().astype(np.uint8)
-
-
-def draw_inside(size: np.ndarray, from_top: np.ndarray, from_bottom: np.ndarray, unit: float) -> np.ndarray:
-    """RGB [H, W, 3] of a mouth's inside, for openings `size` [W] (0 where shut) and each pixel's distance below
-    the upper lip and above the lower one [H, W]: a cavity darker in its depth and towards the corners, the edge of
-    the upper teeth once the mouth is open a few pixels, a tongue and then the lower teeth once it is wide open."""
-    open_cols = np.flatnonzero(size > 0)
-    xs = np.arange(len(size), dtype=np.float64)
-    if len(open_cols):
-        centre, half = (open_cols[0] + open_cols[-1]) / 2, max((open_cols[-1] - open_cols[0]) / 2, 1.0)
-    else:
-        centre, half = len(size) / 2, 1.0
-    across = np.clip(1 - ((xs - centre) / half) ** 2, 0, 1)  # 1 mid-mouth, 0 at the corners
-    sz = np.maximum(size, 1e-3)
-    depth = np.clip(np.minimum(from_top, from_bottom) / (0.5 * sz), 0, 1)[..., None]
-    cavity = CAVITY * (1 - 0.45 * depth) * (0.7 + 0.3 * across[:, None])
-    tongue = (1 - (((xs - centre) / (0.7 * half)) ** 2 + (from_bottom / np.maximum(0.5 * sz, 1e-3)) ** 2)) * 3
-    tongue = np.clip(tongue, 0, 1) * np.clip((size - 5 * unit) / (4 * unit), 0, 1) * (from_bottom >= -0.5)
-    cavity = cavity + tongue[..., None] * (TONGUE * (0.95 - 0.3 * depth) - cavity)
-    shade = 0.7 + 0.3 * across[:, None]  # teeth in the corners' shadow
-    top_h = np.minimum(0.3 * size, TOOTH * 64 * unit)
-    tooth = np.clip(top_h - from_top + 0.5, 0, 1) * (from_top >= -0.5)
-    tooth *= np.clip((size - 2 * unit) / (4 * unit), 0, 1) * across ** 0.5
-    fall = 1 - 0.2 * np.clip(from_top / np.maximum(top_h, 1e-3), 0, 1)[..., None]  # darker towards the tips
-    cavity = cavity + tooth[..., None] * (TEETH * shade * fall - cavity)
-    low_h = np.minimum(0.2 * size, 0.6 * TOOTH * 64 * unit)
-    low = np.clip(low_h - from_bottom + 0.5, 0, 1) * (from_bottom >= -0.5)
-    low *= np.clip((size - 10 * unit) / (6 * unit), 0, 1) * across ** 0.7
-    return cavity + low[..., None] * (0.75 * TEETH * shade - cavity)
 
 
 def close_mouth(crop: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -12,20 +12,23 @@ at the photo's resolution, inside a box around the mouth and jaw:
   lip separately, thicker when protruded); the skin above the lip and down to the chin stretches
   (the jaw follows the lower lip); the box's edges never move.
 
-Between the parted lips the inside is drawn (`lipglance.inference.render.closing.draw_inside`): upper teeth (the
-photo's own where it shows them), lower teeth once the mouth is wide open, a tongue, a cavity
-shaded darker in its depth. An opening below `lipglance.shape.CLOSED` is exactly closed lips (`lipglance.shape.CLOSED`),
-so p/b/m and silence close the mouth. Nothing outside the box changes.
+Between the parted lips the inside is drawn (`lipglance.inference.render.inside`): upper teeth (the
+photo's own where it shows them), lower teeth as the jaw drops, a tongue, a cavity shaded darker in its
+depth, all in the colours of the photo's own lips, skin and teeth. An opening below
+`lipglance.shape.CLOSED` is exactly closed lips, so p/b/m and silence close the mouth.
+Nothing outside the box changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
 
-from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, fill_inside, mouth_gap
+from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, mouth_gap
+from lipglance.inference.render.inside import MouthLook, fill_inside, teeth_lip
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
 
@@ -57,7 +60,7 @@ class ShapeWarp(MouthWarp):
 
     @classmethod
     def for_image(cls, image: np.ndarray, points: np.ndarray) -> ShapeWarp:
-        pts = np.asarray(points, np.float64)
+        pts = teeth_lip(image, points)
         side, width = box_side(pts), float(mouth_width(pts))
         h, w = image.shape[:2]
         x0 = max(0, int(pts[:, 0].min() - SIDE_MARGIN * width) - 2)
@@ -84,13 +87,24 @@ class ShapeWarp(MouthWarp):
         target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape))
         x0, y0, x1, y1 = self.roi
         out = self.image.copy()
-        region = np.ascontiguousarray(self.image[y0:y1, x0:x1])
-        out[y0:y1, x0:x1] = warp_mouth(region, self.points - [x0, y0], target - [x0, y0])
+        out[y0:y1, x0:x1] = warp_mouth(self.region, self.points - [x0, y0], target - [x0, y0], self.look)
         return out
 
+    @cached_property
+    def region(self) -> np.ndarray:
+        """The pixels of the warp's box."""
+        x0, y0, x1, y1 = self.roi
+        return np.ascontiguousarray(self.image[y0:y1, x0:x1])
 
-def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """`image` [H, W, 3] with the mouth at points `src` [20, 2] moved to points `dst` (see module doc)."""
+    @cached_property
+    def look(self) -> MouthLook:
+        """The mouth's colours and own teeth (lipglance.inference.render.inside), read once, in the box's pixels."""
+        return MouthLook.read(self.region, self.points - self.roi[:2])
+
+
+def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthLook | None = None) -> np.ndarray:
+    """`image` [H, W, 3] with the mouth at points `src` [20, 2] moved to points `dst` (see module doc); `look`:
+    `MouthLook.read(image, src)`, read here when not given."""
     h, w = image.shape[:2]
     unit = box_side(src) / 64
     xs = np.arange(w, dtype=np.float64)
@@ -127,4 +141,4 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarra
         return out
     edge = np.minimum(ys[:, None] - new_upper[None, :], new_lower[None, :] - ys[:, None]) + 0.5
     hole = (np.clip(edge, 0, 1) * np.clip(size / unit, 0, 1)[None, :]).astype(np.float32)
-    return fill_inside(out, image, hole, src, new_upper, new_lower, across)
+    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look)

@@ -1,0 +1,227 @@
+"""The inside of an opened mouth (beyond the paper): the photo's own upper teeth where it shows them, otherwise teeth,
+tongue and cavity drawn in the face's own light.
+
+`MouthLook.read` looks once at the photo around its mouth (dlib's 48-67): the lips' colour (median between the
+outer and inner contours), the skin's (a ring around the mouth), and, between the inner lips, the photo's own
+teeth (bright, unsaturated pixels): how far down from the upper lip they reach in each column, and their colour.
+Everything drawn takes its colours from these, so a warm, dim photo gets warm, dim teeth.
+
+`fill_inside` then paints a frame's opening, column by column (from the upper inner lip `new_upper` down to the
+lower one `new_lower`), front to back:
+
+- upper teeth, hanging from the upper lip: the photo's own pixels (kept at their size against the upper lip,
+  covered by the lower lip when the opening is smaller) where the photo shows teeth, else drawn ones of a fixed
+  height `TOOTH`; drawn teeth are separate teeth (a dental arch seen from the front: wide incisors in the middle,
+  narrower towards the corners) with dark gaps between them, rounded tips, a gum line, brighter in the middle of
+  the mouth than in the corners' shadow;
+- lower teeth rising from the lower lip as the jaw drops (none while the opening is below the upper teeth's height;
+  so on a grinning photo the rows meet and no dark bar splits them at small openings);
+- a tongue, a mound behind the lower teeth once the opening is wide (open vowels);
+- the cavity: the lips' colour, darkened, darkest in its depth, softly lighter towards the lips and teeth.
+
+Every quantity is a smooth function of the photo and of the frame's lip curves (no random draws, and the teeth are
+fixed to the photo's source columns): a constant shape gives the same pixels in every frame. The work is done only
+inside the opening's bounding box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from lipglance.inference.render.closing import MIN_GAP, box_side, mouth_gap
+
+TEETH = np.array([236.0, 228.0, 212.0])  # RGB of teeth in a neutral light of skin brightness SKIN_LUM
+SKIN_LUM = 175.0  # skin luminance at which drawn teeth have the colour TEETH
+TOOTH = 0.05  # of the mouth box side: height of the upper teeth drawn below the upper lip
+LOW_TOOTH = 0.035  # of the mouth box side: most lower teeth shown
+ARCH_UP = np.array([0.0, 0.30, 0.52, 0.74, 0.94, 1.12, 1.30, 1.48])  # arch angles (rad) of upper tooth borders
+ARCH_LOW = np.array([0.0, 0.20, 0.40, 0.60, 0.82, 1.02, 1.22, 1.48])  # of lower tooth borders
+REACH = 0.35  # of the gap between dlib's inner lips: how far below the lower one a photo's own teeth may reach
+TIP = (1.0, 0.88, 0.96, 0.86, 0.8, 0.74, 0.7)  # tooth lengths, central incisor first (upper teeth)
+
+
+@dataclass(frozen=True)
+class MouthLook:
+    """What a photo's mouth inside is drawn with (see the module doc)."""
+
+    lip: np.ndarray  # [3] RGB median of the lips
+    teeth: np.ndarray  # [3] RGB of teeth: the photo's own where it shows them, else TEETH in the skin's light
+    own: np.ndarray  # [W] per source column: px of the photo's own upper teeth below its upper inner lip (0: none)
+    inner: tuple[float, float]  # source x of the inner mouth corners (the dental arch spans them)
+
+    @classmethod
+    def read(cls, image: np.ndarray, points: np.ndarray) -> MouthLook:
+        """Read from `image` [H, W, 3] uint8 around its mouth `points` [20, 2] (image pixels)."""
+        pts = np.asarray(points, np.float64)
+        width = float(np.ptp(pts[:, 0]))
+        x0, y0 = (max(int(v - 0.3 * width), 0) for v in pts.min(0))
+        x1, y1 = (int(v + 0.3 * width) + 2 for v in pts.max(0))
+        rgb = image[y0:y1, x0:x1].astype(np.float32)
+        local = pts - [x0, y0]
+        h, w = rgb.shape[:2]
+        outer = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(outer, [np.round(local[:12]).astype(np.int32)], 1)
+        inner = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(inner, [np.round(local[12:20]).astype(np.int32)], 1)
+        lips = (outer > 0) & (inner == 0)
+        ring = cv2.dilate(outer, np.ones((3, 3), np.uint8), iterations=max(2, int(0.15 * width))) > 0
+        skin = ring & (cv2.dilate(outer, np.ones((3, 3), np.uint8), iterations=2) == 0)
+        lip = np.median(rgb[lips], axis=0) if lips.sum() > 10 else np.array([160.0, 90.0, 90.0])
+        skin_rgb = np.median(rgb[skin], axis=0) if skin.sum() > 10 else lip
+        own_local, found = _own_teeth(rgb, local, lip)
+        own = np.zeros(image.shape[1])
+        own[x0:x0 + w] = own_local
+        if found is not None:
+            teeth = found
+        else:
+            skin_lum = float(skin_rgb @ [0.299, 0.587, 0.114])
+            tint = (skin_rgb / max(float(skin_rgb.mean()), 1.0)) ** 0.3
+            teeth = TEETH * tint * np.clip(skin_lum / SKIN_LUM, 0.45, 1.1)
+        corners = pts[12:20, 0]
+        return cls(lip, np.clip(teeth, 0, 255), own, (float(corners.min()), float(corners.max())))
+
+
+def _own_teeth(rgb: np.ndarray, pts: np.ndarray, lip: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """(per column of `rgb` [H, W, 3]: px of teeth below the upper inner lip of `pts`, their median RGB or None).
+    Teeth are bright unsaturated pixels in a run from the upper inner lip down, which may pass dlib's lower inner
+    lip (it often sits on the teeth) by up to the gap again."""
+    h, w = rgb.shape[:2]
+    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    sat = (rgb.max(-1) - rgb.min(-1)) / np.maximum(rgb.max(-1), 1.0)
+    lip_sat = float((lip.max() - lip.min()) / max(float(lip.max()), 1.0))
+    lip_lum = float(lip @ [0.299, 0.587, 0.114])
+    white = ((lum > max(0.75 * lip_lum, 70.0)) & (sat < min(0.7 * lip_sat, 0.33))).astype(np.uint8)
+    white = cv2.morphologyEx(white, cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0  # one-pixel holes
+    xs = np.arange(w, dtype=np.float64)
+    upper, lower, gap = mouth_gap(pts, xs)
+    unit = box_side(pts) / 64
+    own = np.zeros(w)
+    found = []
+    for x in np.flatnonzero(gap > 2 * MIN_GAP * unit):
+        top = max(int(np.floor(upper[x])), 0)
+        col = white[top:min(int(np.ceil(lower[x] + REACH * gap[x])) + 1, h), x]
+        start = np.flatnonzero(col[: max(int(0.4 * gap[x]), 2)])
+        if not len(start):
+            continue
+        end = start[0] + (np.argmin(col[start[0]:]) if not col[start[0]:].all() else len(col) - start[0])
+        if end - start[0] >= 0.3 * gap[x]:
+            own[x] = top + end - upper[x]
+            found.append(rgb[top + start[0]:top + end, x])
+    own = np.clip(_median5(own), 0, None)
+    if (own > 0).sum() < 3:
+        return np.zeros(w), None
+    own = np.minimum(own, 1.25 * np.median(own[own > 0]))  # teeth rows are even: not into a lip's highlight
+    cols = np.flatnonzero(own > 0)  # the strip runs on to the corners, where the photo shades its teeth
+    own = np.where(gap > 0, np.interp(xs, cols, own[cols]), 0.0)
+    return own, np.median(np.concatenate(found), axis=0)
+
+
+def teeth_lip(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Mouth points [20, 2] whose inner lower lip (65-67) is moved down to where the photo's own teeth end, when
+    they reach below it (dlib often puts it on the teeth of a grin): closing then brings the lip itself up, not
+    the teeth's lower half smeared onto it."""
+    pts = np.asarray(points, np.float64).copy()
+    look = MouthLook.read(image, pts)
+    if not look.own.any():
+        return pts
+    upper = mouth_gap(pts, pts[17:20, 0])[0]
+    own = np.interp(pts[17:20, 0], np.arange(len(look.own)), look.own)
+    edge = np.minimum(upper + own, pts[[8, 9, 10], 1] - 1)  # never below the lower lip's outer edge
+    pts[17:20, 1] = np.maximum(pts[17:20, 1], edge)
+    return pts
+
+
+def _median5(v: np.ndarray) -> np.ndarray:
+    """Running median of 5 (edges padded), so a stray bright or dark pixel column does not count."""
+    p = np.pad(v, 2, mode="edge")
+    return np.median(np.stack([p[k:k + len(v)] for k in range(5)]), axis=0)
+
+
+def _arch(cols: np.ndarray, inner: tuple[float, float], borders: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per source column: (px to the nearest tooth border, index of the tooth: 0 the central incisor)."""
+    centre, half = (inner[0] + inner[1]) / 2, max((inner[1] - inner[0]) / 2, 1.0)
+    u = np.clip((cols - centre) / half, -0.995, 0.995)
+    theta = np.abs(np.arcsin(u))
+    k = np.interp(theta, borders, np.arange(len(borders), dtype=np.float64))
+    nearest = borders[np.clip(np.round(k).astype(int), 0, len(borders) - 1)]
+    return np.abs(theta - nearest) * half * np.cos(theta), np.minimum(np.floor(k), len(TIP) - 1).astype(int)
+
+
+def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray,
+                new_lower: np.ndarray, cols: np.ndarray | None = None, look: MouthLook | None = None) -> np.ndarray:
+    """`out` [H, W, 3] with its opening (where `hole` [H, W] > 0, between `new_upper` and `new_lower` per column)
+    painted as the inside of the mouth of `image` (lips at `pts`), column x of `out` showing source column
+    `cols[x]` (default: x); `look` is `MouthLook.read(image, pts)`, read here when not given."""
+    look = look if look is not None else MouthLook.read(image, pts)
+    h, w = out.shape[:2]
+    xs = np.flatnonzero(hole.max(0) > 0)
+    if not len(xs):
+        return out
+    x0, x1 = int(xs[0]), int(xs[-1]) + 1
+    y0 = max(int(np.floor(new_upper[x0:x1].min())) - 1, 0)
+    y1 = min(int(np.ceil(new_lower[x0:x1].max())) + 2, h)
+    src_cols = (np.arange(w, dtype=np.float64) if cols is None else np.asarray(cols, np.float64))[x0:x1]
+    unit = box_side(pts) / 64
+    top, bottom = new_upper[x0:x1], new_lower[x0:x1]
+    ys = np.arange(y0, y1, dtype=np.float64)[:, None]
+    from_top, from_bottom = ys - top, bottom - ys
+    size = np.maximum(bottom - top, 0.0)
+    own = np.interp(src_cols, np.arange(len(look.own)), look.own)
+    inside = draw_inside(look, src_cols, size, own, from_top, from_bottom, unit)
+    if own.max() > 0:  # the photo's own teeth, against the upper lip at their size
+        upper = mouth_gap(pts, src_cols)[0]
+        src_y = (upper + from_top).astype(np.float32)
+        grid_x = np.broadcast_to(src_cols.astype(np.float32), src_y.shape)
+        teeth = cv2.remap(image, np.ascontiguousarray(grid_x), src_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        seen = np.clip(own - from_top + 0.5, 0, 1) * (own > 0)
+        inside = inside + seen[..., None] * (teeth - inside)
+    alpha = hole[y0:y1, x0:x1, None]
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    result = out.copy()
+    result[y0:y1, x0:x1] = np.clip(region + alpha * (inside - region), 0, 255).round().astype(np.uint8)
+    return result
+
+
+def draw_inside(look: MouthLook, cols: np.ndarray, size: np.ndarray, own: np.ndarray, from_top: np.ndarray,
+                from_bottom: np.ndarray, unit: float) -> np.ndarray:
+    """RGB [H, W, 3] float of a mouth's drawn inside at source columns `cols` [W], openings `size` [W], the photo's
+    own upper teeth `own` [W] px, each pixel's distance below the upper lip and above the lower one [H, W]."""
+    centre, half = (look.inner[0] + look.inner[1]) / 2, max((look.inner[1] - look.inner[0]) / 2, 1.0)
+    across = np.clip(1 - ((cols - centre) / half) ** 2, 0, 1)  # 1 mid-mouth, 0 at the corners
+    sz = np.maximum(size, 1e-3)
+    # The cavity: the lips' colour in the dark, lighter near the lips, darkest in the depth and the corners.
+    near = np.minimum(np.clip(from_top, 0, None), np.clip(from_bottom, 0, None)) / (2.5 * unit)
+    dark = 0.17 + 0.2 * np.exp(-near) + 0.1 * across
+    inside = look.lip * dark[..., None]
+    # The tongue: a mound behind the lower teeth once the mouth is open wide, its top lit from the front.
+    tongue_h = np.clip((size - 6 * unit) / (8 * unit), 0, 1) * 0.42 * sz
+    mound = tongue_h * np.sqrt(np.clip(1 - ((cols - centre) / (0.8 * half)) ** 2, 0, 1))
+    t_in = np.clip((mound - from_bottom) / 1.5 + 0.5, 0, 1) * (from_bottom >= -0.5)
+    back = np.clip(1 - (mound - from_bottom) / np.maximum(0.5 * mound, 1e-3), 0, 1)  # 1 at its top edge
+    tongue = look.lip * (0.72 - 0.25 * back[..., None]) * (0.75 + 0.25 * across[:, None])
+    inside = inside + t_in[..., None] * (tongue - inside)
+    # Lower teeth: rise from the lower lip as the jaw drops beyond the upper teeth.
+    top_h = np.where(own > 0, own, TOOTH * 64 * unit)
+    low_h = np.clip(0.3 * (size - top_h - 2 * unit), 0, LOW_TOOTH * 64 * unit) * across ** 0.5
+    gap_l, _ = _arch(cols, look.inner, ARCH_LOW)
+    tip_l = low_h - 0.35 * low_h * np.exp(-(gap_l / 0.8) ** 2)
+    low = np.clip(tip_l - from_bottom + 0.5, 0, 1) * (from_bottom >= -0.5)
+    edge_l = 1 - 0.35 * np.exp(-(gap_l / 0.6) ** 2)
+    lower_teeth = look.teeth * (0.8 * edge_l * (0.75 + 0.25 * across))[:, None]
+    inside = inside + low[..., None] * (lower_teeth - inside)
+    # Upper teeth (drawn where the photo shows none): separate teeth with rounded tips and a gum line.
+    gap_u, tooth = _arch(cols, look.inner, ARCH_UP)
+    length = np.array(TIP)[tooth] * TOOTH * 64 * unit * np.clip((size - 1.5 * unit) / (3 * unit), 0, 1)
+    tip_u = length - 0.15 * length * np.exp(-(gap_u / (1.2 * unit)) ** 2)
+    up = np.clip(tip_u - from_top + 0.5, 0, 1) * (from_top >= -0.5) * (own <= 0)
+    rel = np.clip(from_top / np.maximum(length, 1e-3), 0, 1)
+    shade = (0.72 + 0.28 * across) * (0.86 + 0.14 * np.sin(np.pi * np.clip(rel, 0, 1)))
+    shade = shade * (1 - 0.22 * np.exp(-(gap_u / (0.5 * unit + 0.3)) ** 2))  # the dark line between two teeth
+    gum = np.clip(0.06 * size + 0.7 * np.exp(-(gap_u / (1.5 * unit)) ** 2) - from_top, 0, 1)  # papillae
+    upper_teeth = look.teeth * shade[..., None]
+    upper_teeth = upper_teeth + gum[..., None] * (look.lip * 0.95 - upper_teeth)
+    return inside + up[..., None] * (upper_teeth - inside)
