@@ -44,7 +44,7 @@ def main() -> None:
         photo = photo[: photo.shape[0] // 2 * 2, : photo.shape[1] // 2 * 2]
         points = find_faces(photo)[0][0].points
         t0 = time.perf_counter()
-        living = LivingFace.for_face(points, photo.shape)
+        living = LivingFace.for_face(points, photo)
         setup = (time.perf_counter() - t0) * 1e3
         moves = list(itertools.islice(living.moves(speech, model.sample_rate, model.fps), model.frame_count(
             len(speech))))

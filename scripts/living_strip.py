@@ -68,7 +68,7 @@ def main() -> None:
         iod = float(np.linalg.norm(pts[36:42].mean(0) - pts[42:48].mean(0)))
         x0, x1 = int(pts[17:27, 0].min() - 0.2 * iod), int(pts[17:27, 0].max() + 0.2 * iod)
         y0, y1 = int(pts[17:27, 1].min() - 0.2 * iod), int(pts[33, 1] + 0.1 * iod)
-        living = LivingFace.for_face(pts, photo.shape)
+        living = LivingFace.for_face(pts, photo)
         pivot = pts[8] + np.array([0, NECK * iod])
         sway = [float(np.hypot(*(_rotated(pts[30] - pivot, m.roll) + pivot + [m.dx, m.dy] - pts[30])))
                 for m in itertools.islice(living.moves(speech, model.sample_rate, model.fps, args.seed), len(live))]

@@ -66,7 +66,7 @@ def main() -> None:
             ax.imshow(crop(warp.frame(opening), centre + [0, 0.15 * warp.width], 0.75 * warp.width))
             ax.set_title(f"{path.stem[:12]} open {opening:.2f}" if col == 0 else f"open {opening:.2f}", fontsize=8)
         face = find_faces(photo)[0][0]
-        living = LivingFace.for_face(face.points, photo.shape)
+        living = LivingFace.for_face(face.points, photo)
         for k, c in enumerate(CLOSURES):
             frame = living.apply(photo.copy(), Move(c, 0.0, 0.0, 0.0))
             for e, eye in enumerate((face.points[36:42], face.points[42:48])):

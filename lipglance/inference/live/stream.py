@@ -163,7 +163,7 @@ class LiveFace:
         self.warp = warp
         self.living: LivingFace | None = None
         if not still and face is not None and face.face is not None:
-            self.living = LivingFace.for_face(face.face, face.photo.shape)
+            self.living = LivingFace.for_face(face.face, face.photo)
             self.moves = self.living.moves(np.zeros(1, np.float32), model.sample_rate, model.fps, seed)
 
     @property

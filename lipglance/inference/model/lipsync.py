@@ -381,7 +381,7 @@ class LipSync:
         pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face, transcript)
         if still or face is None or face.face is None:
             return pairs
-        living = LivingFace.for_face(face.face, face.photo.shape)
+        living = LivingFace.for_face(face.face, face.photo)
         return ((living.apply(f, move), lips) for (f, lips), move in
                 zip(pairs, living.moves(audio, self.sample_rate, self.fps, seed), strict=False))
 

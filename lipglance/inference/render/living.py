@@ -36,11 +36,13 @@ class LivingFace:
     head: HeadWarp
 
     @classmethod
-    def for_face(cls, points: np.ndarray, shape: tuple[int, ...]) -> LivingFace:
-        """From the face's 68 dlib landmarks [68, 2] in the pixels of an image of `shape` (H, W, ...)."""
+    def for_face(cls, points: np.ndarray, image: np.ndarray) -> LivingFace:
+        """From the face's 68 dlib landmarks [68, 2] in the pixels of `image` [H, W, 3]. The eyes blink together
+        or not at all (an eye whose blink would move a glasses rim or a brow: lipglance.inference.render.blink)."""
         pts = np.asarray(points, np.float64)
-        eyes = (EyeWarp.for_eye(pts[36:42], shape), EyeWarp.for_eye(pts[42:48], shape))
-        return cls(tuple(e for e in eyes if e is not None), HeadWarp.for_face(pts, shape))
+        eyes = (EyeWarp.for_eye(pts[36:42], image, pts[17:22]), EyeWarp.for_eye(pts[42:48], image, pts[22:27]))
+        both = tuple(e for e in eyes if e is not None)
+        return cls(both if len(both) == 2 else (), HeadWarp.for_face(pts, image.shape))
 
     def moves(self, audio: np.ndarray, sample_rate: int, fps: float, seed: int = 0) -> Iterator[Move]:
         """Per frame, forever: the lids' closure from the seeded blinks and the head's (roll, dx, dy) from the
