@@ -44,6 +44,15 @@ TIP = (1.0, 0.88, 0.96, 0.86, 0.8, 0.74, 0.7)  # tooth lengths, central incisor 
 
 
 @dataclass(frozen=True)
+class Donor:
+    """The inside of another image's open mouth (a dubbed video's own frame: lipglance.inference.video.mouths): a
+    patch [h, w, 3] uint8 running across from inner corner to inner corner and down from the upper inner lip to the
+    lower one, stretched onto the opening it fills."""
+
+    patch: np.ndarray
+
+
+@dataclass(frozen=True)
 class MouthLook:
     """What a photo's mouth inside is drawn with (see the module doc)."""
 
@@ -51,6 +60,7 @@ class MouthLook:
     teeth: np.ndarray  # [3] RGB of teeth: the photo's own where it shows them, else TEETH in the skin's light
     own: np.ndarray  # [W] per source column: px of the photo's own upper teeth below its upper inner lip (0: none)
     inner: tuple[float, float]  # source x of the inner mouth corners (the dental arch spans them)
+    donor: Donor | None = None  # an inside to fill the opening with instead of drawing one
 
     @classmethod
     def read(cls, image: np.ndarray, points: np.ndarray) -> MouthLook:
@@ -119,21 +129,6 @@ def _own_teeth(rgb: np.ndarray, pts: np.ndarray, lip: np.ndarray) -> tuple[np.nd
     return own, np.median(np.concatenate(found), axis=0)
 
 
-def teeth_lip(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Mouth points [20, 2] whose inner lower lip (65-67) is moved down to where the photo's own teeth end, when
-    they reach below it (dlib often puts it on the teeth of a grin): closing then brings the lip itself up, not
-    the teeth's lower half smeared onto it."""
-    pts = np.asarray(points, np.float64).copy()
-    look = MouthLook.read(image, pts)
-    if not look.own.any():
-        return pts
-    upper = mouth_gap(pts, pts[17:20, 0])[0]
-    own = np.interp(pts[17:20, 0], np.arange(len(look.own)), look.own)
-    edge = np.minimum(upper + own, pts[[8, 9, 10], 1] - 1)  # never below the lower lip's outer edge
-    pts[17:20, 1] = np.maximum(pts[17:20, 1], edge)
-    return pts
-
-
 def _median5(v: np.ndarray) -> np.ndarray:
     """Running median of 5 (edges padded), so a stray bright or dark pixel column does not count."""
     p = np.pad(v, 2, mode="edge")
@@ -170,8 +165,11 @@ def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.nd
     from_top, from_bottom = ys - top, bottom - ys
     size = np.maximum(bottom - top, 0.0)
     own = np.interp(src_cols, np.arange(len(look.own)), look.own)
-    inside = draw_inside(look, src_cols, size, own, from_top, from_bottom, unit)
-    if own.max() > 0:  # the photo's own teeth, against the upper lip at their size
+    if look.donor is not None:
+        inside = _donated(look.donor, from_top, size)
+    else:
+        inside = draw_inside(look, src_cols, size, own, from_top, from_bottom, unit)
+    if own.max() > 0 and look.donor is None:  # the photo's own teeth, against the upper lip at their size
         upper = mouth_gap(pts, src_cols)[0]
         src_y = (upper + from_top).astype(np.float32)
         grid_x = np.broadcast_to(src_cols.astype(np.float32), src_y.shape)
@@ -184,6 +182,17 @@ def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.nd
     result = out.copy()
     result[y0:y1, x0:x1] = np.clip(region + alpha * (inside - region), 0, 255).round().astype(np.uint8)
     return result
+
+
+def _donated(donor: Donor, from_top: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """RGB [H, W, 3] float of `donor`'s patch stretched across the opening's columns and down each one."""
+    ph, pw = donor.patch.shape[:2]
+    open_cols = np.flatnonzero(size > 0)
+    lo, hi = (open_cols[0], open_cols[-1]) if len(open_cols) else (0, len(size) - 1)
+    u = np.clip((np.arange(len(size)) - lo) / max(hi - lo, 1), 0, 1)
+    map_y = (np.clip(from_top / np.maximum(size, 1e-3), 0, 1) * (ph - 1)).astype(np.float32)
+    map_x = np.ascontiguousarray(np.broadcast_to((u * (pw - 1)).astype(np.float32), map_y.shape))
+    return cv2.remap(donor.patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
 
 
 def draw_inside(look: MouthLook, cols: np.ndarray, size: np.ndarray, own: np.ndarray, from_top: np.ndarray,

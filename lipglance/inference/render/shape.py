@@ -21,14 +21,14 @@ Nothing outside the box changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import cv2
 import numpy as np
 
 from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, mouth_gap
-from lipglance.inference.render.inside import MouthLook, fill_inside, teeth_lip
+from lipglance.inference.render.inside import Donor, MouthLook, fill_inside
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
 
@@ -60,7 +60,7 @@ class ShapeWarp(MouthWarp):
 
     @classmethod
     def for_image(cls, image: np.ndarray, points: np.ndarray) -> ShapeWarp:
-        pts = teeth_lip(image, points)
+        pts = np.asarray(points, np.float64)
         side, width = box_side(pts), float(mouth_width(pts))
         h, w = image.shape[:2]
         x0 = max(0, int(pts[:, 0].min() - SIDE_MARGIN * width) - 2)
@@ -81,13 +81,14 @@ class ShapeWarp(MouthWarp):
             shape[13:16, 1], shape[[19, 18, 17], 1] = mid, mid
         return rest + shape @ rot.T * self.width
 
-    def frame(self, shape: float | np.ndarray) -> np.ndarray:
+    def frame(self, shape: float | np.ndarray, donor: Donor | None = None) -> np.ndarray:
         """The image with its mouth moved to `shape` [20, 2] (zeros: closed at rest), or opened by a number of
-        mouth widths (lipglance.shape.opening_shape)."""
+        mouth widths (lipglance.shape.opening_shape); `donor`: an inside for the opening instead of the drawn one."""
         target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape))
         x0, y0, x1, y1 = self.roi
         out = self.image.copy()
-        out[y0:y1, x0:x1] = warp_mouth(self.region, self.points - [x0, y0], target - [x0, y0], self.look)
+        look = self.look if donor is None else replace(self.look, donor=donor)
+        out[y0:y1, x0:x1] = warp_mouth(self.region, self.points - [x0, y0], target - [x0, y0], look)
         return out
 
     @cached_property

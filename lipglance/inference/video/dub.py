@@ -58,6 +58,7 @@ class DubStats:
     frames: int = 0  # output frames made
     faceless: int = 0  # of them, passed through unchanged: no face tracked
     video_frames: int | None = None  # the video's frames at 25 fps, once it was read to its end
+    reused: int = 0  # of them, with the inside of the mouth taken from the video's own open mouths
 
     def summary(self, fps: int = FPS) -> str:
         """One line: faceless frames, and how the video was fitted to the speech."""
@@ -167,7 +168,9 @@ def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: Dub
             yield frame
             continue
         faces += 1
-        yield renderer.frame(frame, points, shape)
+        out = renderer.frame(frame, points, shape)
+        stats.reused = renderer.mouths.reused
+        yield out
     if faces == 0:
         _no_face(video, face_index, stats.frames)
 

@@ -7,6 +7,8 @@ new speech. `DubRenderer` instead takes the rest width from the face: the runnin
 frames with a face) of the mouth width over the eye distance, times this frame's eye distance; the closed
 mouth is stretched along its corner line to that width before the shape is added (at most `MAX_STRETCH`
 either way). Preparing a frame costs a few landmark sums; the warp itself is `lipglance.inference.render.shape`'s.
+The inside of each new opening is the speaker's own, from a frame of the video whose mouth was open as wide
+(lipglance.inference.video.mouths), where there is one; else it is drawn.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from lipglance.face import eye_centres
 from lipglance.inference.render.shape import ShapeWarp, closed_points
+from lipglance.inference.video.mouths import MouthLibrary
 from lipglance.shape import mouth_width
 
 WINDOW = 75  # frames (3 s) of the running median of the mouth-width / eye-distance ratio
@@ -56,6 +59,7 @@ class DubRenderer:
 
     def __init__(self, window: int = WINDOW) -> None:
         self.ratios: deque[float] = deque(maxlen=window)
+        self.mouths = MouthLibrary()  # the video's own open mouths, reused inside the new openings
 
     def frame(self, image: np.ndarray, points: np.ndarray, shape: np.ndarray) -> np.ndarray:
         """`image` with its mouth (68 landmarks `points`) closed and moved to `shape` [20, 2]."""
@@ -66,5 +70,7 @@ class DubRenderer:
         rest = float(np.median(self.ratios)) * eyes if self.ratios else width
         rest = float(np.clip(rest, width / MAX_STRETCH, width * MAX_STRETCH))
         warp = ShapeWarp.for_image(image, mouth)
-        return RestShapeWarp(warp.image, warp.points, warp.roi, rest).frame(shape)
+        self.mouths.offer(image, warp.points)
+        rest_warp = RestShapeWarp(warp.image, warp.points, warp.roi, rest)
+        return rest_warp.frame(shape, self.mouths.pick(rest_warp.target(shape)))
 
