@@ -63,6 +63,12 @@ class MouthLook:
     donor: Donor | None = None  # an inside to fill the opening with instead of drawing one
 
     @classmethod
+    def given(cls, donor: Donor, width: int) -> MouthLook:
+        """A look that fills the opening with `donor` (nothing is read or drawn), for an image `width` px wide."""
+        grey = np.full(3, 128.0)
+        return cls(grey, grey, np.zeros(width), (0.0, float(width)), donor)
+
+    @classmethod
     def read(cls, image: np.ndarray, points: np.ndarray) -> MouthLook:
         """Read from `image` [H, W, 3] uint8 around its mouth `points` [20, 2] (image pixels)."""
         pts = np.asarray(points, np.float64)
@@ -77,8 +83,9 @@ class MouthLook:
         inner = np.zeros((h, w), np.uint8)
         cv2.fillPoly(inner, [np.round(local[12:20]).astype(np.int32)], 1)
         lips = (outer > 0) & (inner == 0)
-        ring = cv2.dilate(outer, np.ones((3, 3), np.uint8), iterations=max(2, int(0.15 * width))) > 0
-        skin = ring & (cv2.dilate(outer, np.ones((3, 3), np.uint8), iterations=2) == 0)
+        grow = 2 * max(2, int(0.15 * width)) + 1
+        ring = cv2.dilate(outer, np.ones((grow, grow), np.uint8)) > 0
+        skin = ring & (cv2.dilate(outer, np.ones((5, 5), np.uint8)) == 0)
         lip = np.median(rgb[lips], axis=0) if lips.sum() > 10 else np.array([160.0, 90.0, 90.0])
         skin_rgb = np.median(rgb[skin], axis=0) if skin.sum() > 10 else lip
         own_local, found = _own_teeth(rgb, local, lip)
@@ -97,7 +104,11 @@ class MouthLook:
 def _own_teeth(rgb: np.ndarray, pts: np.ndarray, lip: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(per column of `rgb` [H, W, 3]: px of teeth below the upper inner lip of `pts`, their median RGB or None).
     Teeth are bright unsaturated pixels in a run from the upper inner lip down, which may pass dlib's lower inner
-    lip (it often sits on the teeth) by up to the gap again."""
+    lip (it often sits on the teeth) by up to `REACH` of the gap."""
+    inner = np.asarray(pts, np.float64)[12:20, 1]
+    y0 = max(int(inner.min()) - 2, 0)  # only the rows the inner lips (and teeth below them) can span
+    rgb = rgb[y0:int(inner.max() + (1 + REACH) * np.ptp(inner)) + 3]
+    pts = np.asarray(pts, np.float64) - [0, y0]
     h, w = rgb.shape[:2]
     lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     sat = (rgb.max(-1) - rgb.min(-1)) / np.maximum(rgb.max(-1), 1.0)
@@ -109,24 +120,24 @@ def _own_teeth(rgb: np.ndarray, pts: np.ndarray, lip: np.ndarray) -> tuple[np.nd
     upper, lower, gap = mouth_gap(pts, xs)
     unit = box_side(pts) / 64
     own = np.zeros(w)
-    found = []
-    for x in np.flatnonzero(gap > 2 * MIN_GAP * unit):
-        top = max(int(np.floor(upper[x])), 0)
-        col = white[top:min(int(np.ceil(lower[x] + REACH * gap[x])) + 1, h), x]
-        start = np.flatnonzero(col[: max(int(0.4 * gap[x]), 2)])
-        if not len(start):
-            continue
-        end = start[0] + (np.argmin(col[start[0]:]) if not col[start[0]:].all() else len(col) - start[0])
-        if end - start[0] >= 0.3 * gap[x]:
-            own[x] = top + end - upper[x]
-            found.append(rgb[top + start[0]:top + end, x])
+    cols = np.flatnonzero(gap > 2 * MIN_GAP * unit)
+    rows = np.arange(h)[:, None]
+    top = np.maximum(np.floor(upper[cols]), 0)
+    run = white[:, cols] & (rows >= top) & (rows <= np.ceil(lower[cols] + REACH * gap[cols]))
+    near = run & (rows < top + np.maximum((0.4 * gap[cols]).astype(int), 2))  # it starts by the upper lip
+    first = np.argmax(near, axis=0)
+    gone = (rows >= first) & ~run
+    end = np.where(gone.any(0), np.argmax(gone, axis=0), h)
+    ok = near.any(0) & (end - first >= 0.3 * gap[cols])
+    own[cols[ok]] = end[ok] - upper[cols[ok]]
+    teeth = (rows >= first) & (rows < end) & ok
     own = np.clip(_median5(own), 0, None)
     if (own > 0).sum() < 3:
         return np.zeros(w), None
     own = np.minimum(own, 1.25 * np.median(own[own > 0]))  # teeth rows are even: not into a lip's highlight
-    cols = np.flatnonzero(own > 0)  # the strip runs on to the corners, where the photo shades its teeth
-    own = np.where(gap > 0, np.interp(xs, cols, own[cols]), 0.0)
-    return own, np.median(np.concatenate(found), axis=0)
+    seen = np.flatnonzero(own > 0)  # the strip runs on to the corners, where the photo shades its teeth
+    own = np.where(gap > 0, np.interp(xs, seen, own[seen]), 0.0)
+    return own, np.median(rgb[:, cols][teeth], axis=0)
 
 
 def _median5(v: np.ndarray) -> np.ndarray:

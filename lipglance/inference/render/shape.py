@@ -21,7 +21,7 @@ Nothing outside the box changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import cv2
@@ -87,7 +87,7 @@ class ShapeWarp(MouthWarp):
         target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape))
         x0, y0, x1, y1 = self.roi
         out = self.image.copy()
-        look = self.look if donor is None else replace(self.look, donor=donor)
+        look = self.look if donor is None else MouthLook.given(donor, self.region.shape[1])
         out[y0:y1, x0:x1] = warp_mouth(self.region, self.points - [x0, y0], target - [x0, y0], look)
         return out
 

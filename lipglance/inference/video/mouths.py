@@ -86,10 +86,10 @@ class MouthLibrary:
         if key >= BINS:
             return
         patch = inside_patch(image, points)
-        if not looks_inside(patch, MouthLook.read(image, points).lip):
-            return
         sharp = float(cv2.Laplacian(cv2.cvtColor(patch, cv2.COLOR_RGB2GRAY), cv2.CV_32F).var())
-        if key not in self.patches or sharp > self.patches[key][1]:
+        if key in self.patches and sharp <= self.patches[key][1]:
+            return
+        if looks_inside(patch, MouthLook.read(image, points).lip):
             self.patches[key] = (opening, sharp, patch)
 
     def pick(self, target: np.ndarray) -> Donor | None:
