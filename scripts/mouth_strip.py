@@ -5,8 +5,10 @@
 For each held-out photo (lipglance.samples, plus Debian opencv-doc's messi5.jpg when installed): the photo's mouth
 as the default (shape) renderer prepares it (`LipSync.prepare_warp`), then `ShapeWarp.frame` at openings of 0
 (closed) to 0.35 mouth widths (lipglance.shape.opening_shape), each cropped around the mouth and enlarged; then
-both eyes at blink closures 0.5 and 1 (lipglance.inference.living.LivingFace), enlarged. Nothing here is random,
-so two runs give the same picture.
+both eyes at blink closures 0.5 and 1 (lipglance.inference.render.living.LivingFace), enlarged. A last row dubs a
+frame of the astronaut (her head as a video frame) with the dub's renderer (lipglance.inference.video.dub_render),
+whose library holds that frame's own open mouth: openings near hers take her own teeth, the others the drawn inside.
+Nothing here is random, so two runs give the same picture.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import skimage.data
 
 from lipglance.inference.faces.find import find_faces
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.inference.render.living import LivingFace, Move
 from lipglance.inference.render.shape import ShapeWarp
+from lipglance.inference.video.dub_render import DubRenderer
 from lipglance.io.image import read_image
 from lipglance.samples import sample_photos
+from lipglance.shape import opening_shape
 
 OPENINGS = (0.0, 0.05, 0.1, 0.15, 0.22, 0.3, 0.35)
 CLOSURES = (0.5, 1.0)
@@ -47,6 +52,20 @@ def crop(image: np.ndarray, centre: np.ndarray, half: float, size: int = 192) ->
     return cv2.resize(part, (size, size), interpolation=cv2.INTER_NEAREST)
 
 
+def dub_row(axes: np.ndarray) -> None:
+    """The astronaut's head as a video frame, dubbed at each opening (see the module doc)."""
+    head = np.ascontiguousarray(skimage.data.astronaut()[:320, 80:400])
+    points = find_faces(head)[0][0].points
+    mouth = points[48:68]
+    width = float(np.linalg.norm(mouth[6] - mouth[0]))
+    renderer = DubRenderer()
+    for col, opening in enumerate(OPENINGS):
+        frame = renderer.frame(head, points, opening_shape(opening))
+        own = renderer.mouths.chosen is not None and opening > 0
+        axes[col].imshow(crop(frame, (mouth[0] + mouth[6]) / 2 + [0, 0.15 * width], 0.75 * width))
+        axes[col].set_title(f"dub {opening:.2f} {'own mouth' if own else 'drawn'}", fontsize=8)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="docs/mouth_strip.png")
@@ -55,7 +74,7 @@ def main() -> None:
     model = LipSync.from_pretrained(args.weights)
     paths = photos()
     cols = len(OPENINGS) + 2 * len(CLOSURES)
-    fig, axes = plt.subplots(len(paths), cols, figsize=(1.7 * cols, 1.9 * len(paths)), squeeze=False)
+    fig, axes = plt.subplots(len(paths) + 1, cols, figsize=(1.7 * cols, 1.9 * (len(paths) + 1)), squeeze=False)
     for row, path in enumerate(paths):
         photo = read_image(str(path))
         warp = model.prepare_warp(photo, 0, ShapeWarp)
@@ -74,6 +93,7 @@ def main() -> None:
                 half = 0.9 * float(np.linalg.norm(eye[3] - eye[0]))
                 ax.imshow(crop(frame, eye.mean(0) - [0, 0.2 * half], half))
                 ax.set_title(f"blink {c:.1f} {'right' if e else 'left'}", fontsize=8)
+    dub_row(axes[len(paths)])
     for ax in axes.flat:
         ax.axis("off")
     fig.tight_layout()
