@@ -44,6 +44,7 @@ BROW = 0.12  # eye widths: the lid's skin band ends at least this far below dlib
 MIN_ROOM = 0.06  # eye widths: less lid skin than this between a lid and such an edge, and the eye does not blink
 SCAN = 0.1  # eye widths beyond a lid: the lid's own edge is the strongest before this; the scan starts after it
 CORNER = 0.06  # of the eye's width: each corner taken this much further out along the corner line
+SMOOTH = 0.1  # eye widths: the lid skin stretched over the eye is averaged along the lid over this length
 MIN_EYE_PX = 6.0  # narrower eyes are left alone
 
 
@@ -210,6 +211,12 @@ class EyeWarp:
         map_y = gy + shift * np.float32(self.normal[1])
         region = np.ascontiguousarray(frame[y0:y1, x0:x1])
         warped = cv2.remap(region, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # The lid's skin, stretched over the eye, is smoothed along the lid so its texture does not run in streaks.
+        stretch = (up_new - top) / np.maximum(up - top, eps)
+        smooth = np.clip((stretch - 1) / 2, 0, 1) * ((v >= top) & (v < up_new))
+        k = max(int(SMOOTH * self.width) | 1, 3)
+        along = cv2.blur(warped, (k, 1)).astype(np.float32)
+        warped = warped + smooth[..., None] * (along - warped)
         half = max(LASH_PX * self.width, 0.7)
         dark = 1 - c * self.lash * np.exp(-np.square((v - up_new) / np.float32(half)))
         frame[y0:y1, x0:x1] = (warped * dark[..., None] + 0.5).astype(np.uint8)
