@@ -4,7 +4,7 @@
 |---|---|
 | `model/` | `LipSync`, the Python API: the networks, their windows over long speech, the inputs it accepts |
 | `speech/` | the speech level brought to training's (`loudness`), a transcript aligned to the speech |
-| `faces/` | which of dlib's detections are faces; the faces of a photo, the face in a box |
+| `faces/` | finding faces: which of dlib's detections are faces, the face to animate, a lip crop or a photo |
 | `render/` | drawing a frame: shape, warp and network renderers, closing a mouth, paste-back, the living photo |
 | `video/` | dubbing a video: tracking its face, a frame store, the per-frame renderer |
 | `live/` | `stream_live(model, ...)` and `lipglance live` (the server and its page, `live.html`) |

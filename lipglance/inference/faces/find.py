@@ -1,4 +1,5 @@
-"""Which of dlib's detections are faces: landmark sanity and size. The faces of a photo, or the face in a given box.
+"""Finding faces: which of dlib's detections are faces (landmark sanity and size), the faces of a photo, the face
+in a given box, the face to animate (`pick_face`), and whether an image is a lip crop or a photo (`check_image`).
 
 dlib's HOG detector also fires on face-like patterns (a name patch on a suit, a logo); its 68-point
 predictor then still draws a face-shaped constellation, but with a human face's proportions broken. A
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lipglance.face import Box, detect_faces, eye_centres, landmarks
+from lipglance.errors import UserError
+from lipglance.face import Box, detect_faces, eye_centres, is_lip_crop, landmarks
 
 MIN_FACE_PX = 32
 LIMITS = {"IOD / box width": (0.30, 0.70), "eyes-to-nose drop": (0.35, 0.90), "nose-to-mouth drop": (0.25, 0.70),
@@ -111,3 +113,35 @@ def face_in_box(rgb: np.ndarray, xywh: tuple[int, int, int, int]) -> Face:
     if why is not None:
         raise ValueError(f"box {x},{y},{w},{h} holds no face glance can use: {why}")
     return face
+
+
+def pick_face(photo: np.ndarray, face_index: int = 0, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """The 68 landmarks [68, 2] of the face to animate: the face in `box` (x, y, w, h in pixels) if given, else
+    the `face_index`-th of `find_faces` (0: the largest); a one-line UserError when there is none."""
+    if face_index < 0:
+        raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")
+    if box is not None:
+        try:
+            return face_in_box(photo, box).points
+        except ValueError as e:
+            raise UserError(f"--box: {e}") from None
+    faces, rejected = find_faces(photo)
+    if not faces:
+        why = f" ({len(rejected)} face-like detection(s) rejected: {rejected[0][1]})" if rejected else ""
+        raise UserError(f"no face found in the image{why}: give a photo with a visible frontal face, "
+                        "a lip crop (a square image of the mouth), or the face's box with --box x,y,w,h")
+    if face_index >= len(faces):
+        raise UserError(f"--face-index {face_index} asked, but the image has {len(faces)} face(s) "
+                        f"(0 = largest; `lipglance faces IMAGE` lists them)")
+    return faces[face_index].points
+
+
+def check_image(image: np.ndarray) -> bool:
+    """Refuse what is not an RGB uint8 image or too small a lip crop; True for a lip crop, False for a photo."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
+    if not is_lip_crop(image):
+        return False
+    if min(image.shape[:2]) < 16:
+        raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth (need >= 16 px)")
+    return True

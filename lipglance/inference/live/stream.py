@@ -151,7 +151,8 @@ class LiveFace:
     def __init__(self, model: SpeechModel, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES,
                  face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
                  seed: int = 0) -> None:
-        from lipglance.inference.render.paste import check_image, find_face
+        from lipglance.inference.faces.find import check_image
+        from lipglance.inference.render.paste import find_face
 
         self.shapes = LiveShapes(model, lookahead)
         picture = as_image(image)

@@ -26,11 +26,12 @@ from lipglance.checkpoint import check_generator, load_checkpoint
 from lipglance.config import GlanceConfig, load_config
 from lipglance.errors import UserError
 from lipglance.face import is_lip_crop
+from lipglance.inference.faces.find import check_image
 from lipglance.inference.model.inputs import AudioInput, ImageInput, as_audio, as_image, check_device, check_duration
 from lipglance.inference.model.windows import crossfade, gated_shape, packed
 from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
-from lipglance.inference.render.paste import FaceTarget, check_image, find_face, pasted
+from lipglance.inference.render.paste import FaceTarget, find_face, pasted
 from lipglance.inference.render.renderers import RENDERERS
 from lipglance.inference.render.shape import ShapeWarp
 from lipglance.inference.render.warp import MouthWarp

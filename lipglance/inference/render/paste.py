@@ -1,9 +1,9 @@
-"""Full-face mode: find the mouth in a photo, crop it by the lip crop rule (docs/DESIGN.md), paste generated lips back.
+"""Full-face mode: the mouth of the face picked in a photo (lipglance.inference.faces.find), cropped by the lip crop
+rule (docs/DESIGN.md), and generated lips pasted back.
 
 The generated 64x64 crop is warped back into the photo inside a feathered ellipse around
 the mouth, after shifting its colour to the photo's (measured on a skin ring around the
-lips), so that no box edge is visible and pixels outside the mask are untouched. `check_image` tells a lip crop
-from a photo (and refuses what is neither).
+lips), so that no box edge is visible and pixels outside the mask are untouched.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.face import crop_square, is_lip_crop, mouth_square
-from lipglance.inference.faces.find import face_in_box, find_faces
+from lipglance.face import crop_square, mouth_square
+from lipglance.inference.faces.find import pick_face
 
 
 @dataclass
@@ -40,27 +40,10 @@ def _even(photo: np.ndarray) -> np.ndarray:
 
 def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64,
               box: tuple[int, int, int, int] | None = None) -> FaceTarget:
-    """Detect faces (largest first, implausible detections dropped: lipglance.inference.faces.find), pick one (or the
-    face in
-    `box`, x, y, w, h in pixels), and build the crop and paste mask for its mouth."""
-    if face_index < 0:
-        raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")
+    """The face `pick_face` picks (lipglance.inference.faces.find: the `face_index`-th largest plausible face, or the
+    face in `box`, x, y, w, h in pixels), with the crop and paste mask of its mouth."""
     photo = _even(photo)
-    if box is not None:
-        try:
-            points = face_in_box(photo, box).points
-        except ValueError as e:
-            raise UserError(f"--box: {e}") from None
-    else:
-        faces, rejected = find_faces(photo)
-        if not faces:
-            why = f" ({len(rejected)} face-like detection(s) rejected: {rejected[0][1]})" if rejected else ""
-            raise UserError(f"no face found in the image{why}: give a photo with a visible frontal face, "
-                            "a lip crop (a square image of the mouth), or the face's box with --box x,y,w,h")
-        if face_index >= len(faces):
-            raise UserError(f"--face-index {face_index} asked, but the image has {len(faces)} face(s) "
-                            f"(0 = largest; `lipglance faces IMAGE` lists them)")
-        points = faces[face_index].points
+    points = pick_face(photo, face_index, box)
     cx, cy, side = mouth_square(points)
     if side < 12:
         raise UserError(f"the mouth is only {side:.0f} px wide: use a larger photo (mouth >= 12 px)")
@@ -103,17 +86,6 @@ def colour_offset(target: FaceTarget, lips: np.ndarray) -> np.ndarray:
     """RGB shift that makes the generated skin ring match the photo's."""
     ring = target.ring
     return target.crop[ring].astype(np.float32).mean(0) - lips[ring].astype(np.float32).mean(0)
-
-
-def check_image(image: np.ndarray) -> bool:
-    """Refuse what is not an RGB uint8 image or too small a lip crop; True for a lip crop, False for a photo."""
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise UserError(f"the image must be RGB uint8 [H, W, 3], got {image.dtype} {list(image.shape)}")
-    if not is_lip_crop(image):
-        return False
-    if min(image.shape[:2]) < 16:
-        raise UserError(f"a {image.shape[1]}x{image.shape[0]} px image is too small to hold a mouth (need >= 16 px)")
-    return True
 
 
 def pasted(target: FaceTarget, frames: Iterator[np.ndarray]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
