@@ -19,11 +19,15 @@ Mouth points are dlib's 48-67 in image pixels: 48-59 the outer contour (48 and 5
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from lipglance.face import crop_mouth_landmarks
+
+if TYPE_CHECKING:
+    from lipglance.inference.render.inside import MouthLook
 
 UPPER_SHARE = 0.4  # of an opening made by the upper lip; the jaw makes the rest
 OVERSHOOT = 1.0  # px (per 64 px of mouth box) past the inner lip edges, so no teeth line is left where lips meet
@@ -59,10 +63,10 @@ def lens(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
     return np.sqrt(np.clip(1 - t * t, 0, None))
 
 
-def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float) -> np.ndarray:
+def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float, look: MouthLook | None = None) -> np.ndarray:
     """`image` [H, W, 3] with its mouth (`points` [20, 2] in image pixels) opened to `opening` px in the middle
-    (0: closed). The inside is what the image shows between its lips; where that is thin, a dark cavity
-    under the edge of the upper teeth."""
+    (0: closed). The inside is drawn by lipglance.inference.render.inside (`look`: its reading of `image`, read
+    here when not given)."""
     h, w = image.shape[:2]
     pts = np.asarray(points, np.float64)
     unit = box_side(pts) / 64
@@ -96,7 +100,7 @@ def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float) -> np.n
         return out
     from lipglance.inference.render.inside import fill_inside  # inside builds on this module's lip curves
 
-    return fill_inside(out, image, hole, pts, new_upper, new_lower)
+    return fill_inside(out, image, hole, pts, new_upper, new_lower, look=look)
 
 
 def close_mouth(crop: np.ndarray, points: np.ndarray) -> np.ndarray:

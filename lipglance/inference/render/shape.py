@@ -22,7 +22,6 @@ Nothing outside the box changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 
 import cv2
 import numpy as np
@@ -90,17 +89,6 @@ class ShapeWarp(MouthWarp):
         look = self.look if donor is None else MouthLook.given(donor, self.region.shape[1])
         out[y0:y1, x0:x1] = warp_mouth(self.region, self.points - [x0, y0], target - [x0, y0], look)
         return out
-
-    @cached_property
-    def region(self) -> np.ndarray:
-        """The pixels of the warp's box."""
-        x0, y0, x1, y1 = self.roi
-        return np.ascontiguousarray(self.image[y0:y1, x0:x1])
-
-    @cached_property
-    def look(self) -> MouthLook:
-        """The mouth's colours and own teeth (lipglance.inference.render.inside), read once, in the box's pixels."""
-        return MouthLook.read(self.region, self.points - self.roi[:2])
 
 
 def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthLook | None = None) -> np.ndarray:

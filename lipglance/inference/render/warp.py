@@ -10,6 +10,7 @@ photo showed, so silence gives a closed mouth.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from lipglance.errors import UserError
 from lipglance.face import crop_mouth_landmarks, crop_square, is_lip_crop, mouth_square
 from lipglance.inference.render.closing import ABOVE, BELOW, box_side, reshape_mouth
+from lipglance.inference.render.inside import MouthLook
 from lipglance.inference.render.paste import FaceTarget
 from lipglance.shape import mouth_width
 
@@ -57,12 +59,22 @@ class MouthWarp:
     def width(self) -> float:
         return float(mouth_width(self.points))
 
+    @cached_property
+    def region(self) -> np.ndarray:
+        """The pixels of the warp's box."""
+        x0, y0, x1, y1 = self.roi
+        return np.ascontiguousarray(self.image[y0:y1, x0:x1])
+
+    @cached_property
+    def look(self) -> MouthLook:
+        """The mouth's colours and own teeth (lipglance.inference.render.inside), read once, in the box's pixels."""
+        return MouthLook.read(self.region, self.points - self.roi[:2])
+
     def frame(self, relative: float) -> np.ndarray:
         """The image with its mouth open by `relative` x the mouth width (0: closed)."""
         x0, y0, x1, y1 = self.roi
         out = self.image.copy()
-        region = np.ascontiguousarray(self.image[y0:y1, x0:x1])
-        out[y0:y1, x0:x1] = reshape_mouth(region, self.points - [x0, y0], relative * self.width)
+        out[y0:y1, x0:x1] = reshape_mouth(self.region, self.points - [x0, y0], relative * self.width, self.look)
         return out
 
     def lips(self, frame: np.ndarray, size: int = 64) -> np.ndarray:
