@@ -11,7 +11,8 @@ from lipglance.data.cache import Cache
 from lipglance.eval.silence import CLOSED
 from lipglance.face import detect_faces, landmarks
 from lipglance.inference.model.lipsync import LipSync
-from lipglance.inference.render.closing import close_mouth, mouth_gap
+from lipglance.inference.render.closing import close_mouth
+from lipglance.inference.render.lips import mouth_gap
 from lipglance.inference.render.paste import paste
 from lipglance.motion import OpeningProbe
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lipglance.inference.render.closing import mouth_gap
 from lipglance.inference.render.inside import MouthLook
+from lipglance.inference.render.lips import mouth_gap
 from lipglance.inference.render.shape import ShapeWarp
 from lipglance.io.image import read_image
 from lipglance.samples import sample_photos

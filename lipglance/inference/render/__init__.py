@@ -5,8 +5,8 @@
 | `renderers` | the renderer names (`auto`, `shape`, `warp`, `network`), importable without torch |
 | `shape` | the shape renderer: the photo's own lips moved to the shape head's 20 mouth points |
 | `warp` | the warp renderer (the photo's lips opened by the motion probe) and the network renderer's crop |
-| `closing` | the landmark-guided vertical warp that closes or opens a mouth |
+| `closing`, `lips` | the vertical warp that closes or opens a mouth; the lip curves it and `inside` measure |
 | `inside` | the inside of an opened mouth: the photo's own teeth, or teeth, tongue and cavity drawn in its light |
-| `paste` | full-face mode: the face's mouth found and cropped, generated lips pasted back; lip crop or photo |
+| `paste` | full-face mode: the picked face's mouth cropped (faces/ picks it), generated lips pasted back |
 | `living`, `blink`, `head` | the living photo: eye blinks and a speech-driven head sway |
 """

@@ -19,40 +19,19 @@ Mouth points are dlib's 48-67 in image pixels: 48-59 the outer contour (48 and 5
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from lipglance.face import crop_mouth_landmarks
-
-if TYPE_CHECKING:
-    from lipglance.inference.render.inside import MouthLook
+from lipglance.inference.render.inside import MouthLook, fill_inside
+from lipglance.inference.render.lips import MIN_GAP, box_side, curve, mouth_gap
 
 UPPER_SHARE = 0.4  # of an opening made by the upper lip; the jaw makes the rest
 OVERSHOOT = 1.0  # px (per 64 px of mouth box) past the inner lip edges, so no teeth line is left where lips meet
 ABOVE = 0.15  # of the mouth box side above the upper lip that stretches to absorb its shift
 BELOW = 0.25  # of the mouth box side below the lower lip (the chin) that does
-MIN_GAP = 1.0  # px (per 64 px of mouth box): a mouth open less than this counts as closed
 REPASS_GAP = 6.0  # px (per 64 px of mouth box): dlib's gap on a crop above which it is warped again
-
-
-def curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """y of a quadratic through `points` [N, 2] (least squares), at `xs`."""
-    return np.polyval(np.polyfit(points[:, 0], points[:, 1], 2), xs)
-
-
-def box_side(points: np.ndarray) -> float:
-    """Side of the lip crop square (docs/DESIGN.md, Data rules) of these mouth points (the warp's unit of length)."""
-    return float(1.3 * np.ptp(points, axis=0).max())
-
-
-def mouth_gap(points: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(upper inner edge, lower inner edge, gap >= 0) per column `xs`; the gap is 0 outside the inner corners."""
-    inner = np.asarray(points, np.float64)[12:20]
-    upper, lower = curve(inner[[0, 1, 2, 3, 4]], xs), curve(inner[[0, 7, 6, 5, 4]], xs)
-    inside = (xs > inner[:, 0].min()) & (xs < inner[:, 0].max())
-    return upper, lower, np.where(inside, np.clip(lower - upper, 0, None), 0.0)
 
 
 def lens(points: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -98,8 +77,6 @@ def reshape_mouth(image: np.ndarray, points: np.ndarray, opening: float, look: M
     out = cv2.remap(image, grid_x, src.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if not hole.any():
         return out
-    from lipglance.inference.render.inside import fill_inside  # inside builds on this module's lip curves
-
     return fill_inside(out, image, hole, pts, new_upper, new_lower, look=look)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lipglance.inference.render.closing import MIN_GAP, box_side, mouth_gap
+from lipglance.inference.render.lips import MIN_GAP, box_side, mouth_gap
 
 TEETH = np.array([236.0, 228.0, 212.0])  # RGB of teeth in a neutral light of skin brightness SKIN_LUM
 SKIN_LUM = 175.0  # skin luminance at which drawn teeth have the colour TEETH

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE, box_side, curve, mouth_gap
+from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE
 from lipglance.inference.render.inside import Donor, MouthLook, fill_inside
+from lipglance.inference.render.lips import box_side, curve, mouth_gap
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
 

@@ -17,8 +17,9 @@ import numpy as np
 
 from lipglance.errors import UserError
 from lipglance.face import crop_mouth_landmarks, crop_square, is_lip_crop, mouth_square
-from lipglance.inference.render.closing import ABOVE, BELOW, box_side, reshape_mouth
+from lipglance.inference.render.closing import ABOVE, BELOW, reshape_mouth
 from lipglance.inference.render.inside import MouthLook
+from lipglance.inference.render.lips import box_side
 from lipglance.inference.render.paste import FaceTarget
 from lipglance.shape import mouth_width
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from lipglance.inference.render.closing import mouth_gap
 from lipglance.inference.render.inside import Donor, MouthLook
+from lipglance.inference.render.lips import mouth_gap
 from lipglance.shape import mouth_width
 
 MIN_OPEN = 0.1  # mouth widths: a frame's own inner opening from which its inside is worth keeping
