@@ -1,4 +1,5 @@
-"""The recording-channel augmentation (lipglance.data.channel) and the shape stage's other recorded-speech levers."""
+"""Levers of the shape stage for recorded speech and unseen voices: the recording-channel augmentation
+(lipglance.data.channel), vowel weights, fine-tuning a model's head (--init MODEL) and scripts/graft_parts.py."""
 
 from __future__ import annotations
 
@@ -88,3 +89,35 @@ def test_a_shape_stage_can_start_from_the_bundled_models_head() -> None:
     own = head.state_dict()
     assert own and all(torch.equal(v, shipped[f"shape_head.{k}"]) for k, v in own.items())
     assert any(k.startswith("shape_head.track.") for k in shipped)  # the seal track is left behind (refitted later)
+
+
+def test_graft_gives_a_fine_tuned_head_its_parents_track_and_probe(tmp_path: Path) -> None:
+    import dataclasses
+    import subprocess
+    import sys
+
+    import torch
+
+    from lipglance.checkpoint import load_checkpoint, save_checkpoint
+    from lipglance.inference.lipsync import DEFAULT_WEIGHTS
+
+    shipped = load_checkpoint(DEFAULT_WEIGHTS)
+    bare = {k: v for k, v in shipped.tensors.items() if not k.startswith(("shape_head.track.", "motion."))}
+    bare["shape_head.gate_threshold"] = bare["shape_head.gate_threshold"] + 1.0  # a head with its own calibration
+    cfg = dataclasses.replace(shipped.config, generator=dataclasses.replace(shipped.config.generator, seal_track=0))
+    stats = {"audio_stats": shipped.extra["audio_stats"]}
+    save_checkpoint(tmp_path / "head.safetensors", bare, cfg, "generator", stats)
+    script = Path(__file__).resolve().parents[1] / "scripts" / "graft_parts.py"
+    run = [sys.executable, str(script), str(tmp_path / "head.safetensors"), "--from", str(DEFAULT_WEIGHTS)]
+    assert subprocess.run([*run, "-o", str(tmp_path / "out.safetensors")], capture_output=True).returncode == 0
+    out = load_checkpoint(tmp_path / "out.safetensors")
+    assert out.config.generator.seal_track == shipped.config.generator.seal_track
+    assert out.extra["seal"] == shipped.extra["seal"] and out.extra["motion"] == shipped.extra["motion"]
+    assert set(out.tensors) == set(shipped.tensors)
+    for k, v in out.tensors.items():
+        assert torch.equal(v, bare[k] if k in bare else shipped.tensors[k])
+    bare[next(k for k in bare if k.startswith("decoder.") and bare[k].is_floating_point())] += 1  # another generator
+    save_checkpoint(tmp_path / "other.safetensors", bare, cfg, "generator", stats)
+    other = [*run[:2], str(tmp_path / "other.safetensors"), *run[3:], "-o", str(tmp_path / "x.safetensors")]
+    r = subprocess.run(other, capture_output=True, text=True)
+    assert r.returncode != 0 and "different generators" in r.stderr and not (tmp_path / "x.safetensors").exists()
