@@ -26,15 +26,18 @@ def main() -> int:
     p.add_argument("weights", help="the fine-tuned model (a shape stage's export)")
     p.add_argument("--from", dest="source", required=True, help="the model with the seal track and motion probe")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--track-only", action="store_true", help="leave the motion probe out (a quicker `lipglance "
+                   "evaluate --sync`: no proxy frames to generate)")
     args = p.parse_args()
     head, src = load_checkpoint(args.weights, kind="generator"), load_checkpoint(args.source, kind="generator")
     frozen = [k for k, v in head.tensors.items() if not k.startswith(("shape_head.", "motion."))]
     if any(k not in src.tensors or not torch.equal(head.tensors[k], src.tensors[k]) for k in frozen):
         raise SystemExit(f"{args.weights} and {args.source} have different generators: nothing to graft")
-    parts = {k: v for k, v in src.tensors.items() if k.startswith(("shape_head.track.", "motion."))}
+    kinds = ("shape_head.track.",) if args.track_only else ("shape_head.track.", "motion.")
+    parts = {k: v for k, v in src.tensors.items() if k.startswith(kinds)}
     tensors = {k: v for k, v in head.tensors.items() if not k.startswith(("shape_head.track.", "motion."))} | parts
     gen = dataclasses.replace(head.config.generator, seal_track=src.config.generator.seal_track)
-    extra = head.extra | {k: src.extra[k] for k in ("motion", "seal") if k in src.extra}
+    extra = head.extra | {k: src.extra[k] for k in ("seal",) + ("motion",) * (not args.track_only) if k in src.extra}
     save_checkpoint(Path(args.output), tensors, dataclasses.replace(head.config, generator=gen), "generator", extra)
     print(f"wrote {args.output}: {len(parts)} tensors of the seal track and motion probe from {args.source}")
     return 0
