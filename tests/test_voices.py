@@ -99,7 +99,7 @@ def test_graft_gives_a_fine_tuned_head_its_parents_track_and_probe(tmp_path: Pat
     import torch
 
     from lipglance.checkpoint import load_checkpoint, save_checkpoint
-    from lipglance.inference.lipsync import DEFAULT_WEIGHTS
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS
 
     shipped = load_checkpoint(DEFAULT_WEIGHTS)
     bare = {k: v for k, v in shipped.tensors.items() if not k.startswith(("shape_head.track.", "motion."))}
