@@ -82,12 +82,39 @@ FAMILY_TEXT = {
                   "and audio config, absurd channel counts, a broken motion probe",
     "signal": "SIGTERM and SIGINT during a 2-minute run with --frames",
     "file_name": "non-UTF-8 image and audio file names",
+    "dub": "`--video` dubbing: a face video with good speech, a video without a face (refused before the first "
+           "frame), undecodable/empty/sub-frame speech",
+    "api": "`LipSync.generate`, `stream`, `dub`, `dub_stream` with undecodable/empty files, 1..639 samples (16 and "
+           "48 kHz), a faceless video: the package's own UserError in one line, nothing on stderr, nothing written",
+    "live": "`lipglance live`: bad methods and versions, garbage, 70 KB paths, 64 KB and 200 headers, negative/huge/"
+            "odd/text Content-Length, bodies cut or never sent, drip-fed headers, the thread cap, a replaced page, "
+            "four pages at once",
+    "demo": "`lipglance demo`: the stated upload limit, a 2 GB upload, a job's files, SIGTERM, malformed requests",
+}
+
+
+NOTES: dict[str, Any] = {  # the extra tests a record may hold -> their line under the table
+    "kill9_training": lambda k: f"kill -9 during training: {k['kills']} kills at random moments of a run of "
+                                f"{k['steps']} steps, each resumed: the final weights equal an uninterrupted run's and "
+                                f"stats.jsonl holds one row per step ({k['seconds']:.0f} s; recorded only when the "
+                                "test passes).",
+    "kill9_batch_worker": lambda b: f"kill -9 of a batch worker: one of {b['workers']} workers killed while "
+                                    f"{b['jobs']} jobs run: {b['made']} videos made, {b['failed']} job recorded as "
+                                    f"failed, no temp file left ({b['seconds']:.0f} s).",
+    "live_soak_bounded": lambda s: f"Live soak (bounded): {s['seconds']:.0f} s, speech posted as it arrives in real "
+                                   f"time ({s['behind_s']:.1f} s behind at the end), {s['frames_received']} of "
+                                   f"{s['frames_expected']} frames, {s['sessions_replaced']} sessions replaced, "
+                                   f"resident memory {s['rss_start_mb']:.0f} -> {s['rss_end_mb']:.0f} MB, threads "
+                                   f"{s['threads_start']} -> {s['threads_end']}.",
 }
 
 
 def table(summary: dict[str, Any]) -> str:
-    """The markdown table docs/FUZZ.md shows for a recorded run."""
-    rows = ["| family | what | inputs | success (valid mp4) | clean error (one line, exit 2 or 128 + signal, "
+    """The markdown table docs/FUZZ.md shows for a recorded run (of tests/test_fuzz.py, or of the servers')."""
+    servers = set(summary["families"]) <= {"live", "demo"}
+    rows = ["| family | what | cases | served as expected | refused (an error status or the connection closed, in "
+            "time; the page answers after) | contract broken |" if servers else
+            "| family | what | inputs | success (valid mp4) | clean error (one line, exit 2 or 128 + signal, "
             "nothing written) | contract broken |", "|---|---|---|---|---|---|"]
     for name, f in summary["families"].items():
         rows.append(f"| {name} | {FAMILY_TEXT.get(name, '')} | {f['inputs']} | {f['ok']} | {f['error']} | "
@@ -97,13 +124,12 @@ def table(summary: dict[str, Any]) -> str:
     inputs_s = sum(row["seconds"] for row in summary["cases"])
     k = summary.get("kill9_training")
     rows.append("")
-    if k:
-        rows.append(f"kill -9 during training: {k['kills']} kills at random moments of a run of {k['steps']} steps, "
-                    "each resumed: the final weights equal an uninterrupted run's and stats.jsonl holds one row per "
-                    f"step ({k['seconds']:.0f} s; recorded only when the test passes).")
-        rows.append("")
+    for key, note in NOTES.items():
+        if summary.get(key):
+            rows += [note(summary[key]), ""]
     rows.append(f"Wall time {summary['wall_seconds']:.0f} s on {summary['machine']['cpus']} CPUs: {inputs_s:.0f} s "
-                f"for the {summary['inputs']} inputs{', the rest for the kills' if k else ''} (commit "
+                f"for the {summary['inputs']} {'cases' if servers else 'inputs'}"
+                f"{', the rest for the kills' if k else ''} (commit "
                 f"{summary['commit'][:7]}, {summary['date_utc']}).")
     return "\n".join(rows) + "\n"
 

@@ -18,16 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import numpy as np
 import pytest
 from fuzz_http import (
+    DEMO_MALFORMED,
+    MALFORMED,
+    SLOW,
     call,
     closed_within,
     exchange,
     frames,
     held,
     page_answers,
+    page_answers_demo,
+    page_answers_demo_quiet,
     request,
+    rss_mb,
+    size_mb,
+    speech_pcm,
     start_session,
     status,
 )
@@ -69,48 +76,6 @@ def live(model: LipSync, tmp_path_factory: pytest.TempPathFactory) -> Iterator[t
     guarded_http.REQUEST_SECONDS, guarded_http.IDLE_SECONDS = saved
 
 
-def _speech(seconds: float, seed: int) -> bytes:
-    """int16 PCM of a varying tone (different per seed), as the page posts it."""
-    t = np.arange(int(seconds * 16000)) / 16000
-    x = 0.3 * np.sin(2 * np.pi * (150 + 40 * seed) * t) * (0.5 + 0.5 * np.sin(2 * np.pi * (2 + seed) * t))
-    return (x * 32767).astype("<i2").tobytes()
-
-
-BIG = "x" * 70000
-MALFORMED: list[tuple[str, bytes, set[int]]] = [  # (name, raw bytes, acceptable status codes; 0: closed, no reply)
-    ("method_put", request("PUT", "/"), {501}),
-    ("method_delete", request("DELETE", "/session"), {501}),
-    ("method_brew", request("BREW", "/"), {501}),
-    ("method_head", request("HEAD", "/"), {501}),
-    ("method_lowercase", request("get", "/"), {501}),
-    ("garbage_line", b"\x00\xff\xfe garbage\r\n\r\n", {400}),
-    ("binary_noise", bytes(range(256)) * 40, {400, 0}),
-    ("empty_lines", b"\r\n\r\n\r\n", {400, 0}),
-    ("version_http_2", b"GET / HTTP/2.0\r\n\r\n", {505}),
-    ("version_garbage", b"GET / HTTP/x.y\r\n\r\n", {400}),
-    ("path_traversal", request("GET", "/../../etc/passwd"), {404}),
-    ("path_nul", request("GET", "/%00"), {404}),
-    ("path_absolute_url", request("GET", "http://example.com/"), {404}),
-    ("path_70k", request("GET", "/" + BIG), {414}),
-    ("header_64k", request("GET", "/", headers={"X-Big": BIG}), {431}),
-    ("headers_200", request("GET", "/", headers={f"X-{k}": "1" for k in range(200)}), {431}),
-    ("content_length_negative", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: -5\r\n\r\n", {400}),
-    ("content_length_huge", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: 1000000000000000\r\n\r\nxx", {400}),
-    ("content_length_text", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: abc\r\n\r\n", {400}),
-    ("content_length_odd", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", {400}),
-    ("content_length_over_chunk", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: 64002\r\n\r\n", {400}),
-    ("body_cut_then_closed", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + bytes(10), {400, 0}),
-    ("chunked_body", b"POST /session HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
-     {200, 400}),
-    ("audio_no_session", b"POST /audio HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", {409}),
-    ("audio_session_text", b"POST /audio?session=abc HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd", {409}),
-    ("audio_session_huge", b"POST /audio?session=99999999999999999999 HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd",
-     {409}),
-    ("post_unknown_path", b"POST /admin HTTP/1.1\r\nContent-Length: 0\r\n\r\n", {404}),
-    ("pipelined_100", request("GET", "/nope") * 100, {404}),
-]
-
-
 @pytest.mark.parametrize(("name", "data", "codes"), MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_live_malformed_request(live: tuple[int, LiveService], recorder: Recorder, name: str, data: bytes,
                                 codes: set[int]) -> None:
@@ -125,14 +90,6 @@ def test_live_malformed_request(live: tuple[int, LiveService], recorder: Recorde
     assert got in codes, (got, reply[:200])
     assert time.time() - start < REQUEST_S + 3
     assert page_answers(port)
-
-
-SLOW: list[tuple[str, bytes]] = [
-    ("idle_connection", b""),
-    ("request_line_unfinished", b"GET / HT"),
-    ("headers_unfinished", b"GET / HTTP/1.1\r\nHost: x\r\n"),
-    ("body_never_arrives", b"POST /audio?session=1 HTTP/1.1\r\nContent-Length: 1000\r\n\r\n"),
-]
 
 
 @pytest.mark.parametrize(("name", "first"), SLOW, ids=[s[0] for s in SLOW])
@@ -208,15 +165,15 @@ def test_live_replaced_page_is_told_and_sessions_never_mix(live: tuple[int, Live
     port, service = live
     start = time.time()
     a = start_session(port)
-    code, _ = call(port, "POST", f"/audio?session={a}", _speech(0.4, 1))
+    code, _ = call(port, "POST", f"/audio?session={a}", speech_pcm(0.4, 1))
     assert code == 200
     b = start_session(port)
-    code, body = call(port, "POST", f"/audio?session={a}", _speech(0.4, 1))
+    code, body = call(port, "POST", f"/audio?session={a}", speech_pcm(0.4, 1))
     assert code == 410 and body == REPLACED, (code, body)
-    got = [f for chunk in (_speech(0.4, 2)[i:i + 3200] for i in range(0, 12800, 3200))
+    got = [f for chunk in (speech_pcm(0.4, 2)[i:i + 3200] for i in range(0, 12800, 3200))
            for f in frames(call(port, "POST", f"/audio?session={b}", chunk)[1])]
     c = start_session(port)  # the reference: B's audio alone, in a fresh session
-    want = [f for chunk in (_speech(0.4, 2)[i:i + 3200] for i in range(0, 12800, 3200))
+    want = [f for chunk in (speech_pcm(0.4, 2)[i:i + 3200] for i in range(0, 12800, 3200))
             for f in frames(call(port, "POST", f"/audio?session={c}", chunk)[1])]
     assert [i for i, _ in got] == list(range(len(got))) and len(got) >= 4
     assert got == want
@@ -236,7 +193,7 @@ def test_live_concurrent_pages(live: tuple[int, LiveService], recorder: Recorder
         for k in range(60):
             if k % 15 == 0:
                 session, expect = start_session(port), 0
-            code, body = call(port, "POST", f"/audio?session={session}", _speech(0.08, seed))
+            code, body = call(port, "POST", f"/audio?session={session}", speech_pcm(0.08, seed))
             codes.append(code)
             if code == 200:
                 idx = [i for i, _ in frames(body)]
@@ -295,14 +252,6 @@ def demo(model: LipSync) -> Iterator[tuple[int, Any]]:
     app.files.close()
 
 
-def _rss_mb() -> float:
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _size_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
-
-
 def test_demo_page_states_its_upload_limit(demo: tuple[int, Any], recorder: Recorder) -> None:
     from lipglance.inference.cli.demo import MAX_UPLOAD
 
@@ -321,8 +270,8 @@ def test_demo_2gb_upload_refused_without_filling_memory_or_disk(demo: tuple[int,
     head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.wav\"\r\n"
             "Content-Type: audio/wav\r\n\r\n").encode()
     total = 2 * 2**30
-    disk0 = _size_mb(app.files.root)
-    rss0, sent, peak_disk, answer = _rss_mb(), 0, 0.0, b""
+    disk0 = size_mb(app.files.root)
+    rss0, sent, peak_disk, answer = rss_mb(), 0, 0.0, b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall((f"POST /gradio_api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {total}\r\n"
                    f"Content-Type: multipart/form-data; boundary={boundary}\r\n\r\n").encode() + head)
@@ -333,25 +282,20 @@ def test_demo_2gb_upload_refused_without_filling_memory_or_disk(demo: tuple[int,
             except OSError:
                 break
             sent += len(chunk)
-            peak_disk = max(peak_disk, _size_mb(app.files.root) - disk0)
+            peak_disk = max(peak_disk, size_mb(app.files.root) - disk0)
             if select.select([s], [], [], 0)[0]:  # the server answered (or closed)
                 break
         with contextlib.suppress(OSError):
             answer = s.recv(4096)
-    grown = _rss_mb() - rss0
+    grown = rss_mb() - rss0
     recorder.case("demo_upload_2gb", "error", "error" if status(answer) == 413 else "fail", time.time() - start,
                   f"status {status(answer)} after {sent / 2**20:.0f} MiB sent; {peak_disk:.1f} MiB on disk at most; "
                   f"resident memory +{grown:.0f} MiB")
     assert status(answer) == 413, answer[:300]
     assert sent <= 64 * 2**20 and peak_disk <= 21, (sent, peak_disk)
     assert grown < 100, grown
-    assert _size_mb(app.files.root) - disk0 < 0.1  # the refused part removed
+    assert size_mb(app.files.root) - disk0 < 0.1  # the refused part removed
     assert page_answers_demo(port)
-
-
-def page_answers_demo(port: int) -> bool:
-    code, _ = call(port, "GET", "/")
-    return code == 200
 
 
 def test_demo_job_leaves_only_its_result_and_shutdown_removes_everything(model: LipSync, recorder: Recorder,
@@ -388,20 +332,6 @@ def test_demo_job_leaves_only_its_result_and_shutdown_removes_everything(model: 
     recorder.case("demo_temp_files", "ok", "ok", time.time() - start)
 
 
-DEMO_MALFORMED: list[tuple[str, bytes, set[int]]] = [  # (name, raw bytes, acceptable codes; 0: closed)
-    ("method_brew", request("BREW", "/"), {405}),
-    ("header_64k", request("GET", "/", headers={"X-Big": BIG}), {200}),  # within uvicorn's limit: served
-    ("header_8m", request("GET", "/", headers={"X-Big": "x" * 8 * 2**20}), {0, 400, 431}),
-    ("path_70k", request("GET", "/" + BIG), {404}),
-    ("content_length_negative", b"POST /gradio_api/upload HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-     {0, 400}),
-    ("upload_not_multipart", request("POST", "/gradio_api/upload", b"x" * 1000), {400}),
-    ("body_cut_then_closed", b"POST /gradio_api/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
-                             b"Content-Type: multipart/form-data; boundary=b\r\n\r\n--b\r\n", {0, 400}),
-    ("garbage_line", b"\x00\xff\xfe garbage\r\n\r\n", {0, 400}),
-]
-
-
 @pytest.mark.parametrize(("name", "data", "codes"), DEMO_MALFORMED, ids=[m[0] for m in DEMO_MALFORMED])
 def test_demo_malformed_request(demo: tuple[int, Any], recorder: Recorder, name: str, data: bytes,
                                 codes: set[int]) -> None:
@@ -411,7 +341,9 @@ def test_demo_malformed_request(demo: tuple[int, Any], recorder: Recorder, name:
     start = time.time()
     reply = exchange(port, data, timeout=8, shut=name == "body_cut_then_closed")
     ok = status(reply) in codes and page_answers_demo(port)
-    recorder.case(f"demo_{name}", "error", "error" if ok else "fail", time.time() - start, f"status {status(reply)}")
+    outcome = ("ok" if status(reply) == 200 else "error") if ok else "fail"
+    recorder.case(f"demo_{name}", "ok" if codes == {200} else "error", outcome, time.time() - start,
+                  f"status {status(reply)}")
     assert status(reply) in codes and time.time() - start < 10, reply[:200]
     assert page_answers_demo(port)
 
@@ -450,8 +382,18 @@ def test_demo_sigterm_removes_its_folder(tmp_path: Path, recorder: Recorder) -> 
     assert not any(p.exists() for p in made), made
 
 
-def page_answers_demo_quiet(port: int) -> bool:
-    try:
-        return page_answers_demo(port)
-    except OSError:
-        return False
+def test_docs_show_the_recorded_server_campaign() -> None:
+    """docs/FUZZ.md shows exactly the figures of docs/fuzz_servers.json, and the 10-minute soak's."""
+    import json
+
+    from fuzz_report import table
+
+    root = Path(__file__).resolve().parents[1]
+    summary = json.loads((root / "docs" / "fuzz_servers.json").read_text())
+    assert summary["outcomes"]["fail"] == 0 and summary["inputs"] == len(summary["cases"]) >= 40
+    doc = (root / "docs" / "FUZZ.md").read_text()
+    assert table(summary) in doc, "rerun: python tests/fuzz_report.py docs/fuzz_servers.json, paste it in FUZZ.md"
+    soak = json.loads((root / "docs" / "soak_live.json").read_text())
+    assert soak["seconds"] >= 590 and soak["frames_received"] == soak["frames_expected"]
+    for key in ("rss_start_mb", "rss_end_mb", "rss_max_mb", "threads_start", "threads_end"):
+        assert f"{soak[key]:g}" in doc, key

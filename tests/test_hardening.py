@@ -6,7 +6,10 @@ CLI, a later check) could hide a first layer that stopped working. These tests w
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -212,3 +215,47 @@ def test_save_with_a_bad_first_frame_keeps_an_existing_file(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="frames must"):
         LipSync.save(tmp_path / "o.mp4", [np.zeros((16, 16), np.uint8)], np.zeros(640, np.float32), 16000)
     assert (tmp_path / "o.mp4").read_bytes() == b"an older video"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_inside_the_video_writers_callback_stops_the_run(tmp_path: Path, signum: int,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal whose handler runs inside PyAV's write callback (Python code called from C, which swallows what it
+    raises) still stops the run: one line, exit 128 + the signal, nothing written. The fuzz case sigint_long_run
+    met this by chance under load (the run carried on and exited 0)."""
+    from fuzz_corpus import RATE, _speech, make_assets, write_wav
+
+    from lipglance.cli import main
+    from lipglance.io import video
+
+    make_assets(tmp_path)
+    write_wav(tmp_path / "long.wav", np.tile(_speech(1.0), 8), RATE)
+    writes = {"n": 0}
+
+    class Signalling:
+        """The sink's file: its fifth write sends the signal, whose handler runs at the next bytecode, inside
+        the sink's write, inside PyAV's callback."""
+
+        def __init__(self, f: Any) -> None:
+            self.f = f
+
+        def write(self, data: bytes) -> int:
+            writes["n"] += 1
+            if writes["n"] == 5:
+                os.kill(os.getpid(), signum)
+            return int(self.f.write(data))
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.f, name)
+
+    real_init = video._Sink.__init__
+    monkeypatch.setattr(video._Sink, "__init__", lambda self, f: real_init(self, Signalling(f)))
+    before = set(tmp_path.iterdir())
+    code = main(["generate", "--audio", str(tmp_path / "long.wav"), "--image", str(tmp_path / "lips.png"), "-o",
+                 str(tmp_path / "out.mp4")])
+    err = capsys.readouterr().err
+    assert writes["n"] >= 5 and code == 128 + signum, (code, err)
+    said = f"lipglance generate: {'interrupted' if signum == signal.SIGINT else 'terminated'}"
+    assert "Traceback" not in err and err.count("lipglance") == 1 and err.strip().endswith(said), err
+    assert set(tmp_path.iterdir()) == before

@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
+from types import FrameType
 from typing import BinaryIO
 
 import av
@@ -74,6 +75,16 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: int = 25,
     return sink.frames
 
 
+def in_writer_callback(frame: FrameType | None) -> bool:
+    """Whether `frame` (a signal handler's) runs inside PyAV's I/O callback into a `_Sink`: an exception raised there
+    is swallowed by PyAV (and printed as a dropped exception), so a handler must only take note of the signal."""
+    while frame is not None:
+        if frame.f_code in _CALLBACKS:
+            return True
+        frame = frame.f_back
+    return False
+
+
 class _Sink:
     """A file for PyAV to write into (any file name works) that keeps the first OSError instead of raising it
     inside PyAV's I/O callback (PyAV would print a traceback there and carry on)."""
@@ -103,6 +114,9 @@ class _Sink:
                 self.f.flush()
             except OSError as e:
                 self.error = e
+
+
+_CALLBACKS = {_Sink.write.__code__, _Sink.seek.__code__, _Sink.tell.__code__, _Sink.flush.__code__}
 
 
 def _encode(sink: _Sink, frames: Iterable[np.ndarray], fps: int, audio: np.ndarray | Soundtrack | None,

@@ -207,11 +207,12 @@ def _loop(cfg: GlanceConfig, opts: TrainOptions, d: Dist, device: torch.device, 
 
     def checkpoint(step: int) -> None:
         sync_buffers(d, list(net.saved.values()))
-        if d.main:
-            save_state(state_path, cfg, net.saved, opt, LoopPosition(step, pos.epoch, pos.batch_in_epoch))
+        if d.main:  # the export first: a kill between the two leaves the state behind (that step is redone on
+            # --resume), never the export (a run killed so at its last step would resume to nothing to do)
             exported = net.ema if net.ema is not None else (
                 net.nets.generator if opts.stage in ("gan", "shape") else net.setup.modules[opts.stage])
             path = export(opts.stage, opts.run, cfg, exported, step, {"audio_stats": data.stats.to_dict()})
+            save_state(state_path, cfg, net.saved, opt, LoopPosition(step, pos.epoch, pos.batch_in_epoch))
             if opts.keep_every and step % opts.keep_every == 0:
                 keep = stage_dir / "snapshots" / f"{path.stem}-step{step:07d}{path.suffix}"
                 keep.parent.mkdir(exist_ok=True)

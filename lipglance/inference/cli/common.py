@@ -24,6 +24,7 @@ from lipglance.inference.model.inputs import check_duration
 from lipglance.io.audio import AudioReadError, load_audio
 from lipglance.io.image import read_image
 from lipglance.io.outputs import SPEECH, FramesFolder, OutputFile, shown, write_video
+from lipglance.io.video import in_writer_callback
 
 if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --help
     from lipglance.inference.model.lipsync import LipSync
@@ -115,39 +116,49 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
     return n, fps
 
 
-_signalled: list[int] = []  # SIGTERMs received during this run
+_signalled: list[int] = []  # SIGTERMs and SIGINTs received during this run
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
+def _raised(signum: int) -> KeyboardInterrupt:
+    return KeyboardInterrupt() if signum == signal.SIGINT else Terminated(signum)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
     _signalled.append(signum)
-    raise Terminated(signum)
+    if not in_writer_callback(frame):  # there PyAV would swallow it: the frame loop raises it instead
+        raise _raised(signum)
 
 
 def stop_when_signalled(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    """`frames`, stopped with Terminated before the next frame once a SIGTERM came: a signal that lands inside the
-    video writer's callback (PyAV's file object) is swallowed there, so the frame loop raises it again."""
+    """`frames`, stopped before the next frame once a SIGTERM (Terminated) or SIGINT (KeyboardInterrupt) came: a
+    signal that lands inside the video writer's callback (PyAV's file object) is only noted there (PyAV would
+    swallow the exception and print it), so the frame loop raises it."""
     for frame in frames:
         if _signalled:
-            raise Terminated(_signalled[-1])
+            raise _raised(_signalled[-1])
         yield frame
 
 
 @contextlib.contextmanager
 def sigterm_unwinds() -> Iterator[None]:
-    """Within it a SIGTERM raises Terminated, which unwinds like Ctrl-C (every temp file removed); the handler and
-    the unraisable hook are restored after."""
+    """Within it a SIGTERM raises Terminated, which unwinds like Ctrl-C (every temp file removed), and a SIGINT is
+    remembered as well as raised (see `stop_when_signalled`); the handlers and the unraisable hook are restored
+    after."""
     _signalled.clear()
-    old, old_hook = signal.signal(signal.SIGTERM, _terminate), sys.unraisablehook
+    old = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    old_hook = sys.unraisablehook
     sys.unraisablehook = _unraisable(old_hook)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
         sys.unraisablehook = old_hook
 
 
 def _unraisable(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """sys.unraisablehook that stays silent about a Terminated swallowed in a C callback (re-raised above)."""
+    """sys.unraisablehook that stays silent about a signal's exception swallowed in a C callback (re-raised
+    above)."""
     def quiet(info: Any) -> Any:
-        return None if isinstance(info.exc_value, Terminated) else hook(info)
+        return None if isinstance(info.exc_value, KeyboardInterrupt) else hook(info)
     return quiet
