@@ -11,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from lipglance.errors import Terminated, UserError
+from lipglance.errors import Terminated, UserError, as_flags
 from lipglance.version import __version__
 
 # command -> (module that defines it with add_parser(sub), the one-line help it gives), in the order `--help`
@@ -119,5 +119,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if not _user_error(e):
             raise
-        print(f"lipglance {args.command}: error: {e}", file=sys.stderr)
+        print(f"lipglance {args.command}: error: {as_flags(str(e))}", file=sys.stderr)
         return 2

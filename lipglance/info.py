@@ -63,14 +63,17 @@ def _model_line(path: os.PathLike[str]) -> str:
 
 def bundled() -> None:
     """The bundled model, speech sample and sample photos, and the command that uses them."""
-    from lipglance.samples import SAMPLE_WAV, WEIGHTS, sample_photos
+    from lipglance.samples import SAMPLE_WAV, SAMPLE_WORDS, WEIGHTS, sample_photos
 
     print(f"bundled model: {WEIGHTS} ({_model_line(WEIGHTS)}, card {WEIGHTS.parent / 'MODEL_CARD.md'})")
     print(f"sample speech: {SAMPLE_WAV}" + ("" if SAMPLE_WAV.is_file() else " (missing)"))
+    print(f'  its words: "{SAMPLE_WORDS}"')
     photos = sample_photos()
     print("sample photos: " + (", ".join(str(p) for p in photos) or "none (install scikit-image)"))
     if photos and SAMPLE_WAV.is_file():
-        print(f"try: lipglance generate --audio {SAMPLE_WAV} --image {photos[0]} -o demo.mp4")
+        print("try: lipglance generate --sample -o first.mp4")
+        print(f"     (the same as: lipglance generate --audio {SAMPLE_WAV} --image {photos[0]} -o first.mp4)")
+        print(f'     with its words: lipglance generate --sample -o words.mp4 --transcript "{SAMPLE_WORDS}"')
 
 
 def presets() -> None:

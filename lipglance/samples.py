@@ -8,7 +8,10 @@ from pathlib import Path
 
 ASSETS = Path(__file__).parent / "assets"
 WEIGHTS = ASSETS / "default.safetensors"  # the bundled model (lipglance/assets/MODEL_CARD.md)
-SAMPLE_WAV = ASSETS / "sample.wav"  # the bundled speech sample
+SAMPLE_WAV = ASSETS / "sample.wav"  # the bundled speech sample (flite's slt voice)
+# its words as pocketsphinx recognises them (the script it was made from is not kept): `--transcript` takes them
+# (benchmarks/bench_transcript_match.py; tests/test_transcript.py)
+SAMPLE_WORDS = "play a small event after now, lip movements at a glance"
 
 
 def _package_dir(name: str) -> Path | None:

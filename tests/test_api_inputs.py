@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from pathlib import Path
 
 import av
@@ -48,7 +50,7 @@ def test_audio_of_every_common_kind_is_the_same_speech(speech: np.ndarray, sampl
     ("no/such.wav", "no such file"),
     (np.zeros((4, 100, 2), np.float32), "mono samples"),
     (np.zeros((100, 20), np.float32), "C <= 8"),
-    (np.array(["a", "b"]), "float32"),
+    (np.array(["a", "b"]), "give int16, int32, uint8 or float samples"),
     (np.full(1000, np.nan, np.float32), "NaN"),
     (np.full(1000, 200.0, np.float32), "lie in [-1, 1]"),
     (np.zeros(0, np.float32), "empty"),
@@ -136,3 +138,88 @@ def test_readme_example_runs_on_files(tmp_path: Path, sample_wav: Path, astronau
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102
     with av.open(str(tmp_path / "out.mp4")) as c:
         assert c.streams.video[0].codec_context.width == 512 and c.streams.audio
+
+
+def test_options_after_the_image_are_keywords_only() -> None:
+    for name, first in (("generate", "image"), ("stream", "image"), ("stream_pairs", "image")):
+        params = list(inspect.signature(getattr(LipSync, name)).parameters.values())
+        after = params[[p.name for p in params].index(first) + 1:]
+        assert after and all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in after), (name, after)
+    model = LipSync.untrained("tiny")
+    with pytest.raises(TypeError, match="positional"):
+        model.generate(np.zeros(4000, np.float32), np.full((64, 64, 3), 120, np.uint8), 1)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"face_index": 3}, "face_index=3 asked, but the image has 1 face(s)"),
+    ({"face_index": -1}, "face_index=-1: give a whole number >= 0"),
+    ({"face_index": "1"}, "face_index='1': give a whole number"),
+    ({"face_index": True}, "face_index=True: give a whole number"),
+    ({"box": (400, 400, 300, 300)}, "cannot use the face box: box=(400, 400, 300, 300) reaches outside the 512x512"),
+    ({"box": (0, 0, 120, 120)}, "box=(0, 0, 120, 120) holds no face glance can use"),
+    ({"box": (1, 2, 3)}, "box=(1, 2, 3): give the face's box as (x, y, w, h)"),
+    ({"box": "179,83,87,87"}, "box='179,83,87,87': give the face's box as (x, y, w, h)"),
+    ({"box": (10, 10, 0, 50)}, "box=(10, 10, 0, 50): x and y must be >= 0, w and h > 0"),
+    ({"box": (179, 83, 87, 87), "face_index": 1}, "face_index= and box= both pick the face"),
+    ({"seed": -2}, "seed=-2: give a whole number"),
+    ({"renderer": "warp", "transcript": "hello"}, "use renderer='shape'"),
+])
+def test_api_errors_speak_the_apis_terms(model: LipSync, astronaut_png: Path, kwargs: dict[str, object],
+                                         message: str) -> None:
+    with pytest.raises(UserError) as e:
+        model.generate(np.zeros(4000, np.float32), astronaut_png, **kwargs)  # type: ignore[arg-type]
+    text = str(e.value)
+    assert message in text and "\n" not in text and not re.search(r"--[a-z]", text), text
+
+
+def test_range_and_dtype_messages_read_plainly() -> None:
+    with pytest.raises(UserError) as e:
+        as_image(np.full((10, 10, 3), 255.0, np.float32))
+    assert "spans 255 to 255" in str(e.value) and "pass them as uint8" in str(e.value)
+    with pytest.raises(UserError) as e:
+        as_audio(np.full(8000, 32767.0, np.float32), 16000)
+    assert "peaks at 32,767" in str(e.value) and "pass them as int16" in str(e.value)
+    assert not re.search(r"\de[+-]\d", str(e.value))  # no exponent
+    with pytest.raises(UserError, match="dtype int64: give int16, int32, uint8 or float"):
+        as_audio(np.zeros(8000, np.int64), 16000)
+    with pytest.raises(UserError, match="dtype int32: give uint8, uint16, bool or float"):
+        as_image(np.zeros((10, 10, 3), np.int32))
+
+
+def test_the_dtypes_the_readme_names_are_the_ones_taken(speech: np.ndarray) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    api = " ".join(readme.split("## Use", 1)[1].split("```python", 1)[1].split("```", 2)[1].split())
+    assert "`audio` may be a path or samples: int16, int32, uint8 or float in [-1, 1]" in api, api
+    assert "uint8, uint16, bool or float in [0, 1]" in api, api
+    wave = speech[:8000]
+    for audio in (np.round(wave * 32767).astype(np.int16), (np.round(wave * 32767).astype(np.int32) << 16),
+                  np.round(wave * 127 + 128).astype(np.uint8), wave, wave.astype(np.float64)):
+        assert _close(as_audio(audio, 16000), wave, tol=0.01), audio.dtype
+    grey = np.linspace(0, 1, 100, dtype=np.float32).reshape(10, 10)
+    for image in ((grey * 255).round().astype(np.uint8), (grey * 65535).round().astype(np.uint16), grey > 0.5,
+                  grey, grey.astype(np.float64)):
+        assert as_image(image).shape == (10, 10, 3), image.dtype
+
+
+def test_save_creates_its_folder_keeps_its_format_and_may_be_silent(tmp_path: Path, sample_wav: Path) -> None:
+    frames = [np.full((64, 64, 3), v, np.uint8) for v in range(0, 250, 10)]
+    deep = tmp_path / "new" / "folder" / "o.mp4"
+    assert LipSync.save(deep, frames, sample_wav) == len(frames)
+    with av.open(str(deep)) as c:
+        assert len(c.streams.audio) == 1 and c.streams.video[0].frames == len(frames)
+    silent = tmp_path / "silent.mp4"
+    LipSync.save(silent, frames)
+    with av.open(str(silent)) as c:
+        assert not c.streams.audio and sum(1 for _ in c.decode(video=0)) == len(frames)
+    mov = tmp_path / "o.mov"
+    LipSync.save(mov, frames, np.zeros(16000, np.float32))
+    with av.open(str(mov)) as c:
+        assert "mov" in c.format.name and c.streams.video[0].codec_context.name == "h264"
+    for name in ("o.avi", "o.mkv", "o"):
+        with pytest.raises(UserError, match="writes H.264 video with AAC sound as .mp4, .m4v or .mov") as e:
+            LipSync.save(tmp_path / "other" / name, frames, sample_wav)
+        assert "\n" not in str(e.value)
+    assert not (tmp_path / "other").exists()
+    with pytest.raises(UserError, match="no frames"):
+        LipSync.save(tmp_path / "none" / "o.mp4", [], sample_wav)
+    assert not (tmp_path / "none").exists()

@@ -92,13 +92,13 @@ def test_generate_with_a_box_and_refusals(tmp_path: Path, sample_wav: Path, astr
     capsys.readouterr()
     suit = _png(tmp_path / "suit.png", _suit(2.0))
     cases = [(["--face-index", "-1"], "faces count from 0"),
-             (["--box", "1,2,3"], "x,y,w,h"),
-             (["--box", "10,10,0,50"], "width and height > 0"),
-             (["--box", "400,400,300,300"], "reaches outside"),
-             (["--box", "0,0,120,120"], "no face glance can use"),  # the sky behind the astronaut
+             (["--box", "1,2,3"], "--box '1,2,3' is not a face box: give x,y,w,h"),
+             (["--box", "10,10,0,50"], "is not a face box: x and y must be >= 0, width and height > 0"),
+             (["--box", "400,400,300,300"], "cannot use the face box: --box 400,400,300,300 reaches outside"),
+             (["--box", "0,0,120,120"], "cannot use the face box: --box 0,0,120,120 holds no face glance can use"),
              (["--box", "179,83,87,87", "--face-index", "1"], "give one of them"),
              (["--image", str(suit)], "no face found in the image (1 face-like detection(s) rejected"),
-             (["--face-index", "1"], "has 1 face(s)")]
+             (["--face-index", "1"], "--face-index 1 asked, but the image has 1 face(s)")]
     for extra, message in cases:
         image = [] if "--image" in extra else ["--image", str(astronaut_png)]
         code = main(["generate", "--audio", str(sample_wav), *image, "-o", str(out), *extra])

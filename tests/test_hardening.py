@@ -169,9 +169,10 @@ def test_absurdly_large_network_refused_before_it_is_built() -> None:
                                     [np.zeros((16, 16, 3), np.uint8)] * 3 + [np.zeros((18, 16, 3), np.uint8)]],
                          ids=["grey", "float", "size_changes_at_frame_4"])
 def test_save_leaves_no_half_written_video(tmp_path: Path, frames: list[np.ndarray]) -> None:
+    from lipglance.errors import UserError
     from lipglance.inference.model.lipsync import LipSync
 
-    with pytest.raises(ValueError, match="frames must"):
+    with pytest.raises(UserError, match="frames must"):  # the API's one error type for bad input
         LipSync.save(tmp_path / "o.mp4", frames, np.zeros(4 * 640, np.float32), 16000)
     assert list(tmp_path.iterdir()) == []
 
@@ -209,10 +210,11 @@ def test_face_index_refused_before_any_file_is_read(tmp_path: Path, capsys: pyte
 
 def test_save_with_a_bad_first_frame_keeps_an_existing_file(tmp_path: Path) -> None:
     """The first frame is checked before the file is opened, so a video already there is not truncated."""
+    from lipglance.errors import UserError
     from lipglance.inference.model.lipsync import LipSync
 
     (tmp_path / "o.mp4").write_bytes(b"an older video")
-    with pytest.raises(ValueError, match="frames must"):
+    with pytest.raises(UserError, match="frames must"):
         LipSync.save(tmp_path / "o.mp4", [np.zeros((16, 16), np.uint8)], np.zeros(640, np.float32), 16000)
     assert (tmp_path / "o.mp4").read_bytes() == b"an older video"
 

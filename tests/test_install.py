@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import av
 import pytest
 import tomllib
 from packaging.requirements import Requirement
@@ -91,7 +93,23 @@ def test_info_names_the_bundled_model_and_sample(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "bundled model: " in out and "default.safetensors" in out and "MODEL_CARD.md" in out
     assert "sample speech: " in out and "sample.wav" in out
-    assert "try: lipglance generate --audio " in out
+    assert "try: lipglance generate --sample -o first.mp4" in out and "same as: lipglance generate --audio " in out
+
+
+def test_a_first_video_from_the_samples(tmp_path: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "lipglance", "generate", "--sample", "-o", "first.mp4", "--still"],
+                         capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    with av.open(str(tmp_path / "first.mp4")) as c:
+        video = c.streams.video[0]
+        frames = sum(1 for _ in c.decode(video=0))
+        assert (video.width, video.height) == (512, 512) and len(c.streams.audio) == 1
+    assert frames == 83  # 3.3 s of the bundled speech at 25 frames/s
+    res = subprocess.run([sys.executable, "-m", "lipglance", "generate", "--sample", "--batch", "jobs.csv"],
+                         capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 2 and "--sample" in res.stderr and "Traceback" not in res.stderr
 
 
 def test_a_missing_package_names_the_pip_command(tmp_path: Path, sample_wav: Path, astronaut_png: Path) -> None:

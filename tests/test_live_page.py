@@ -135,3 +135,30 @@ def test_cli_refuses_a_missing_image(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["live", "--image", str(tmp_path / "none.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such image file" in err
+
+
+def test_the_face_shows_before_start_and_no_microphone_is_said_plainly(url: str, service: LiveService) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make setup as root installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:  # no fake capture device: this machine has no microphone
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+            "--use-fake-ui-for-media-stream"])
+        page = browser.new_page()
+        page.goto(url)
+        width, height = service.face.size
+        page.wait_for_function(f"() => document.getElementById('face').width === {width}", timeout=30000)
+        shown = page.evaluate("() => document.getElementById('face').toDataURL('image/png').split(',')[1]")
+        before = page.inner_text("#status")
+        page.click("#start")
+        page.wait_for_function("() => window.lipglance.error !== null", timeout=30000)
+        status = page.inner_text("#status")
+        browser.close()
+    frame = cv2.imdecode(np.frombuffer(base64.b64decode(shown), np.uint8), cv2.IMREAD_COLOR)
+    rest = cv2.cvtColor(service.face.warp.image, cv2.COLOR_RGB2BGR)
+    assert frame.shape == rest.shape == (height, width, 3)
+    assert np.abs(frame.astype(np.int16) - rest).mean() < 3, "the canvas shows the face at rest before Start"
+    assert before == "press Start microphone and speak"
+    assert status.startswith(("No microphone found", "The browser did not allow the microphone")), status

@@ -170,3 +170,42 @@ def test_bad_paths_give_one_line_and_exit_2(exported: Path, sample_wav: Path, as
     assert main(["generate", "--weights", str(exported), "--audio", str(sample_wav), "--image",
                  str(astronaut_png), "-o", str(out)]) == 2
     assert "--backend onnx" in _one_error(capsys)
+
+
+def test_a_checkpoint_is_exported_once_into_the_users_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lipglance.inference.onnx import cache
+    from lipglance.inference.onnx.backend import onnx_model
+
+    cfg = load_config("tiny")
+    ckpts = []
+    for seed in (3, 4):
+        torch.manual_seed(seed)
+        gen = Generator(cfg.generator, cfg.audio).eval()
+        ckpts.append(save_checkpoint(tmp_path / f"g{seed}.safetensors", gen.state_dict(), cfg, "generator",
+                                     {"audio_stats": AudioStats.identity(cfg.audio.n_mels).to_dict()}))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "cache" / "lipglance" / "onnx"
+    lips = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    audio = np.random.default_rng(1).standard_normal(16000).astype(np.float32) * 0.1
+    first = np.stack(list(onnx_model(ckpts[0]).stream_lips(audio, lips)))
+    entries = [p for p in root.iterdir() if not p.name.startswith(".")]
+    assert len(entries) == 1 and sorted(p.name for p in entries[0].iterdir()) == ["model.json", "model.onnx"]
+    assert entries[0].name == cache.model_key(ckpts[0]) and not [p for p in root.iterdir() if p.name[0] == "."]
+
+    def no_export(*args: object) -> None:
+        raise AssertionError("exported again")
+
+    with monkeypatch.context() as m:
+        m.setattr(cache, "export_onnx", no_export)
+        again = onnx_model(ckpts[0])  # from the cache: no export
+        assert np.array_equal(np.stack(list(again.stream_lips(audio, lips))), first)
+        with pytest.raises(AssertionError, match="exported again"):
+            onnx_model(ckpts[1])  # other weights: another key
+    onnx_model(ckpts[1])
+    assert len([p for p in root.iterdir() if not p.name.startswith(".")]) == 2
+    (entries[0] / "model.onnx").write_bytes(b"damaged")  # a damaged entry is exported again
+    fixed = onnx_model(ckpts[0])
+    assert np.array_equal(np.stack(list(fixed.stream_lips(audio, lips))), first)
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a cache that cannot be made: a temporary export
+    assert onnx_model(ckpts[0]).onnx.graph is not None

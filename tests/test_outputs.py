@@ -157,8 +157,22 @@ def test_demo_page_keeps_the_sound_and_whitens_transparency(tmp_path: Path, samp
             out.mux(p)
     rgba = np.concatenate([skimage.data.astronaut(), np.full((512, 512, 1), 255, np.uint8)], axis=2)
     rgba[:, :96] = 0  # transparent black
-    video, _ = synthesize(LipSync.from_pretrained(), str(wav), rgba, out_dir=str(tmp_path))
+    video, _, _ = synthesize(LipSync.from_pretrained(), str(wav), rgba, out_dir=str(tmp_path))
     with av.open(video) as c:
         a = c.streams.audio[0].codec_context
         assert (a.sample_rate, a.channels) == (48000, 2)
     assert _video(Path(video))[4][0][:, 4:90].mean() > 245
+
+
+def test_an_odd_sized_photo_says_why_its_video_is_a_pixel_smaller(tmp_path: Path, sample_wav: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    odd = np.full((511, 513, 3), 255, np.uint8)  # the astronaut, one column wider and one row shorter
+    odd[:, :512] = skimage.data.astronaut()[:511]
+    Image.fromarray(odd).save(tmp_path / "odd.png")
+    out = tmp_path / "odd.mp4"
+    assert main(["generate", "--audio", str(sample_wav), "--image", str(tmp_path / "odd.png"), "-o", str(out),
+                 "--still"]) == 0
+    said = capsys.readouterr().out
+    assert "512x510 px: H.264 needs even sizes, so the photo's last column and row is left out" in said, said
+    with av.open(str(out)) as c:
+        assert (c.streams.video[0].codec_context.width, c.streams.video[0].codec_context.height) == (512, 510)

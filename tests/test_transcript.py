@@ -175,10 +175,63 @@ def test_demo_page_takes_a_transcript(said: Speech, wav: Path, astronaut_png: Pa
     from lipglance.inference.cli.dub_demo import dub_video
 
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
-    path, strip = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript=TEXT)
+    path, strip, _ = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript=TEXT)
     assert np.array_equal(strip, lip_strip(list(model.generate(said.wave, photo, lips_only=True, transcript=TEXT))))
     blank = synthesize(model, str(wav), photo, out_dir=str(tmp_path), transcript="  \n")[1]
     assert np.array_equal(blank, lip_strip(list(model.generate(said.wave, photo, lips_only=True))))
     with pytest.raises(UserError, match="dictionary lacks: zorblaxx"):
         dub_video(model, str(wav), path, out_dir=str(tmp_path), transcript="bob made a zorblaxx")
     assert len(list(tmp_path.glob("*.mp4"))) == 2
+
+
+def test_words_that_are_not_said_are_refused_from_the_alignments_score(sample_wav: Path, astronaut_png: Path,
+                                                                       model: LipSync, tmp_path: Path,
+                                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    from lipglance.samples import SAMPLE_WORDS
+
+    speech = load_audio(sample_wav, 16000)
+    for wrong in ("hello world", "lip movements at a glance", "bob made a map of the palm"):
+        with pytest.raises(UserError, match="the transcript does not match the speech: pocketsphinx hears") as e:
+            aligned_phones(speech, 16000, wrong)
+        assert "lip movements at a glance" in str(e.value) and "\n" not in str(e.value)
+    assert aligned_phones(speech, 16000, SAMPLE_WORDS)[-2].canon == "s"  # "... glance": accepted
+    out = tmp_path / "o.mp4"
+    code = main(["generate", "--audio", str(sample_wav), "--image", str(astronaut_png), "-o", str(out),
+                 "--transcript", "hello world"])
+    err = capfd.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "does not match the speech" in err[0] and not out.exists(), err
+    with pytest.raises(UserError, match="does not match the speech"):
+        model.generate(speech, astronaut_png, transcript="hello world")
+
+
+def test_the_samples_words_are_written_where_a_user_looks(capsys: pytest.CaptureFixture[str]) -> None:
+    from lipglance.samples import SAMPLE_WORDS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f'--sample -o out.mp4 --transcript "{SAMPLE_WORDS}"' in readme
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert f'its words: "{SAMPLE_WORDS}"' in out and f'--transcript "{SAMPLE_WORDS}"' in out
+
+
+CARDS = Path("/usr/share/pocketsphinx/test/data/cards")  # Debian pocketsphinx-testdata (make setup installs it)
+
+
+@pytest.mark.parametrize("name, words", [("004", "five five"),
+                                         ("005", "eight of spades four of clubs seven of hearts")])
+def test_pauses_in_recorded_speech_close_the_mouth(name: str, words: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lipglance.inference.speech import transcript
+    from lipglance.inference.speech.pauses import pauses
+    from lipglance.shape import CLOSED
+
+    assert CARDS.is_dir(), "apt-get install pocketsphinx-testdata (make setup does, as root)"
+    speech = load_audio(CARDS / f"{name}.wav", 16000)
+    n = len(speech) // 640
+    inner = [(a, b) for a, b in pauses(speech, 16000) if a > 0.1 and b < len(speech) / 16000 - 0.1 and b - a >= 0.15]
+    frames = [i for i in range(n) if any(a + 0.04 <= (i + 0.5) / 25 + LEAD <= b - 0.04 for a, b in inner)]
+    assert inner and frames, "the recording has pauses between its words"
+    opening = opening_of(transcript.transcript_shapes(aligned_phones(speech, 16000, words), n))
+    assert (opening[frames] <= CLOSED).all(), opening[frames]
+    monkeypatch.setattr(transcript, "with_pauses", lambda phones, spans: phones)  # the aligner's phones alone
+    alone = opening_of(transcript.transcript_shapes(aligned_phones(speech, 16000, words), n))
+    assert (alone[frames] > CLOSED).any()  # they stretch a word over the pause: the mouth would stay open

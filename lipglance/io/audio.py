@@ -158,6 +158,12 @@ def load_audio(path: str | Path, sample_rate: int) -> np.ndarray:
 MAX_PEAK = 8.0  # float samples beyond this are not audio in [-1, 1] (unscaled integers, garbage)
 
 
+def plain(x: float) -> str:
+    """A number as a person writes it: 32767, 1.5, -0.25 (no exponent, at most two decimals)."""
+    text = f"{x:,.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
 def check_samples(audio: object, sample_rate: int) -> np.ndarray:
     """Mono float32 samples in [-1, 1] from what a caller of the Python API passes, or a one-line UserError.
 
@@ -178,11 +184,12 @@ def check_samples(audio: object, sample_rate: int) -> np.ndarray:
     if a.dtype == np.uint8:
         return ((a.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
     if a.dtype.kind != "f":
-        raise UserError(f"audio must be float32 samples in [-1, 1] (or int16), not {a.dtype}")
+        raise UserError(f"audio samples of dtype {a.dtype}: give int16, int32, uint8 or float samples in [-1, 1] "
+                        "(e.g. audio.astype(np.int16) for 16-bit values)")
     if not np.isfinite(a).all():
         raise UserError("audio holds NaN or infinite samples")
     peak = float(np.abs(a).max())
     if peak > MAX_PEAK:
-        raise UserError(f"audio peaks at {peak:.3g}, but float samples lie in [-1, 1]: scale it "
-                        f"(int16 samples: divide by 32768) at {sample_rate} Hz")
+        raise UserError(f"float audio must lie in [-1, 1], but this peaks at {plain(peak)}: 16-bit values as "
+                        "floats? pass them as int16, or divide by 32768")
     return np.clip(a, -1.0, 1.0).astype(np.float32, copy=False)

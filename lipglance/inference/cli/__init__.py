@@ -7,7 +7,7 @@
 | `batch_jobs`, `jobs_csv` | `lipglance generate --batch jobs.csv`: many videos, one model load per worker |
 | `faces` | `lipglance faces`: the faces found in a photo and a numbered preview |
 | `export` | `lipglance export --onnx` |
-| `demo`, `dub_demo` | `lipglance demo`: the Gradio page, and its "Dub a video" part |
+| `demo`, `demo_faces`, `dub_demo` | `lipglance demo`: the page, its face picker and error words, its dub tab |
 | `retime`, `progress` | `--fps` (frames re-timed by blending) and the progress bar |
 
 `lipglance live` starts in lipglance.inference.live.server; output files are written by lipglance.io.outputs.

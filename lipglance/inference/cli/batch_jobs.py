@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lipglance.errors import UserError
+from lipglance.errors import UserError, as_flags
 from lipglance.inference.cli.batch_pool import run_pool
 from lipglance.inference.cli.common import load_model, make_video, prepare_image
 from lipglance.inference.cli.jobs_csv import Job, parse_shard, read_jobs, shard
@@ -64,7 +64,7 @@ def valid_video(path: Path) -> bool:
 
 def one_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return text if isinstance(e, UserError) else f"{type(e).__name__}: {text}".rstrip(": ")
+    return as_flags(text) if isinstance(e, UserError) else f"{type(e).__name__}: {text}".rstrip(": ")
 
 
 _model: LipSync | None = None

@@ -101,7 +101,7 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
     check_duration(audio, model.sample_rate, model.fps, shown(audio_path))
     fps = args.fps or model.fps
     n = retimed_count(model.frame_count(len(audio)), model.fps, fps)
-    frames: Iterator[np.ndarray] = model.stream(audio, image, args.face_index, args.lips_only,
+    frames: Iterator[np.ndarray] = model.stream(audio, image, face_index=args.face_index, lips_only=args.lips_only,
                                                 close_mouth=not args.keep_mouth, renderer=args.renderer,
                                                 box=box, still=args.still, seed=args.seed,
                                                 transcript=getattr(args, "transcript_text", None))

@@ -1,4 +1,4 @@
-"""The demo page's "Dub a video" part (lipglance.inference.cli.demo): the speech above + an uploaded video -> dubbed.
+"""The demo page's "Dub a video" tab (lipglance.inference.cli.demo): speech + an uploaded video -> dubbed.
 
 The same `dub_stream` (lipglance.inference.video.dub) as `lipglance generate --video`; frames go straight to the
 encoder (a 60-s 720p video is never held in memory). Bad input shows the CLI's one-line message.
@@ -51,20 +51,25 @@ def dub_video(model: LipSync, audio_path: str | None, video_path: str | None, pr
     return path, stats.summary()
 
 
-def add_dub_section(gr: Any, model: LipSync, audio: Any, result: Any, note: Any, transcript: Any,
-                    out_dir: str | None = None) -> None:
-    """An accordion with a video upload and a button that dubs it with the page's speech (and `transcript`, the
-    page's optional words) into `result`."""
+def add_dub_tab(gr: Any, model: LipSync, out_dir: str | None = None) -> None:
+    """The "Dub a video" tab: its own speech, video, optional words, button and result."""
+    from lipglance.inference.cli.demo_faces import page_message
 
     def handler(audio_path: str | None, video_path: str | None, text: str = "",
                 progress: Any = gr.Progress()) -> tuple[str, str]:  # noqa: B008
         try:
             return dub_video(model, audio_path, video_path, progress, out_dir, transcript=text)
         except UserError as e:
-            raise gr.Error(str(e)) from None
+            raise gr.Error(page_message(e), print_exception=False) from None
 
-    with gr.Accordion("Or dub a video: its mouth re-rendered to the speech in every frame", open=False):
+    gr.Markdown("The video's mouth is re-rendered to the new speech in every frame; everything else is the video's.")
+    with gr.Row():
+        audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="New speech", elem_id="dub-audio")
         video = gr.File(label="Video with a face (mp4, mov, mkv, webm, avi, mpg)", file_types=["video"],
                         type="filepath", elem_id="dub-video")
-        button = gr.Button("Dub the video", elem_id="dub")
+    transcript = gr.Textbox("", lines=2, elem_id="dub-transcript",
+                            label="Transcript (optional, English): the words of the new speech")
+    button = gr.Button("Dub the video", variant="primary", elem_id="dub")
+    result = gr.Video(label="Dubbed video (with the new speech)", elem_id="dub-result", height=420)
+    note = gr.Markdown(elem_id="dub-note")
     button.click(handler, inputs=[audio, video, transcript], outputs=[result, note], api_name="dub")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from lipglance.errors import UserError
 from lipglance.inference.cli import batch_jobs
 from lipglance.inference.cli.common import (
@@ -27,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--video", help="dub a video instead of animating a photo: its mouth re-rendered to --audio in "
                                    "every frame (lipglance.inference.video.dub); written at 25 frames/s (or --fps)")
     p.add_argument("-o", "--output", help="output mp4")
+    p.add_argument("--sample", action="store_true",
+                   help="try it without files of your own: the bundled speech sample as --audio and a sample photo "
+                        "(scikit-image's astronaut) as --image, where they are not given")
     p.add_argument("--weights", help="generator checkpoint (default: the bundled model)")
     p.add_argument("--lips-only", action="store_true",
                    help="write the 64x64 lip video (the mouth crop) instead of the whole photo")
@@ -59,7 +64,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     p.add_argument("--backend", default="torch", choices=("torch", "onnx"),
                    help="run the networks in PyTorch (default) or in onnxruntime on the CPU; with onnx, --weights "
-                        "may be an .onnx file `lipglance export --onnx` wrote (a checkpoint is exported on the fly)")
+                        "may be an .onnx file `lipglance export --onnx` wrote (a checkpoint is exported once, into "
+                        "~/.cache/lipglance/onnx)")
     batch_jobs.add_arguments(p)
     p.set_defaults(func=run)
 
@@ -104,6 +110,20 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
 
 
+def use_samples(args: argparse.Namespace) -> None:
+    """--sample: the bundled speech for a missing --audio, the astronaut photo for a missing --image."""
+    from lipglance.samples import SAMPLE_WAV, sample_photos
+
+    if args.batch is not None:
+        raise UserError("--sample gives one video's audio and image: not with --batch")
+    args.audio = args.audio or str(SAMPLE_WAV)
+    photos = sample_photos()
+    if args.image is None and args.video is None:
+        if not photos:
+            raise UserError("--sample: no sample photo (scikit-image's astronaut) is installed: give --image")
+        args.image = str(photos[0])
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.device == "cuda":
         import torch
@@ -112,6 +132,8 @@ def _run(args: argparse.Namespace) -> int:
             raise UserError("--device cuda asked, but this torch sees no CUDA GPU: use --device cpu")
     if args.face_index < 0:
         raise UserError(f"--face-index {args.face_index}: faces count from 0 (the largest)")
+    if args.sample:
+        use_samples(args)
     args.transcript_text = read_transcript(args)
     if args.transcript_text is not None and args.batch is not None:
         raise UserError("--transcript goes with one --audio (and --image or --video), not with --batch")
@@ -134,5 +156,17 @@ def _run(args: argparse.Namespace) -> int:
         image, box = prepare_image(args.image, args.max_size, box)
         model = load_model(args.weights, args.device, args.backend)
         n, fps = make_video(model, args, args.audio, image, box, out, frames_dir)
-    print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / fps:.2f} s)")
+    print(f"wrote {shown(out.path.resolve())} ({n} frames, {n / fps:.2f} s{odd_size(image, args.lips_only)})")
     return 0
+
+
+def odd_size(image: np.ndarray, lips_only: bool) -> str:
+    """The note for a photo of odd width or height: H.264 (yuv420p) takes even sizes, so its last column or row
+    is left out of the video (lipglance.inference.render.paste works on the even part)."""
+    from lipglance.face import is_lip_crop
+
+    h, w = image.shape[:2]
+    if lips_only or is_lip_crop(image) or not (h % 2 or w % 2):
+        return ""
+    lost = " and ".join(what for what, odd in (("column", w % 2), ("row", h % 2)) if odd)
+    return f"; {w - w % 2}x{h - h % 2} px: H.264 needs even sizes, so the photo's last {lost} is left out"

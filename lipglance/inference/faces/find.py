@@ -93,10 +93,11 @@ def parse_box(text: str) -> tuple[int, int, int, int]:
     """'x,y,w,h' (pixels) -> a tuple, or ValueError with what is wrong."""
     parts = text.replace(" ", "").split(",")
     if len(parts) != 4 or not all(p.lstrip("-").isdigit() for p in parts):
-        raise ValueError(f"'{text}': give the face box as x,y,w,h in whole pixels (see `lipglance faces IMAGE`)")
+        raise ValueError(f"'{text}' is not a face box: give x,y,w,h in whole pixels (`lipglance faces IMAGE` "
+                         "prints the boxes of the faces it finds)")
     x, y, w, h = (int(p) for p in parts)
     if w <= 0 or h <= 0 or x < 0 or y < 0:
-        raise ValueError(f"'{text}': x and y must be >= 0, width and height > 0")
+        raise ValueError(f"'{text}' is not a face box: x and y must be >= 0, width and height > 0")
     return x, y, w, h
 
 
@@ -106,12 +107,12 @@ def face_in_box(rgb: np.ndarray, xywh: tuple[int, int, int, int]) -> Face:
     x, y, w, h = xywh
     height, width = rgb.shape[:2]
     if x + w > width or y + h > height:
-        raise ValueError(f"box {x},{y},{w},{h} reaches outside the {width}x{height} image")
+        raise ValueError(f"box=({x}, {y}, {w}, {h}) reaches outside the {width}x{height} image")
     box = Box(x, y, x + w, y + h)
     face = Face(box, landmarks(rgb, box))
     why = implausible(face.points, box)
     if why is not None:
-        raise ValueError(f"box {x},{y},{w},{h} holds no face glance can use: {why}")
+        raise ValueError(f"box=({x}, {y}, {w}, {h}) holds no face glance can use ({why})")
     return face
 
 
@@ -119,20 +120,20 @@ def pick_face(photo: np.ndarray, face_index: int = 0, box: tuple[int, int, int, 
     """The 68 landmarks [68, 2] of the face to animate: the face in `box` (x, y, w, h in pixels) if given, else
     the `face_index`-th of `find_faces` (0: the largest); a one-line UserError when there is none."""
     if face_index < 0:
-        raise UserError(f"--face-index {face_index}: faces count from 0 (the largest)")
+        raise UserError(f"face_index={face_index}: faces count from 0 (the largest)")
     if box is not None:
         try:
             return face_in_box(photo, box).points
         except ValueError as e:
-            raise UserError(f"--box: {e}") from None
+            raise UserError(f"cannot use the face box: {e}") from None
     faces, rejected = find_faces(photo)
     if not faces:
         why = f" ({len(rejected)} face-like detection(s) rejected: {rejected[0][1]})" if rejected else ""
         raise UserError(f"no face found in the image{why}: give a photo with a visible frontal face, "
-                        "a lip crop (a square image of the mouth), or the face's box with --box x,y,w,h")
+                        "a lip crop (a square image of the mouth), or the face's box with box=(x, y, w, h)")
     if face_index >= len(faces):
-        raise UserError(f"--face-index {face_index} asked, but the image has {len(faces)} face(s) "
-                        f"(0 = largest; `lipglance faces IMAGE` lists them)")
+        raise UserError(f"face_index={face_index} asked, but the image has {len(faces)} face(s) "
+                        f"(0 = the largest; `lipglance faces IMAGE` numbers them)")
     return faces[face_index].points
 
 

@@ -80,6 +80,11 @@ class LiveService:
             first = self.face.shapes.frames_out - len(frames)
             return b"".join(_packed(first + k, self._jpeg(f)) for k, f in enumerate(frames))
 
+    def rest_jpeg(self) -> bytes:
+        """The face at rest (its mouth closed), as the page shows it before the microphone starts."""
+        with self.lock:
+            return self._jpeg(self.face.warp.image)
+
     def _jpeg(self, frame: np.ndarray) -> bytes:
         ok, data = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY,
                                                                                   self.quality])
@@ -117,6 +122,8 @@ def handler_for(service: LiveService) -> type[GuardedHandler]:
         def do_GET(self) -> None:
             if self.path.split("?")[0] in ("/", "/index.html"):
                 self._send(HTTPStatus.OK, PAGE.read_bytes(), "text/html; charset=utf-8")
+            elif self.path.split("?")[0] == "/face":
+                self._send(HTTPStatus.OK, service.rest_jpeg(), "image/jpeg")
             else:
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.io.audio import AudioReadError, check_samples, load_audio, resample
+from lipglance.io.audio import AudioReadError, check_samples, load_audio, plain, resample
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -101,10 +101,34 @@ def _unit(a: np.ndarray) -> np.ndarray:
         if not np.isfinite(a).all():
             raise UserError("image holds NaN or infinite values")
         if a.min() < 0 or a.max() > 1:
-            raise UserError(f"float images must lie in [0, 1], this one spans {a.min():.3g}..{a.max():.3g}: "
-                            "divide uint8 values by 255")
+            raise UserError(f"a float image must lie in [0, 1], but this one spans {plain(a.min())} to "
+                            f"{plain(a.max())}: 0..255 values as floats? pass them as uint8, or divide by 255")
         return a.astype(np.float32)
-    raise UserError(f"image dtype {a.dtype} is not one glance reads (uint8, uint16, bool or float in [0, 1])")
+    raise UserError(f"an image of dtype {a.dtype}: give uint8, uint16, bool or float in [0, 1] (e.g. "
+                    "image.astype(np.uint8) for 0..255 values)")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_face_choice(face_index: object, box: object) -> tuple[int, tuple[int, int, int, int] | None]:
+    """`face_index` (a whole number >= 0) and `box` (None or x, y, w, h: whole pixels, x and y >= 0, w and h > 0)
+    as the API takes them, or a one-line UserError in the API's terms."""
+    if not _whole(face_index) or int(face_index) < 0:  # type: ignore[call-overload]
+        raise UserError(f"face_index={face_index!r}: give a whole number >= 0 (0 = the largest face; faces count "
+                        "from 0)")
+    if box is None:
+        return int(face_index), None  # type: ignore[call-overload]
+    parts = tuple(box) if isinstance(box, (tuple, list, np.ndarray)) else ()
+    if len(parts) != 4 or not all(_whole(p) for p in parts):
+        raise UserError(f"box={box!r}: give the face's box as (x, y, w, h), four whole numbers of pixels")
+    x, y, w, h = (int(p) for p in parts)
+    if x < 0 or y < 0 or w <= 0 or h <= 0:
+        raise UserError(f"box=({x}, {y}, {w}, {h}): x and y must be >= 0, w and h > 0")
+    if int(face_index) != 0:  # type: ignore[call-overload]
+        raise UserError("face_index= and box= both pick the face: give one of them")
+    return 0, (x, y, w, h)
 
 
 def check_duration(audio: np.ndarray, sample_rate: int, fps: int, name: str = "") -> np.ndarray:

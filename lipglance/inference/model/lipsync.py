@@ -27,7 +27,15 @@ from lipglance.config import GlanceConfig, load_config
 from lipglance.errors import UserError
 from lipglance.face import is_lip_crop
 from lipglance.inference.faces.find import check_image
-from lipglance.inference.model.inputs import AudioInput, ImageInput, as_audio, as_image, check_device, check_duration
+from lipglance.inference.model.inputs import (
+    AudioInput,
+    ImageInput,
+    as_audio,
+    as_image,
+    check_device,
+    check_duration,
+    check_face_choice,
+)
 from lipglance.inference.model.windows import crossfade, gated_shape, packed
 from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
@@ -326,7 +334,7 @@ class LipSync:
     def _motion(self) -> MotionProbe:
         if self.motion is None:
             raise UserError("this model holds no motion probe, so it cannot animate a photo's own lips: "
-                            "add one with `lipglance motion`, or use --renderer network")
+                            "add one with `lipglance motion`, or use renderer='network'")
         return self.motion
 
     def renderer(self, image: np.ndarray, renderer: str = "auto", photo: bool = False) -> str:
@@ -343,11 +351,11 @@ class LipSync:
             self._motion()
         if renderer == "shape" and self.generator.shape_head is None:
             raise UserError("this model has no shape head, so it cannot drive the shape renderer: train one with "
-                            "`lipglance train shape`, or use --renderer warp or network")
+                            "`lipglance train shape`, or use renderer='warp' or renderer='network'")
         return renderer
 
-    def stream(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
-               close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
+    def stream(self, audio: AudioInput, image: ImageInput, *, face_index: int = 0, lips_only: bool = False,
+               close_mouth: bool = True, renderer: str = "auto", box: tuple[int, int, int, int] | None = None,
                sample_rate: int | None = None, still: bool = False, seed: int = 0,
                transcript: str | None = None) -> Iterator[np.ndarray]:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
@@ -358,25 +366,25 @@ class LipSync:
         force-aligned phones instead of the shape head (lipglance.inference.speech.transcript; needs pocketsphinx and
         the whole audio at once).
         See the class docstring for what `audio`, `sample_rate` and `image` may be."""
-        pairs = self.stream_pairs(audio, image, face_index, close_mouth, renderer, box=box, sample_rate=sample_rate,
-                                  still=still or lips_only, seed=seed, transcript=transcript)
+        pairs = self.stream_pairs(audio, image, face_index=face_index, close_mouth=close_mouth, renderer=renderer,
+                                  box=box, sample_rate=sample_rate, still=still or lips_only, seed=seed,
+                                  transcript=transcript)
         return (lips if lips_only else frame for frame, lips in pairs)
 
-    def stream_pairs(self, audio: AudioInput, image: ImageInput, face_index: int = 0, close_mouth: bool = True,
-                     renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
+    def stream_pairs(self, audio: AudioInput, image: ImageInput, *, face_index: int = 0, close_mouth: bool = True,
+                     renderer: str = "auto", box: tuple[int, int, int, int] | None = None,
                      sample_rate: int | None = None, still: bool = False, seed: int = 0,
                      transcript: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips, taken before the living face moves it) pairs; see `stream`."""
+        face_index, box = check_face_choice(face_index, box)
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+            raise UserError(f"seed={seed!r}: give a whole number >= 0")
         audio = check_duration(as_audio(audio, self.sample_rate, sample_rate), self.sample_rate, self.fps)
         image = as_image(image)
-        if face_index < 0:
-            raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-            raise UserError(f"seed {seed!r}: give a whole number >= 0")
         chosen = self.renderer(image, renderer, photo=box is not None)
         if transcript is not None and chosen != "shape":
-            raise UserError(f"a transcript drives the shape renderer, not the {chosen} renderer: use renderer "
-                            "'shape' (--renderer shape), or leave the transcript out")
+            raise UserError(f"a transcript drives the shape renderer, not the {chosen} renderer: use "
+                            "renderer='shape', or leave the transcript out")
         crop = check_image(image) and box is None
         face = None if crop else find_face(image, face_index, self.config.generator.image_size, box)
         pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face, transcript)
@@ -412,23 +420,21 @@ class LipSync:
             return kind.for_crop(image)
         return kind.for_photo(target or find_face(image, face_index, self.config.generator.image_size, box))
 
-    def generate(self, audio: AudioInput, image: ImageInput, face_index: int = 0, lips_only: bool = False,
-                 close_mouth: bool = True, renderer: str = "auto", *, box: tuple[int, int, int, int] | None = None,
+    def generate(self, audio: AudioInput, image: ImageInput, *, face_index: int = 0, lips_only: bool = False,
+                 close_mouth: bool = True, renderer: str = "auto", box: tuple[int, int, int, int] | None = None,
                  sample_rate: int | None = None, still: bool = False, seed: int = 0,
                  transcript: str | None = None) -> np.ndarray:
         """All output frames at once: uint8 [N, H, W, 3]; see `stream` (`transcript`: the words spoken)."""
-        return np.stack(list(self.stream(audio, image, face_index, lips_only, close_mouth, renderer, box=box,
+        return np.stack(list(self.stream(audio, image, face_index=face_index, lips_only=lips_only,
+                                         close_mouth=close_mouth, renderer=renderer, box=box,
                                          sample_rate=sample_rate, still=still, seed=seed, transcript=transcript)))
 
     @staticmethod
-    def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path, sample_rate: int = 16000,
-             fps: int = 25, crf: int = 18) -> int:
-        """Write frames + audio as H.264/AAC mp4 (a helper; the model itself does no I/O). `audio`: mono samples
-        at `sample_rate`, or the speech file itself, written at its own rate and channels (lipglance.io.soundtrack)."""
-        from lipglance.io.soundtrack import Soundtrack
-        from lipglance.io.video import write_mp4
+    def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path | None = None,
+             sample_rate: int = 16000, fps: int = 25, crf: int = 18) -> int:
+        """Write frames + audio as H.264/AAC .mp4 (or .m4v, .mov; another extension is refused), creating a missing
+        folder (a helper; the model itself does no I/O). `audio`: samples at `sample_rate`, the speech file itself
+        (written at its own rate and channels, lipglance.io.soundtrack), or None for a silent video."""
+        from lipglance.inference.model.save import save_video
 
-        if isinstance(audio, (str, Path)):
-            return write_mp4(path, frames, fps, Soundtrack(audio), sample_rate, crf)
-        mono = as_audio(audio, sample_rate, sample_rate)  # int16 scaled, channels mixed, at its own rate
-        return write_mp4(path, frames, fps, mono, sample_rate, crf)
+        return save_video(path, frames, audio, sample_rate, fps, crf)

@@ -1,8 +1,8 @@
 """The onnxruntime backend: a `LipSync` whose network calls run the graphs `lipglance export --onnx` wrote.
 
     model = lipglance.onnx_model("out.onnx")              # out.onnx + out.shape.onnx (+ .seal.onnx) + .json
-    model = lipglance.onnx_model()                        # the bundled model (or a checkpoint), exported on the fly
-    lipglance generate --backend onnx --weights out.onnx ...  # or a .safetensors checkpoint, exported on the fly
+    model = lipglance.onnx_model()                        # the bundled model or a checkpoint, exported once
+    lipglance generate --backend onnx --weights out.onnx ...  # or a .safetensors checkpoint, exported once
 
 Only the networks change: `OnnxLipSync` overrides the network calls of `LipSync` (`generated`,
 `head_parts`, `shape_gate`, and the seal track's `track_frames`, `track_shift`, `track_logits`), so the
@@ -165,10 +165,26 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
 
 
 def onnx_model(weights: str | Path | None = None, threads: int | None = None) -> OnnxLipSync:
-    """The ONNX backend for `weights`: an exported .onnx as it is, a checkpoint (default: the bundled model)
-    exported into a temporary folder first."""
+    """The ONNX backend for `weights`: an exported .onnx as it is; a checkpoint (default: the bundled model)
+    exported once into the user's cache (lipglance.inference.onnx.cache) and loaded from there after, or into a
+    temporary folder when the cache cannot be written."""
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS
+    from lipglance.inference.onnx.cache import cached_export, forget
+
     if weights is not None and Path(weights).suffix.lower() == ".onnx":
         return load_onnx(weights, threads)
+    checkpoint = Path(weights) if weights is not None else DEFAULT_WEIGHTS
+    if checkpoint.is_file():
+        try:
+            cached = cached_export(checkpoint, weights)
+        except OSError:
+            pass  # an unwritable cache: export into a temporary folder, as below
+        else:
+            try:
+                return load_onnx(cached, threads)
+            except UserError:  # a damaged entry (a file removed or changed): export it again
+                forget(cached)
+                return load_onnx(cached_export(checkpoint, weights), threads)
     with tempfile.TemporaryDirectory(prefix="lipglance-onnx.") as d:
         export_onnx(Path(d) / "model.onnx", weights)
         model = load_onnx(Path(d) / "model.onnx", threads)

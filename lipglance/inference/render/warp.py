@@ -53,7 +53,7 @@ class MouthWarp:
         points = crop_mouth_landmarks(np.ascontiguousarray(crop))
         if points is None:
             raise UserError("dlib finds no mouth in this lip crop, so the warp renderer cannot move it: "
-                            "use --renderer network")
+                            "use renderer='network'")
         return cls.for_image(crop, points)
 
     @property

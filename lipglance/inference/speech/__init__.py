@@ -3,5 +3,6 @@
 | module | what |
 |---|---|
 | `loudness` | the speech's active level, brought to the training corpus's before the features |
-| `transcript` | a transcript's phones force-aligned to the speech, and their mouth shapes (`--transcript`) |
+| `transcript` | a transcript's phones force-aligned to the speech (words not said: refused), their mouth shapes |
+| `pauses` | the pauses inside the speech, made silences of the transcript's phones |
 """

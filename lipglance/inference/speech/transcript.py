@@ -21,12 +21,17 @@ from typing import Any
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.inference.speech.pauses import pauses, with_pauses
 from lipglance.synth.phonemes import SILENCE, canonical
 from lipglance.synth.tts import Phone
 
 ALIGN_RATE = 16000  # Hz: the rate of pocketsphinx's en-us acoustic model
 FRAME_RATE = 100  # pocketsphinx frames per second
 LEAD = 0.06  # s: the visual lead of the mouth over the sound (the synthetic corpus draws 0-0.12 s)
+# A transcript is refused when its alignment scores this much worse per 10 ms frame than the alignment of the words
+# pocketsphinx itself recognises in the speech: right transcripts of recorded and synthetic speech come within 1.4,
+# wrong ones 15 or more below (benchmarks/bench_transcript_match.py, docs/transcript_match.json)
+MISMATCH_GAP = 6.0
 INSTALL = "the transcript needs pocketsphinx: pip install 'lipglance[transcript]'"
 # Apostrophe look-alikes -> ', dashes and slashes -> a word break; other punctuation around a word is dropped.
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
@@ -44,15 +49,17 @@ def words_of(text: str) -> list[str]:
     return words
 
 
-def aligner() -> Any:
-    """A fresh pocketsphinx decoder for forced alignment: the bundled en-us acoustic model and CMU dictionary,
-    no language model (a reused decoder carries its cepstral mean from one utterance into the next)."""
+def aligner(language_model: bool = False) -> Any:
+    """A fresh pocketsphinx decoder: the bundled en-us acoustic model and CMU dictionary, no language model for
+    forced alignment, its en-us language model to recognise (a reused decoder carries its cepstral mean from one
+    utterance into the next)."""
     try:
         from pocketsphinx import Config, Decoder, get_model_path
     except ImportError:
         raise UserError(INSTALL) from None
     model = os.path.join(get_model_path(), "en-us")
-    return Decoder(Config(hmm=os.path.join(model, "en-us"), lm=None,
+    lm = os.path.join(model, "en-us.lm.bin") if language_model else None
+    return Decoder(Config(hmm=os.path.join(model, "en-us"), lm=lm,
                           dict=os.path.join(model, "cmudict-en-us.dict"), loglevel="FATAL"))
 
 
@@ -84,13 +91,54 @@ def aligned_phones(audio: np.ndarray, sample_rate: int, text: str) -> list[Phone
     if len(wave) < ALIGN_RATE // 10:
         raise UserError("the speech is too short to align a transcript to (under 0.1 s)")
     pcm = (np.clip(wave, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
-    segs = align_segments(decoder, pcm, words)
-    return [Phone(name, _canon(name), start / FRAME_RATE, (start + count) / FRAME_RATE) for name, start, count in segs]
+    segs, score = _align(decoder, pcm, words)
+    check_match(pcm, score)
+    phones = [Phone(name, _canon(name), start / FRAME_RATE, (start + count) / FRAME_RATE)
+              for name, start, count, _ in segs]
+    return with_pauses(phones, pauses(wave, ALIGN_RATE))
+
+
+def heard(pcm: bytes) -> str:
+    """The words pocketsphinx recognises in 16 kHz int16 `pcm` with its en-us language model ("" for none)."""
+    decoder = aligner(language_model=True)
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return hyp.hypstr.strip() if hyp is not None else ""
+
+
+def match_gap(pcm: bytes, score: float) -> tuple[float, str] | None:
+    """(how much worse per 10 ms frame a transcript's alignment `score` is than that of the words pocketsphinx
+    recognises, those words); None when it recognises none or cannot align them."""
+    words = heard(pcm).split()
+    if not words:
+        return None
+    try:
+        _, reference = _align(aligner(), pcm, words)
+    except UserError:
+        return None
+    return reference - score, " ".join(words)
+
+
+def check_match(pcm: bytes, score: float) -> None:
+    """UserError when the transcript is far from what is said (MISMATCH_GAP), naming what pocketsphinx hears."""
+    gap = match_gap(pcm, score)
+    if gap is not None and gap[0] > MISMATCH_GAP:
+        said = gap[1] if len(gap[1]) <= 60 else gap[1][:57].rsplit(" ", 1)[0] + " ..."
+        raise UserError(f"the transcript does not match the speech: pocketsphinx hears something like \"{said}\" "
+                        f"and aligns the transcript {gap[0]:.0f} points a frame worse (at most {MISMATCH_GAP:.0f} "
+                        "is taken): give the words that are spoken, or leave the transcript out")
 
 
 def align_segments(decoder: Any, pcm: bytes, words: list[str]) -> list[tuple[str, int, int]]:
     """Pocketsphinx phones (name, first frame, frames; 100 frames/s) of `words` (in the dictionary) force-aligned
     to 16 kHz int16 `pcm`: the word alignment pass, then the phone pass. UserError when it fails."""
+    return [(name, start, count) for name, start, count, _ in _align(decoder, pcm, words)[0]]
+
+
+def _align(decoder: Any, pcm: bytes, words: list[str]) -> tuple[list[tuple[str, int, int, int]], float]:
+    """`align_segments` with each phone's acoustic score, and their mean score per frame."""
     try:
         decoder.set_align_text(" ".join(words))
         for second in (False, True):  # words first, then the phones within them
@@ -102,10 +150,11 @@ def align_segments(decoder: Any, pcm: bytes, words: list[str]) -> list[tuple[str
         alignment = decoder.get_alignment()
     except RuntimeError as e:
         raise UserError(f"the transcript could not be aligned to the speech ({e}): is it what is said?") from None
-    segs = [] if alignment is None else [(p.name, int(p.start), int(p.duration)) for p in alignment.phones()]
+    segs = [] if alignment is None else [(p.name, int(p.start), int(p.duration), int(p.score))
+                                         for p in alignment.phones()]
     if not segs:
         raise UserError("the transcript could not be aligned to the speech: is it what is said?")
-    return segs
+    return segs, sum(s[3] for s in segs) / max(1, sum(s[2] for s in segs))
 
 
 def transcript_shapes(phones: list[Phone], n_frames: int, lead: float = LEAD) -> np.ndarray:
