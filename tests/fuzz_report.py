@@ -84,8 +84,9 @@ FAMILY_TEXT = {
     "file_name": "non-UTF-8 image and audio file names",
     "dub": "`--video` dubbing: a face video with good speech, a video without a face (refused before the first "
            "frame), undecodable/empty/sub-frame speech",
-    "api": "`LipSync.generate`, `stream`, `dub`, `dub_stream` with undecodable/empty files, 1..639 samples (16 and "
-           "48 kHz), a faceless video: the package's own UserError in one line, nothing on stderr, nothing written",
+    "api": "`LipSync.generate` and `stream`, `lipglance.dub` and `dub_stream` with undecodable/empty files, "
+           "1..639 samples (16 and 48 kHz), a faceless video: the package's own UserError in one line, nothing "
+           "on stderr, nothing written",
     "live": "`lipglance live`: bad methods and versions, garbage, 70 KB paths, 64 KB and 200 headers, negative/huge/"
             "odd/text Content-Length, bodies cut or never sent, drip-fed headers, the thread cap, a replaced page, "
             "four pages at once",
@@ -98,6 +99,9 @@ NOTES: dict[str, Any] = {  # the extra tests a record may hold -> their line und
                                 f"{k['steps']} steps, each resumed: the final weights equal an uninterrupted run's and "
                                 f"stats.jsonl holds one row per step ({k['seconds']:.0f} s; recorded only when the "
                                 "test passes).",
+    "kill9_last_checkpoint": lambda c: f"kill -9 between the two writes of the last step's checkpoint (a run of "
+                                       f"{c['steps']} steps), resumed: the exported generator equals an "
+                                       f"uninterrupted run's ({c['seconds']:.0f} s).",
     "kill9_batch_worker": lambda b: f"kill -9 of a batch worker: one of {b['workers']} workers killed while "
                                     f"{b['jobs']} jobs run: {b['made']} videos made, {b['failed']} job recorded as "
                                     f"failed, no temp file left ({b['seconds']:.0f} s).",
