@@ -83,8 +83,8 @@ def profile(video: Path, speech: Path, out: Path, n: int = 100) -> None:
 
     torch.set_num_threads(2)
     from lipglance.inference.model.lipsync import LipSync
-    from lipglance.inference.render.shape import ShapeWarp
     from lipglance.inference.video.dub import FPS
+    from lipglance.inference.video.dub_render import DubRenderer
     from lipglance.inference.video.store import FrameStore
     from lipglance.inference.video.track import track_video
     from lipglance.io.audio import load_audio
@@ -104,9 +104,9 @@ def profile(video: Path, speech: Path, out: Path, n: int = 100) -> None:
                    lambda: [f for _, f in zip(range(n), iter_frames(video, FPS), strict=False)])
     tracked = timed("track (grey, shots, dlib, smoothing)", lambda: list(track_video(frames)))
     shapes = timed("shape head (bundled model)", lambda: list(model.stream_shapes(audio)))
-    rendered = timed("shape render (close + move the mouth)",
-                     lambda: [ShapeWarp.for_image(f, p[48:68]).frame(s)
-                              for (f, p), s in zip(tracked, shapes, strict=True)])
+    renderer = DubRenderer()
+    rendered = timed("shape render (close + move the mouth, lower the jaw)",
+                     lambda: [renderer.frame(f, p, s) for (f, p), s in zip(tracked, shapes, strict=True)])
     timed("encode (RGB->yuv420p, H.264 veryfast, AAC)", lambda: model.save(out, rendered, audio, model.sample_rate))
     with FrameStore() as store:
         def fill() -> None:

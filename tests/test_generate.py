@@ -54,10 +54,14 @@ def test_photo_and_speech_give_a_real_mp4(tmp_path: Path, sample_wav: Path, astr
     speech = load_audio(sample_wav, 16000)
     assert len(frames) == -(-len(speech) // 640)  # ceil(duration * 25)
     assert abs(audio_s - len(frames) / 25) <= 0.04 + 1024 / 16000  # within a frame (+ one AAC block)
-    # Pixels outside the renderer's mouth box are the photo's (PSNR >= 35 dB there, H.264 noise only).
+    # Pixels outside the renderer's mouth and jaw box are the photo's (PSNR >= 35 dB there, H.264 noise only).
+    from lipglance.inference.render.shape import ShapeWarp
+
     model = LipSync.from_pretrained()
     photo = np.asarray(Image.open(astronaut_png).convert("RGB"))
-    x0, y0, x1, y1 = model.prepare_warp(photo).roi
+    warp = model.prepare_warp(photo, 0, ShapeWarp)
+    assert isinstance(warp, ShapeWarp)
+    x0, y0, x1, y1 = warp.changed
     outside = np.ones(photo.shape[:2], bool)
     outside[y0:y1, x0:x1] = False
     assert _psnr_outside(frames[::10], photo.astype(np.float64), outside) >= 35

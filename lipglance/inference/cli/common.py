@@ -32,6 +32,16 @@ if TYPE_CHECKING:  # torch loads with it: imported when generating, not for --he
 MAX_SIZE = 1920  # px, a photo's longer side: beyond it the video only grows (a 4000x3000 photo: 1.5 GB in memory)
 
 
+def add_motion_arguments(p: argparse.ArgumentParser) -> None:
+    """--amplitude and --keep-expression (the shape renderer's; `lipglance generate` and `lipglance live`)."""
+    p.add_argument("--amplitude", type=float, default=1.0,
+                   help="scale the mouth's and jaw's movement (shape renderer; default 1: calibrated to speech, "
+                        "docs/DESIGN.md; 0 still lips .. 3)")
+    p.add_argument("--keep-expression", action="store_true",
+                   help="a grinning photo keeps its grin while it speaks (default: the grin relaxes toward a "
+                        "speaking mouth during speech and returns in silence)")
+
+
 def load_model(weights: str | None, device: str, backend: str = "torch") -> LipSync:
     from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 
@@ -104,7 +114,9 @@ def make_video(model: LipSync, args: argparse.Namespace, audio_path: str, image:
     frames: Iterator[np.ndarray] = model.stream(audio, image, face_index=args.face_index, lips_only=args.lips_only,
                                                 close_mouth=not args.keep_mouth, renderer=args.renderer,
                                                 box=box, still=args.still, seed=args.seed,
-                                                transcript=getattr(args, "transcript_text", None))
+                                                transcript=getattr(args, "transcript_text", None),
+                                                amplitude=getattr(args, "amplitude", 1.0),
+                                                keep_expression=getattr(args, "keep_expression", False))
     frames = retime(frames, model.frame_count(len(audio)), model.fps, fps)
     if frames_dir is not None:
         frames = frames_dir.save(frames)

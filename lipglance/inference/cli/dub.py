@@ -34,7 +34,8 @@ def check_options(args: argparse.Namespace) -> None:
     if args.batch is not None:
         raise UserError("--video goes without --batch (a jobs CSV names photos)")
     for flag, given in (("--box", args.box is not None), ("--lips-only", args.lips_only),
-                        ("--keep-mouth", args.keep_mouth), ("--workers", args.workers not in (None, 1)),
+                        ("--keep-mouth", args.keep_mouth), ("--keep-expression", args.keep_expression),
+                        ("--workers", args.workers not in (None, 1)),
                         ("--shard", args.shard is not None), ("--overwrite", args.overwrite)):
         if given:
             raise UserError(f"{flag} does not go with --video")
@@ -67,7 +68,8 @@ def make_dub(model: LipSync, args: argparse.Namespace, out: OutputFile,
     count = model.frame_count(len(audio))
     fps = args.fps or FPS
     n = retimed_count(count, FPS, fps)
-    dubbed = dub_stream(model, audio, args.video, args.face_index, stats, getattr(args, "transcript_text", None))
+    dubbed = dub_stream(model, audio, args.video, args.face_index, stats, getattr(args, "transcript_text", None),
+                        amplitude=args.amplitude)
     frames: Iterator[np.ndarray] = retime(dubbed, count, FPS, fps)
     if frames_dir is not None:
         frames = frames_dir.save(frames)

@@ -10,6 +10,7 @@ from lipglance.errors import UserError
 from lipglance.inference.cli import batch_jobs
 from lipglance.inference.cli.common import (
     MAX_SIZE,
+    add_motion_arguments,
     check_numbers,
     load_model,
     make_video,
@@ -52,6 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="a photo: move only the mouth (default: the face also blinks and sways a little with the "
                         "speech, lipglance.inference.render.living)")
     p.add_argument("--seed", type=int, default=0, help="draws the blinks' times and the sway (default 0)")
+    add_motion_arguments(p)
     p.add_argument("--face-index", type=int, default=0,
                    help="which face (0 = largest; `lipglance faces IMAGE` lists them with a numbered preview)")
     p.add_argument("--box", metavar="X,Y,W,H", help="the face to animate, by hand: its box in pixels")

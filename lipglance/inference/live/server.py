@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.inference.cli.common import add_motion_arguments
 from lipglance.inference.live.guarded_http import GuardedHandler, GuardedServer
 from lipglance.inference.live.stream import LOOKAHEAD_FRAMES, LiveFace, lookahead_ms
 from lipglance.inference.model.lipsync import LipSync
@@ -43,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         f"{lookahead_ms(LOOKAHEAD_FRAMES):.0f} ms at 25 fps; fewer: sooner, less exact)")
     p.add_argument("--still", action="store_true", help="move only the mouth (no blinks or sway)")
     p.add_argument("--quality", type=int, default=85, help="JPEG quality of the frames (default 85)")
+    add_motion_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -50,16 +52,18 @@ class LiveService:
     """The state behind the page: the photo, the model and the current stream (thread-safe)."""
 
     def __init__(self, model: LipSync, image: np.ndarray, lookahead: int = LOOKAHEAD_FRAMES, still: bool = False,
-                 quality: int = 85) -> None:
+                 quality: int = 85, motion: tuple[float, bool] = (1.0, False)) -> None:
         if not 1 <= quality <= 100:
             raise UserError(f"--quality {quality}: give 1..100")
         self.model, self.image, self.lookahead, self.still, self.quality = model, image, lookahead, still, quality
+        self.motion = motion  # (amplitude, keep_expression), as `lipglance generate` takes them
         self.lock = threading.Lock()
         self.face = self._new_face()  # checks the photo and the lookahead now, not on the first request
         self.session = 0
 
     def _new_face(self) -> LiveFace:
-        return LiveFace(self.model, self.image, lookahead=self.lookahead, still=self.still)
+        return LiveFace(self.model, self.image, lookahead=self.lookahead, still=self.still,
+                        amplitude=self.motion[0], keep_expression=self.motion[1])
 
     def start(self) -> dict[str, object]:
         """A new stream: its id and what the page needs to know."""
@@ -176,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(1)  # a window is too small to share: on 2 busy cores 2 threads are ~30x slower than 1
     photo = load_photo(args.image)
-    service = LiveService(load_model(args.weights, "cpu"), photo, args.lookahead, args.still, args.quality)
+    service = LiveService(load_model(args.weights, "cpu"), photo, args.lookahead, args.still, args.quality,
+                          (args.amplitude, args.keep_expression))
     server = serve(service, args.host, args.port)
     print(f"lipglance live on http://{args.host}:{server.server_address[1]}/ (Ctrl+C to stop)", flush=True)
     try:

@@ -150,7 +150,7 @@ class LiveFace:
 
     def __init__(self, model: SpeechModel, image: ImageInput, *, lookahead: int = LOOKAHEAD_FRAMES,
                  face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
-                 seed: int = 0) -> None:
+                 seed: int = 0, amplitude: float = 1.0, keep_expression: bool = False) -> None:
         from lipglance.inference.faces.find import check_image
         from lipglance.inference.render.paste import find_face
 
@@ -161,7 +161,8 @@ class LiveFace:
             find_face(picture, face_index, model.config.generator.image_size, box)
         warp = model.prepare_warp(picture, face_index, ShapeWarp, box, target=face)
         assert isinstance(warp, ShapeWarp)
-        self.warp = warp
+        self.warp = warp.tuned(amplitude, keep_expression)
+        self.relax = self.warp.relaxer(model.fps)
         self.living: LivingFace | None = None
         if not still and face is not None and face.face is not None:
             self.living = LivingFace.for_face(face.face, face.photo)
@@ -180,7 +181,7 @@ class LiveFace:
         return [self._render(s) for s in self.shapes.flush()]
 
     def _render(self, shape: np.ndarray) -> np.ndarray:
-        frame = self.warp.frame(shape)
+        frame = self.warp.frame(shape, expression=None if self.relax is None else self.relax.advance(shape))
         if self.living is None:
             return frame
         move: Move = next(self.moves)
@@ -189,13 +190,15 @@ class LiveFace:
 
 def stream_live(model: SpeechModel, chunks: Iterable[np.ndarray], image: ImageInput, *, lookahead: int | None = None,
                 face_index: int = 0, box: tuple[int, int, int, int] | None = None, still: bool = False,
-                seed: int = 0) -> Iterator[np.ndarray]:
+                seed: int = 0, amplitude: float = 1.0, keep_expression: bool = False) -> Iterator[np.ndarray]:
     """Live: mono audio chunks at the model's rate (any sizes, as they arrive) -> one frame per 40 ms of audio,
     each `lookahead` frames (default 4: 160 ms) after its audio, plus compute; memory stays fixed however long the
-    stream. The shape renderer; a face photo blinks and sways, unless `still`.
+    stream. The shape renderer; a face photo blinks and sways, unless `still`; `amplitude` and `keep_expression`
+    as in `LipSync.stream`.
     Run it with torch.set_num_threads(1): each frame's window is too small to share between threads."""
     live = LiveFace(model, image, lookahead=LOOKAHEAD_FRAMES if lookahead is None else lookahead,
-                    face_index=face_index, box=box, still=still, seed=seed)
+                    face_index=face_index, box=box, still=still, seed=seed, amplitude=amplitude,
+                    keep_expression=keep_expression)
     for chunk in chunks:
         yield from live.push(chunk)
     yield from live.flush()

@@ -41,7 +41,7 @@ from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
 from lipglance.inference.render.paste import FaceTarget, find_face, pasted
 from lipglance.inference.render.renderers import RENDERERS
-from lipglance.inference.render.shape import ShapeWarp
+from lipglance.inference.render.shape import ShapeWarp, check_amplitude
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.inference.speech.loudness import normalize_level
 from lipglance.io.audio import check_samples
@@ -357,37 +357,43 @@ class LipSync:
     def stream(self, audio: AudioInput, image: ImageInput, *, face_index: int = 0, lips_only: bool = False,
                close_mouth: bool = True, renderer: str = "auto", box: tuple[int, int, int, int] | None = None,
                sample_rate: int | None = None, still: bool = False, seed: int = 0,
-               transcript: str | None = None) -> Iterator[np.ndarray]:
+               transcript: str | None = None, amplitude: float = 1.0,
+               keep_expression: bool = False) -> Iterator[np.ndarray]:
         """Yield output frames: the photo with moving lips (or 64x64 lips). The "network" renderer pastes the
         generator's lips back; the "warp" renderer moves the photo's own lips by the generator's motion.
         `face_index` picks a face (0 = largest; `lipglance faces` lists them), `box` (x, y, w, h) gives one.
         A face photo also blinks and sways a little with the speech (lipglance.inference.render.living; `seed` draws
         when), unless `still`. `transcript`: the words spoken; the shape renderer then follows their
         force-aligned phones instead of the shape head (lipglance.inference.speech.transcript; needs pocketsphinx and
-        the whole audio at once).
+        the whole audio at once). The shape renderer lowers the jaw with the opening and scales the movement by
+        `amplitude` (1: calibrated to speech; lipglance.inference.render.shape); a grinning photo relaxes its grin
+        while it speaks unless `keep_expression` (lipglance.inference.render.expression).
         See the class docstring for what `audio`, `sample_rate` and `image` may be."""
         pairs = self.stream_pairs(audio, image, face_index=face_index, close_mouth=close_mouth, renderer=renderer,
                                   box=box, sample_rate=sample_rate, still=still or lips_only, seed=seed,
-                                  transcript=transcript)
+                                  transcript=transcript, amplitude=amplitude, keep_expression=keep_expression)
         return (lips if lips_only else frame for frame, lips in pairs)
 
     def stream_pairs(self, audio: AudioInput, image: ImageInput, *, face_index: int = 0, close_mouth: bool = True,
                      renderer: str = "auto", box: tuple[int, int, int, int] | None = None,
                      sample_rate: int | None = None, still: bool = False, seed: int = 0,
-                     transcript: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                     transcript: str | None = None, amplitude: float = 1.0,
+                     keep_expression: bool = False) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (output frame, its 64x64 lips, taken before the living face moves it) pairs; see `stream`."""
         face_index, box = check_face_choice(face_index, box)
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
             raise UserError(f"seed={seed!r}: give a whole number >= 0")
         audio = check_duration(as_audio(audio, self.sample_rate, sample_rate), self.sample_rate, self.fps)
         image = as_image(image)
+        check_amplitude(amplitude)
         chosen = self.renderer(image, renderer, photo=box is not None)
         if transcript is not None and chosen != "shape":
             raise UserError(f"a transcript drives the shape renderer, not the {chosen} renderer: use "
                             "renderer='shape', or leave the transcript out")
         crop = check_image(image) and box is None
         face = None if crop else find_face(image, face_index, self.config.generator.image_size, box)
-        pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face, transcript)
+        pairs = self._rendered(audio, image, face_index, close_mouth, chosen, box, face, transcript,
+                               (amplitude, keep_expression))
         if still or face is None or face.face is None:
             return pairs
         living = LivingFace.for_face(face.face, face.photo)
@@ -396,13 +402,15 @@ class LipSync:
 
     def _rendered(self, audio: np.ndarray, image: np.ndarray, face_index: int, close_mouth: bool, chosen: str,
                   box: tuple[int, int, int, int] | None, face: FaceTarget | None,
-                  transcript: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                  transcript: str | None = None,
+                  tuning: tuple[float, bool] = (1.0, False)) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if chosen == "shape":
             shapes: Iterable[np.ndarray] = (self.stream_shapes(audio) if transcript is None
                                             else self.transcript_shapes(audio, transcript))
             shaped = self.prepare_warp(image, face_index, ShapeWarp, box, target=face)
             assert isinstance(shaped, ShapeWarp)
-            return ((f, shaped.lips(f)) for f in (shaped.frame(s) for s in shapes))
+            shaped = shaped.tuned(*tuning)
+            return ((f, shaped.lips(f)) for f in shaped.frames(shapes, self.fps))
         if chosen == "warp":
             warp = self.prepare_warp(image, face_index, box=box, target=face)
             return ((f, warp.lips(f)) for f in (warp.frame(r) for r in self.stream_openings(audio)))
@@ -423,11 +431,12 @@ class LipSync:
     def generate(self, audio: AudioInput, image: ImageInput, *, face_index: int = 0, lips_only: bool = False,
                  close_mouth: bool = True, renderer: str = "auto", box: tuple[int, int, int, int] | None = None,
                  sample_rate: int | None = None, still: bool = False, seed: int = 0,
-                 transcript: str | None = None) -> np.ndarray:
+                 transcript: str | None = None, amplitude: float = 1.0, keep_expression: bool = False) -> np.ndarray:
         """All output frames at once: uint8 [N, H, W, 3]; see `stream` (`transcript`: the words spoken)."""
         return np.stack(list(self.stream(audio, image, face_index=face_index, lips_only=lips_only,
                                          close_mouth=close_mouth, renderer=renderer, box=box,
-                                         sample_rate=sample_rate, still=still, seed=seed, transcript=transcript)))
+                                         sample_rate=sample_rate, still=still, seed=seed, transcript=transcript,
+                                         amplitude=amplitude, keep_expression=keep_expression)))
 
     @staticmethod
     def save(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray | str | Path | None = None,

@@ -21,18 +21,51 @@ Nothing outside the box changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
+from lipglance.errors import UserError
 from lipglance.inference.render.closing import ABOVE, BELOW, UPPER_SHARE
+from lipglance.inference.render.expression import GrinRelax, grin_offset
 from lipglance.inference.render.inside import Donor, MouthLook, fill_inside
+from lipglance.inference.render.jaw import JawWarp
 from lipglance.inference.render.lips import box_side, curve, mouth_gap
+from lipglance.inference.render.paste import FaceTarget
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
 
 SIDE_MARGIN = 0.35  # of the mouth width, beside each corner: cheek that absorbs narrowing and widening
+JAW_SHARE = 0.5  # of the inner-lip opening that the jaw makes (the lower lip rides on it; docs/DESIGN.md)
+# The inner opening beyond NEAR_CLOSED grows AMPLITUDE times (times the user's `amplitude`, default 1), the shape's
+# vertical movement with it: calibrated so that open vowels open the lips 18 mm on a 50-mm mouth (docs/DESIGN.md,
+# Amplitude; tests/test_jaw.py recomputes it). Near-closed mouths (pauses, seals and their edges) stay as they are.
+AMPLITUDE = 1.47
+NEAR_CLOSED = 2 * CLOSED  # rest widths: openings up to this are neither grown nor lower the jaw
+KNEE, MOST_OPEN = 0.32, 0.44  # rest widths: openings past KNEE ease toward MOST_OPEN (22 mm on a 50-mm mouth)
+MAX_AMPLITUDE = 3.0  # the largest user amplitude
+
+
+def speech_opening(opening: float, gain: float) -> float:
+    """An inner opening (rest widths, above CLOSED) as drawn: grown by `gain` beyond NEAR_CLOSED, easing from KNEE
+    toward MOST_OPEN (no speech opens wider; docs/DESIGN.md, Amplitude)."""
+    if opening <= NEAR_CLOSED:
+        return opening
+    grown = NEAR_CLOSED + gain * (opening - NEAR_CLOSED)
+    if grown <= KNEE:
+        return grown
+    return float(KNEE + (MOST_OPEN - KNEE) * np.tanh((grown - KNEE) / (MOST_OPEN - KNEE)))
+
+
+def check_amplitude(amplitude: object) -> float:
+    """The user's amplitude as a float; UserError unless it is a number from 0 to MAX_AMPLITUDE."""
+    if isinstance(amplitude, bool) or not isinstance(amplitude, (int, float, np.floating, np.integer)) or \
+            not 0 <= float(amplitude) <= MAX_AMPLITUDE:
+        raise UserError(f"amplitude {amplitude!r}: give a number from 0 (still lips) to {MAX_AMPLITUDE:g} "
+                        "(1: the calibrated default)")
+    return float(amplitude)
 
 
 def _curves(pts: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -56,7 +89,49 @@ def closed_points(points: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ShapeWarp(MouthWarp):
-    """A photo's (or lip crop's) mouth, moved to shapes; `for_photo` and `for_crop` find it as MouthWarp does."""
+    """A photo's (or lip crop's) mouth, moved to shapes; `for_photo` and `for_crop` find it as MouthWarp does.
+    `jaw`: the face's lower face, lowered with the opening (a face photo's; none for a lip crop). `gain`: the
+    opening beyond NEAR_CLOSED grows by it (AMPLITUDE times the user's amplitude). `grin`: the shape that
+    relaxes the photo's grin while it speaks (lipglance.inference.render.expression; None: not a grin, or kept)."""
+
+    jaw: JawWarp | None = None
+    gain: float = AMPLITUDE
+    grin: np.ndarray | None = None
+    jaw_points: np.ndarray | None = None  # the mouth points moved by the jaw at its drops (JawWarp.points_table)
+
+    @classmethod
+    def for_photo(cls, target: FaceTarget) -> ShapeWarp:
+        warp = super().for_photo(target)
+        assert isinstance(warp, ShapeWarp)
+        if target.face is None:
+            return warp
+        jaw = JawWarp.for_face(target.face, target.photo.shape)
+        return replace(warp, jaw=jaw, grin=grin_offset(target.face, warp.points),
+                       jaw_points=jaw.points_table(warp.points))
+
+    @property
+    def changed(self) -> tuple[int, int, int, int]:
+        """x0, y0, x1, y1 of every pixel a frame can change: the mouth's box and the jaw's."""
+        if self.jaw is None:
+            return self.roi
+        (a0, b0, a1, b1), (c0, d0, c1, d1) = self.roi, self.jaw.roi
+        return min(a0, c0), min(b0, d0), max(a1, c1), max(b1, d1)
+
+    def tuned(self, amplitude: float = 1.0, keep_expression: bool = False) -> ShapeWarp:
+        """This warp with the user's `amplitude` (1: calibrated) and, with `keep_expression`, the photo's grin
+        kept while it speaks."""
+        gain = AMPLITUDE * check_amplitude(amplitude)
+        return replace(self, gain=gain, grin=None if keep_expression or gain == 0 else self.grin)
+
+    def relaxer(self, fps: float = 25.0) -> GrinRelax | None:
+        """The per-stream state that relaxes a grin (None when there is none to relax)."""
+        return None if self.grin is None else GrinRelax(self.grin, fps)
+
+    def frames(self, shapes: Iterable[np.ndarray], fps: float = 25.0) -> Iterator[np.ndarray]:
+        """The frames of a stream of shapes, a grin relaxing while the mouth speaks."""
+        relax = self.relaxer(fps)
+        for shape in shapes:
+            yield self.frame(shape, expression=None if relax is None else relax.advance(shape))
 
     @classmethod
     def for_image(cls, image: np.ndarray, points: np.ndarray) -> ShapeWarp:
@@ -69,8 +144,9 @@ class ShapeWarp(MouthWarp):
         y1 = min(h, int(np.ceil(pts[:, 1].max() + BELOW * side)) + 4)
         return cls(image, pts, (x0, y0, x1, y1))
 
-    def target(self, shape: np.ndarray) -> np.ndarray:
-        """Image points [20, 2] for a shape [20, 2] (displacement from rest, rest widths, upright)."""
+    def target(self, shape: np.ndarray, expression: np.ndarray | None = None) -> np.ndarray:
+        """Image points [20, 2] for a shape [20, 2] (displacement from rest, rest widths, upright), its opening
+        grown by the gain, plus an `expression` [20, 2] (same units; lipglance.inference.render.expression)."""
         rest = closed_points(self.points)
         d = rest[6] - rest[0]
         a = np.arctan2(d[1], d[0])
@@ -79,17 +155,52 @@ class ShapeWarp(MouthWarp):
         if shape[18, 1] - shape[14, 1] < CLOSED:  # sealed: inner lips meet halfway
             mid = (shape[13:16, 1] + shape[[19, 18, 17], 1]) / 2
             shape[13:16, 1], shape[[19, 18, 17], 1] = mid, mid
+        opening = shape[18, 1] - shape[14, 1]
+        if self.gain == 0:
+            shape[:, 1] = 0.0
+        elif opening > CLOSED:
+            shape[:, 1] *= speech_opening(opening, self.gain) / opening
+        if expression is not None:
+            shape = shape + expression
         return rest + shape @ rot.T * self.width
 
-    def frame(self, shape: float | np.ndarray, donor: Donor | None = None) -> np.ndarray:
+    def frame(self, shape: float | np.ndarray, donor: Donor | None = None,
+              expression: np.ndarray | None = None) -> np.ndarray:
         """The image with its mouth moved to `shape` [20, 2] (zeros: closed at rest), or opened by a number of
-        mouth widths (lipglance.shape.opening_shape); `donor`: an inside for the opening instead of the drawn one."""
-        target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape))
+        mouth widths (lipglance.shape.opening_shape), the jaw lowered with it; `donor`: an inside for the opening
+        instead of the drawn one; `expression` as in `target`."""
+        target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape), expression)
         x0, y0, x1, y1 = self.roi
-        out = self.image.copy()
+        out, region, src = self.image.copy(), self.region, self.points
         look = self.look if donor is None else MouthLook.given(donor, self.region.shape[1])
-        out[y0:y1, x0:x1] = warp_mouth(self.region, self.points - [x0, y0], target - [x0, y0], look)
+        if self.jaw is not None:
+            drop = JAW_SHARE * max(float(np.linalg.norm(target[18] - target[14])) - NEAR_CLOSED * self.width, 0.0)
+            if self.jaw.clamp(drop) > 0:
+                self.jaw.apply(out, self.image, drop)
+                src = (self.jaw.move_points(self.points, drop) if self.jaw_points is None
+                       else self.jaw.table_points(self.jaw_points, drop))
+                region = np.ascontiguousarray(out[y0:y1, x0:x1])
+        out[y0:y1, x0:x1] = warp_mouth(region, src - [x0, y0], target - [x0, y0], look)
         return out
+
+
+def _columns(ys: np.ndarray, t_curves: np.ndarray, s_curves: np.ndarray, far_top: np.ndarray,
+             far_bottom: np.ndarray) -> np.ndarray:
+    """[len(ys), C]: per column, the source row of each output row: piecewise linear through the knots (box top,
+    far top, the four lip edges, far bottom, box bottom), target knots to source knots (np.interp per column)."""
+    h, n = float(len(ys)), t_curves.shape[1]
+    step = 1e-3 * np.arange(8)[:, None]
+    edge = np.ones((1, n))
+    knots_out = np.maximum.accumulate(np.concatenate([-edge, far_top[None], t_curves, far_bottom[None], h * edge])
+                                      + step, axis=0)
+    knots_in = np.concatenate([-edge, far_top[None], s_curves, far_bottom[None], h * edge]) + step
+    out = np.broadcast_to(knots_in[0], (len(ys), n)).copy()
+    y = ys[:, None]
+    for j in range(7):
+        span = knots_out[j + 1] - knots_out[j]
+        t = np.clip((y - knots_out[j]) / np.maximum(span, 1e-9), 0.0, 1.0)
+        out += t * (knots_in[j + 1] - knots_in[j])
+    return out
 
 
 def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthLook | None = None) -> np.ndarray:
@@ -118,11 +229,9 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
     far_top = np.minimum(t_curves[0], s_curves[0]) - ABOVE * 64 * unit
     far_bottom = np.maximum(t_curves[3], s_curves[3]) + BELOW * 64 * unit
     map_y = np.tile(ys[:, None], (1, w))
-    step = 1e-3 * np.arange(8)
-    for x in np.flatnonzero(corner > 0):
-        knots_out = np.array([-1.0, far_top[x], *t_curves[:, x], far_bottom[x], h]) + step
-        knots_in = np.array([-1.0, far_top[x], *s_curves[:, x], far_bottom[x], h]) + step
-        map_y[:, x] = np.interp(ys, np.maximum.accumulate(knots_out), knots_in)
+    cols = np.flatnonzero(corner > 0)
+    if len(cols):
+        map_y[:, cols] = _columns(ys, t_curves[:, cols], s_curves[:, cols], far_top[cols], far_bottom[cols])
     out = cv2.remap(image, map_x.astype(np.float32), map_y.astype(np.float32), cv2.INTER_LINEAR,
                     borderMode=cv2.BORDER_REPLICATE)
     new_upper, new_lower = t_curves[1], t_curves[2]

@@ -31,6 +31,7 @@ import numpy as np
 
 from lipglance.errors import UserError
 from lipglance.inference.model.inputs import AudioInput, as_audio, check_duration
+from lipglance.inference.render.shape import AMPLITUDE, check_amplitude
 from lipglance.inference.video.dub_render import DubRenderer
 from lipglance.inference.video.store import FrameStore, pingpong
 from lipglance.inference.video.track import Tracked, first_face, track_video
@@ -99,13 +100,14 @@ def probe_video(path: str | Path) -> VideoInfo:
 
 def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_index: int = 0,
                stats: DubStats | None = None, transcript: str | None = None, *,
-               sample_rate: int | None = None) -> Iterator[np.ndarray]:
+               sample_rate: int | None = None, amplitude: float = 1.0) -> Iterator[np.ndarray]:
     """Dubbing: the frames of `video` (a file) with its mouth re-rendered to `audio` in every frame (uint8 RGB at
     the video's size, 25/s, one per 40 ms of audio: the video cut, or played forward and back); frames without a
     face pass through unchanged, counted in `stats` (if given) as they come. `audio`: a path or samples at
     `sample_rate`, as `LipSync.stream` takes it. `transcript`: the words spoken; the mouth then follows their
-    force-aligned phones (lipglance.inference.speech.transcript) instead of the shape head. Bad input is refused
-    here, before the first frame, a video without any face included (see the module doc)."""
+    force-aligned phones (lipglance.inference.speech.transcript) instead of the shape head. `amplitude` scales
+    the movement (1: calibrated, lipglance.inference.render.shape). Bad input is refused here, before the first
+    frame, a video without any face included (see the module doc)."""
     audio = as_audio(audio, model.sample_rate, sample_rate)
     if face_index < 0:
         raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
@@ -113,21 +115,24 @@ def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_in
         raise UserError("dubbing needs a model with a shape head (the bundled one has it): train one with "
                         "`lipglance train shape`")
     check_duration(audio, model.sample_rate, model.fps)
+    gain = AMPLITUDE * check_amplitude(amplitude)
     info = probe_video(video)
     n = model.frame_count(len(audio))
     scan_for_face(Path(video), n, face_index)
     stats = stats if stats is not None else DubStats()
     shapes = model.stream_shapes(audio) if transcript is None else iter(model.transcript_shapes(audio, transcript))
     source = _source(Path(video), n, info, face_index, stats)
-    return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index)
+    return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index, gain)
 
 
 def dub(model: SpeechModel, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
-        sample_rate: int | None = None, crf: int = 18, transcript: str | None = None) -> DubStats:
+        sample_rate: int | None = None, crf: int = 18, transcript: str | None = None,
+        amplitude: float = 1.0) -> DubStats:
     """`dub_stream` written as the mp4 `out` with the new audio as its sound (a file's own); returns the counts
-    (frames, faceless, video_frames). Nothing is left at `out` when it fails."""
+    (frames, faceless, video_frames); `amplitude` as in `dub_stream`. Nothing is left at `out` when it fails."""
     stats = DubStats()
-    frames = dub_stream(model, audio, video, face_index, stats, transcript, sample_rate=sample_rate)
+    frames = dub_stream(model, audio, video, face_index, stats, transcript, sample_rate=sample_rate,
+                        amplitude=amplitude)
     if isinstance(audio, (str, Path)):
         model.save(out, frames, audio, fps=model.fps, crf=crf)
     else:
@@ -158,9 +163,9 @@ def _no_face(video: Path, face_index: int, frames: int) -> None:
 
 
 def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats,
-            face_index: int = 0) -> Iterator[np.ndarray]:
+            face_index: int = 0, gain: float = AMPLITUDE) -> Iterator[np.ndarray]:
     faces = 0
-    renderer = DubRenderer()
+    renderer = DubRenderer(gain=gain)
     for (frame, points), shape in pairs:
         stats.frames += 1
         if points is None:

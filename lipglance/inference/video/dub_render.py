@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipglance.face import eye_centres
-from lipglance.inference.render.shape import ShapeWarp, closed_points
+from lipglance.inference.render.jaw import JawWarp
+from lipglance.inference.render.shape import AMPLITUDE, ShapeWarp, closed_points
 from lipglance.inference.video.mouths import MouthLibrary
 from lipglance.shape import mouth_width
 
@@ -43,8 +44,8 @@ class RestShapeWarp(ShapeWarp):
     def width(self) -> float:
         return self.rest if self.rest > 0 else float(mouth_width(self.points))
 
-    def target(self, shape: np.ndarray) -> np.ndarray:
-        out = super().target(shape)
+    def target(self, shape: np.ndarray, expression: np.ndarray | None = None) -> np.ndarray:
+        out = super().target(shape, expression)
         if self.rest <= 0:
             return out
         closed = closed_points(self.points)
@@ -57,12 +58,14 @@ class RestShapeWarp(ShapeWarp):
 class DubRenderer:
     """Renders the frames of one video in order: `frame(image, landmarks, shape)`."""
 
-    def __init__(self, window: int = WINDOW) -> None:
+    def __init__(self, window: int = WINDOW, gain: float = AMPLITUDE) -> None:
         self.ratios: deque[float] = deque(maxlen=window)
         self.mouths = MouthLibrary()  # the video's own open mouths, reused inside the new openings
+        self.gain = gain  # the shapes' vertical gain (lipglance.inference.render.shape.AMPLITUDE x the user's)
 
     def frame(self, image: np.ndarray, points: np.ndarray, shape: np.ndarray) -> np.ndarray:
-        """`image` with its mouth (68 landmarks `points`) closed and moved to `shape` [20, 2]."""
+        """`image` with its mouth (68 landmarks `points`) closed and moved to `shape` [20, 2], the jaw lowered with
+        the opening (lipglance.inference.render.jaw)."""
         mouth = points[48:68]
         eyes, width = eye_distance(points), float(mouth_width(mouth))
         if eyes > 0 and width > 0:
@@ -71,6 +74,7 @@ class DubRenderer:
         rest = float(np.clip(rest, width / MAX_STRETCH, width * MAX_STRETCH))
         warp = ShapeWarp.for_image(image, mouth)
         self.mouths.offer(image, warp.points)
-        rest_warp = RestShapeWarp(warp.image, warp.points, warp.roi, rest)
+        jaw = JawWarp.for_face(points, image.shape)
+        rest_warp = RestShapeWarp(warp.image, warp.points, warp.roi, jaw=jaw, gain=self.gain, rest=rest)
         return rest_warp.frame(shape, self.mouths.pick(rest_warp.target(shape)))
 
