@@ -16,6 +16,7 @@ import torch
 
 from lipglance.inference.live.server import LiveService, load_photo, serve
 from lipglance.inference.model.lipsync import LipSync
+from lipglance.inference.render.expression import RELEASE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SILENCE_S, TAIL_S = 1.5, 2.0  # the fake microphone's file: silence, the speech sample, silence (Chromium loops it)
@@ -86,8 +87,12 @@ def test_microphone_in_face_talking_back(service: LiveService, url: str, speech:
     assert indices == list(range(len(indices))), "every frame came back, in order"
     rms = np.array([r["rms"] for r in record])
     mouths = np.stack([_mouth(service, r["jpeg"]) for r in record])
-    # frames in digital silence with 8 silent frames either side (the file's zeros), and frames in loud speech
-    quiet = np.convolve(rms > 1e-5, np.ones(17), "same") == 0
+    # frames in digital silence (the file's zeros) with 8 silent frames after them and, before them, silence long
+    # enough for a grin that speech relaxed to have come back (3 time constants: render/expression.py); loud speech
+    active = rms > 1e-5
+    before = int(np.ceil(3 * RELEASE * 25))
+    padded = np.concatenate([np.zeros(before, bool), active, np.zeros(8, bool)])
+    quiet = np.array([not padded[i:i + before + 9].any() for i in range(len(active))])
     loud = rms > 0.05
     assert quiet.sum() >= 10 and loud.sum() >= 10, "the fake microphone played silence and speech"
     rest = np.median(mouths[quiet], axis=0)
