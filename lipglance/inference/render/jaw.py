@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from lipglance.face import eye_centres
+from lipglance.inference.render.lips import curve
 
 FULL, FADE = 0.2, 0.46  # fw from the chin's vertical: the whole drop within FULL, none beyond FADE
 RAMP = 0.18  # fw below the lower lip's inner edge where the drop is whole
@@ -67,8 +68,7 @@ class JawWarp:
         u = (xs - p[8, 0]) * along[0] + (ys - p[8, 1]) * along[1]
         v = xs * down[0] + ys * down[1]
         lu, lv = lip @ along - p[8] @ along, lip @ down
-        fit = np.polyfit(lu, lv, 2)
-        edge = np.polyval(fit, np.clip(u, lu.min(), lu.max()))  # flat beyond the mouth corners
+        edge = curve(np.stack([lu, lv], 1), np.clip(u, lu.min(), lu.max()))  # flat beyond the mouth corners
         across = 1 - _smooth((np.abs(u) - FULL * fw) / ((FADE - FULL) * fw))
         weight = across * _smooth((v - edge) / (RAMP * fw))
         layer = np.zeros((y1 - y0, x1 - x0), np.uint8)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -144,13 +145,19 @@ class ShapeWarp(MouthWarp):
         y1 = min(h, int(np.ceil(pts[:, 1].max() + BELOW * side)) + 4)
         return cls(image, pts, (x0, y0, x1, y1))
 
+    @cached_property
+    def closed_pose(self) -> tuple[np.ndarray, np.ndarray]:
+        """The photo's mouth closed (`closed_points`) [20, 2] and the rotation [2, 2] of its corner line: the same
+        for every frame, so computed once."""
+        closed = closed_points(self.points)
+        d = closed[6] - closed[0]
+        a = np.arctan2(d[1], d[0])
+        return closed, np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
     def target(self, shape: np.ndarray, expression: np.ndarray | None = None) -> np.ndarray:
         """Image points [20, 2] for a shape [20, 2] (displacement from rest, rest widths, upright), its opening
         grown by the gain, plus an `expression` [20, 2] (same units; lipglance.inference.render.expression)."""
-        rest = closed_points(self.points)
-        d = rest[6] - rest[0]
-        a = np.arctan2(d[1], d[0])
-        rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+        rest, rot = self.closed_pose
         shape = np.asarray(shape, np.float64).copy()
         if shape[18, 1] - shape[14, 1] < CLOSED:  # sealed: inner lips meet halfway
             mid = (shape[13:16, 1] + shape[[19, 18, 17], 1]) / 2

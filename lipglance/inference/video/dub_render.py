@@ -20,7 +20,7 @@ import numpy as np
 
 from lipglance.face import eye_centres
 from lipglance.inference.render.jaw import JawWarp
-from lipglance.inference.render.shape import AMPLITUDE, ShapeWarp, closed_points
+from lipglance.inference.render.shape import AMPLITUDE, ShapeWarp
 from lipglance.inference.video.mouths import MouthLibrary
 from lipglance.shape import mouth_width
 
@@ -48,7 +48,7 @@ class RestShapeWarp(ShapeWarp):
         out = super().target(shape, expression)
         if self.rest <= 0:
             return out
-        closed = closed_points(self.points)
+        closed = self.closed_pose[0]
         centre = (closed[0] + closed[6]) / 2
         axis = (closed[6] - closed[0]) / max(float(np.linalg.norm(closed[6] - closed[0])), 1e-6)
         stretch = self.rest / max(float(mouth_width(self.points)), 1e-6) - 1
