@@ -64,7 +64,8 @@ def main() -> None:
     still = SimpleNamespace(generator=Still(first.config.generator.frames), audio_stats=first.audio_stats)
     table: dict[str, dict[str, list[float]]] = {}
     for name, model in {"still image": still, **models}.items():
-        _, summary = evaluate(model, cache, "test", ["lmd", "ssim", "psnr", "cpbd"], args.limit)  # type: ignore[arg-type]
+        metrics = ["lmd", "ssim", "psnr", "cpbd"]
+        _, summary = evaluate(model, cache, "test", metrics, args.limit)  # type: ignore[arg-type]
         if isinstance(model, LipSync):  # digital silence from each clip's most open frame (the still row: 0)
             summary.update(closure_summary(silence_closure(model, cache, "test", limit=args.closure)))
         table[name] = {k: list(summary[k]) for k in COLUMNS if k in summary}

@@ -35,7 +35,8 @@ def main() -> None:
              if head else None,
              "seal_track_params_m": params_m(head.track) if head and head.track else None,
              "motion_gain": round(float(model.motion.gain), 3) if model.motion is not None else None,
-             "motion": extra.get("motion"),  # what `lipglance motion` measured on the test split when it fitted the probe
+             # what `lipglance motion` measured on the test split when it fitted the probe
+             "motion": extra.get("motion"),
              "seal": extra.get("seal"),  # what `lipglance seal` measured when it fitted the seal track
              "step": extra.get("step"), "config": dataclasses.asdict(model.config)}
     print(json.dumps(facts, indent=1))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -223,3 +225,27 @@ def test_save_creates_its_folder_keeps_its_format_and_may_be_silent(tmp_path: Pa
     with pytest.raises(UserError, match="no frames"):
         LipSync.save(tmp_path / "none" / "o.mp4", [], sample_wav)
     assert not (tmp_path / "none").exists()
+
+
+def test_save_over_an_existing_video_keeps_it_whole_until_the_new_one_is_complete(tmp_path: Path) -> None:
+    frames = [np.full((64, 64, 3), v, np.uint8) for v in range(0, 250, 10)]
+    out = tmp_path / "o.mp4"
+    LipSync.save(out, frames)
+    before = out.read_bytes()
+
+    def failing() -> Iterator[np.ndarray]:
+        yield from frames[:5]
+        raise RuntimeError("the frames stopped")
+
+    with pytest.raises(RuntimeError, match="stopped"):
+        LipSync.save(out, failing())
+    assert out.read_bytes() == before  # the old video, not a half-written new one
+    assert [p.name for p in tmp_path.iterdir()] == ["o.mp4"]  # no temporary file left beside it
+    with av.open(str(out)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == len(frames)
+    assert LipSync.save(out, frames[:7]) == 7
+    with av.open(str(out)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == 7
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # a new file's usual mode, not mkstemp's 0600

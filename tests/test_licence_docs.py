@@ -11,6 +11,7 @@ import tomllib
 import yaml
 
 from lipglance.io.video import COMMENT, write_mp4
+from lipglance.version import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +22,8 @@ def test_licence_matches_the_package_metadata() -> None:
     text = (ROOT / "LICENSE").read_text()
     assert text.startswith("MIT License") and "Permission is hereby granted, free of charge" in text
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
-    assert cff["license"] == "MIT" and cff["version"] == meta["version"]
+    assert meta["dynamic"] == ["version"] and "version" not in meta  # written once, in lipglance/version.py
+    assert cff["license"] == "MIT" and cff["version"] == __version__
 
 
 def test_citation_names_the_paper_and_glance() -> None:

@@ -70,11 +70,11 @@ def faces_panel(rgb: np.ndarray) -> FacesFound:
     from lipglance.face import is_lip_crop
     from lipglance.inference.cli.faces import preview
     from lipglance.inference.faces.find import find_faces
-    from lipglance.inference.render.paste import _even
+    from lipglance.inference.render.paste import even_size
 
     if is_lip_crop(rgb):
         return FacesFound([], rgb, True)
-    photo = _even(rgb)
+    photo = even_size(rgb)
     faces, rejected = find_faces(photo)
     return FacesFound([f.xywh() for f in faces], preview(photo, faces, rejected), False)
 

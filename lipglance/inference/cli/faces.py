@@ -49,14 +49,14 @@ def run(args: argparse.Namespace) -> int:
     import cv2
 
     from lipglance.inference.faces.find import find_faces
-    from lipglance.inference.render.paste import _even
+    from lipglance.inference.render.paste import even_size
     from lipglance.io.image import read_image
 
     image = Path(args.image)
     target = Path(args.preview) if args.preview else Path(image.name).with_suffix(".faces.png")
     out = OutputFile(target, ".png", "the preview")
     try:
-        rgb = _even(read_image(image))
+        rgb = even_size(read_image(image))
         faces, rejected = find_faces(rgb)
         ok, png = cv2.imencode(".png", cv2.cvtColor(preview(rgb, faces, rejected), cv2.COLOR_RGB2BGR))
         if not ok:

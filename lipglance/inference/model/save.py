@@ -2,11 +2,15 @@
 
 The file is H.264 video with AAC sound in an MP4 (`.mp4`, `.m4v`) or QuickTime (`.mov`) container, as its name
 says; any other extension is refused rather than written as MP4 under another name. A missing folder is created.
-Without audio the video is silent. Bad arguments raise a one-line UserError; nothing is left at `path` then.
+Without audio the video is silent. Bad arguments raise a one-line UserError; nothing is left at `path` then. The
+video is written to a temporary file beside `path` and renamed over it when complete, so a file already at `path`
+stays whole until the new one replaces it (and stays as it was when writing fails).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,7 +19,7 @@ import numpy as np
 from lipglance.errors import UserError
 from lipglance.inference.model.inputs import as_audio
 from lipglance.io.audio import AudioReadError
-from lipglance.io.outputs import make_folders, remove_folders, shown
+from lipglance.io.outputs import file_mode, make_folders, remove_folders, shown
 
 CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov"}  # extension -> the container written
 
@@ -47,11 +51,19 @@ def save_video(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray
     except AudioReadError as e:
         raise UserError(str(e)) from None
     created = make_folders(path.parent, "")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        return write_video(path, frames, fps, track, sample_rate, container, crf)
+        count = write_video(tmp, frames, fps, track, sample_rate, container, crf)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+        return count
     except ValueError as e:
+        tmp.unlink(missing_ok=True)
         remove_folders(created)
         raise UserError(str(e)) from None
     except BaseException:
+        tmp.unlink(missing_ok=True)
         remove_folders(created)
         raise

@@ -33,7 +33,8 @@ class FaceTarget:
     face: np.ndarray | None = None  # [68, 2] all the face's dlib landmarks in photo pixels (render/living.py)
 
 
-def _even(photo: np.ndarray) -> np.ndarray:
+def even_size(photo: np.ndarray) -> np.ndarray:
+    """The photo cropped to even height and width (H.264 needs both even), as one contiguous array."""
     h, w = photo.shape[:2]
     return np.ascontiguousarray(photo[: h - h % 2, : w - w % 2])
 
@@ -42,7 +43,7 @@ def find_face(photo: np.ndarray, face_index: int = 0, size: int = 64,
               box: tuple[int, int, int, int] | None = None) -> FaceTarget:
     """The face `pick_face` picks (lipglance.inference.faces.find: the `face_index`-th largest plausible face, or the
     face in `box`, x, y, w, h in pixels), with the crop and paste mask of its mouth."""
-    photo = _even(photo)
+    photo = even_size(photo)
     points = pick_face(photo, face_index, box)
     cx, cy, side = mouth_square(points)
     if side < 12:
