@@ -42,6 +42,8 @@ from lipglance.inference.render.living import LivingFace
 from lipglance.inference.render.paste import FaceTarget, find_face, pasted
 from lipglance.inference.render.renderers import RENDERERS
 from lipglance.inference.render.shape import ShapeWarp, check_amplitude
+from lipglance.inference.render.tongue import Tongue
+from lipglance.inference.render.tongue import cues as tongue_cues
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.inference.speech.loudness import normalize_level
 from lipglance.io.audio import check_samples
@@ -240,10 +242,16 @@ class LipSync:
     def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray:
         """Mouth shapes [N, 20, 2] (one per frame, as `stream_shapes`) of `transcript` force-aligned to mono
         `audio` at the model's rate (lipglance.inference.speech.transcript); UserError if it cannot be aligned."""
-        from lipglance.inference.speech.transcript import aligned_phones, transcript_shapes
+        return self.transcript_cues(audio, transcript)[0]
+
+    def transcript_cues(self, audio: np.ndarray, transcript: str) -> tuple[np.ndarray, list[Tongue]]:
+        """`transcript_shapes` and, per frame, the tongue cue of its phone (th: the tip between the teeth, l: raised;
+        lipglance.inference.render.tongue), from one alignment."""
+        from lipglance.inference.speech.transcript import LEAD, aligned_phones, transcript_shapes
 
         audio = check_samples(audio, self.sample_rate)
-        return transcript_shapes(aligned_phones(audio, self.sample_rate, transcript), self.frame_count(len(audio)))
+        phones, n = aligned_phones(audio, self.sample_rate, transcript), self.frame_count(len(audio))
+        return transcript_shapes(phones, n, LEAD), tongue_cues(phones, n, self.fps, LEAD)
 
     @torch.inference_mode()
     def shapes_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
@@ -405,12 +413,14 @@ class LipSync:
                   transcript: str | None = None,
                   tuning: tuple[float, bool] = (1.0, False)) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if chosen == "shape":
-            shapes: Iterable[np.ndarray] = (self.stream_shapes(audio) if transcript is None
-                                            else self.transcript_shapes(audio, transcript))
+            shapes: Iterable[np.ndarray] = self.stream_shapes(audio) if transcript is None else ()
+            tongues: list[Tongue] | None = None
+            if transcript is not None:
+                shapes, tongues = self.transcript_cues(audio, transcript)
             shaped = self.prepare_warp(image, face_index, ShapeWarp, box, target=face)
             assert isinstance(shaped, ShapeWarp)
             shaped = shaped.tuned(*tuning)
-            return ((f, shaped.lips(f)) for f in shaped.frames(shapes, self.fps))
+            return ((f, shaped.lips(f)) for f in shaped.frames(shapes, self.fps, tongues))
         if chosen == "warp":
             warp = self.prepare_warp(image, face_index, box=box, target=face)
             return ((f, warp.lips(f)) for f in (warp.frame(r) for r in self.stream_openings(audio)))

@@ -1,5 +1,6 @@
 """The inside of an opened mouth (beyond the paper): the photo's own upper teeth where it shows them, otherwise teeth,
-tongue and cavity drawn in the face's own light.
+tongue and cavity drawn in the face's own light, as a real open mouth shows them: the upper teeth's edge under the
+upper lip, a dark warm cavity, the lower teeth hidden behind the lower lip.
 
 `MouthLook.read` looks once at the photo around its mouth (dlib's 48-67): the lips' colour (median between the
 outer and inner contours), the skin's (a ring around the mouth), and, between the inner lips, the photo's own
@@ -11,17 +12,21 @@ lower one `new_lower`), front to back:
 
 - upper teeth, hanging from the upper lip: the photo's own pixels (kept at their size against the upper lip,
   covered by the lower lip when the opening is smaller) where the photo shows teeth, else drawn ones of a fixed
-  height `TOOTH`; drawn teeth are separate teeth (a dental arch seen from the front: wide incisors in the middle,
-  narrower towards the corners) with dark gaps between them, rounded tips, a gum line, brighter in the middle of
-  the mouth than in the corners' shadow;
-- lower teeth rising from the lower lip as the jaw drops (none while the opening is below the upper teeth's height;
-  so on a grinning photo the rows meet and no dark bar splits them at small openings);
-- a tongue, a mound behind the lower teeth once the opening is wide (open vowels);
-- the cavity: the lips' colour, darkened, darkest in its depth, softly lighter towards the lips and teeth.
+  height `TOOTH` (as long as the photo's own where they run short, a corner in shadow); drawn teeth are a dental
+  arch seen from the front (wide incisors in the middle, narrower towards the corners, faint lines between them),
+  shaded at their roots by the upper lip and receding into the dark of the corners, so no denture strip runs
+  from corner to corner;
+- lower teeth stay behind the lower lip until the jaw is far down (an opening of `LOW_FROM`), then their edges
+  rise over it in the middle;
+- the tongue (lipglance.inference.render.tongue): its body low in the opening on open vowels, in the dark of the
+  mouth, redder than the lips; with a cue from known phones its tip between the teeth (th) or raised behind the
+  upper teeth (l);
+- the cavity: the lips' colour, warmer and very dark (`CAVE`), a short lighter falloff by the lips.
 
-Every quantity is a smooth function of the photo and of the frame's lip curves (no random draws, and the teeth are
-fixed to the photo's source columns): a constant shape gives the same pixels in every frame. The work is done only
-inside the opening's bounding box.
+The lips keep their own colour at their inner edges (the shape renderer starts parted lips past the photo's dark
+seam). Every quantity is a smooth function of the photo and of the frame's lip curves (no random draws, and the
+teeth are fixed to the photo's source columns): a constant shape gives the same pixels in every frame. The work is
+done only inside the opening's bounding box.
 """
 
 from __future__ import annotations
@@ -32,11 +37,15 @@ import cv2
 import numpy as np
 
 from lipglance.inference.render.lips import MIN_GAP, box_side, mouth_gap
+from lipglance.inference.render.tongue import Tongue, draw_tip, draw_tongue
 
 TEETH = np.array([236.0, 228.0, 212.0])  # RGB of teeth in a neutral light of skin brightness SKIN_LUM
 SKIN_LUM = 175.0  # skin luminance at which drawn teeth have the colour TEETH
 TOOTH = 0.05  # of the mouth box side: height of the upper teeth drawn below the upper lip
-LOW_TOOTH = 0.035  # of the mouth box side: most lower teeth shown
+LOW_TOOTH = 0.03  # of the mouth box side: most lower teeth shown
+LOW_FROM = 0.25  # of the mouth box side (0.33 mouth widths): opening before the lower teeth rise over the lower lip
+CAVE, CAVE_SAT = 0.15, 1.3  # the cavity's depth: the lips' colour this dark, this much more saturated
+LUMA = np.array([0.299, 0.587, 0.114])
 ARCH_UP = np.array([0.0, 0.30, 0.52, 0.74, 0.94, 1.12, 1.30, 1.48])  # arch angles (rad) of upper tooth borders
 ARCH_LOW = np.array([0.0, 0.20, 0.40, 0.60, 0.82, 1.02, 1.22, 1.48])  # of lower tooth borders
 REACH = 0.35  # of the gap between dlib's inner lips: how far below the lower one a photo's own teeth may reach
@@ -157,10 +166,12 @@ def _arch(cols: np.ndarray, inner: tuple[float, float], borders: np.ndarray) -> 
 
 
 def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray,
-                new_lower: np.ndarray, cols: np.ndarray | None = None, look: MouthLook | None = None) -> np.ndarray:
+                new_lower: np.ndarray, cols: np.ndarray | None = None, look: MouthLook | None = None,
+                tongue: Tongue | None = None) -> np.ndarray:
     """`out` [H, W, 3] with its opening (where `hole` [H, W] > 0, between `new_upper` and `new_lower` per column)
     painted as the inside of the mouth of `image` (lips at `pts`), column x of `out` showing source column
-    `cols[x]` (default: x); `look` is `MouthLook.read(image, pts)`, read here when not given."""
+    `cols[x]` (default: x); `look` is `MouthLook.read(image, pts)`, read here when not given; `tongue`: the
+    frame's tongue cue (lipglance.inference.render.tongue)."""
     look = look if look is not None else MouthLook.read(image, pts)
     h, w = out.shape[:2]
     xs = np.flatnonzero(hole.max(0) > 0)
@@ -179,7 +190,7 @@ def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.nd
     if look.donor is not None:
         inside = _donated(look.donor, from_top, size)
     else:
-        inside = draw_inside(look, src_cols, size, own, from_top, from_bottom, unit)
+        inside = draw_inside(look, src_cols, size, own, from_top, from_bottom, unit, tongue)
     if own.max() > 0 and look.donor is None:  # the photo's own teeth, against the upper lip at their size
         upper = mouth_gap(pts, src_cols)[0]
         src_y = (upper + from_top).astype(np.float32)
@@ -207,41 +218,40 @@ def _donated(donor: Donor, from_top: np.ndarray, size: np.ndarray) -> np.ndarray
 
 
 def draw_inside(look: MouthLook, cols: np.ndarray, size: np.ndarray, own: np.ndarray, from_top: np.ndarray,
-                from_bottom: np.ndarray, unit: float) -> np.ndarray:
+                from_bottom: np.ndarray, unit: float, tongue: Tongue | None = None) -> np.ndarray:
     """RGB [H, W, 3] float of a mouth's drawn inside at source columns `cols` [W], openings `size` [W], the photo's
-    own upper teeth `own` [W] px, each pixel's distance below the upper lip and above the lower one [H, W]."""
+    own upper teeth `own` [W] px, each pixel's distance below the upper lip and above the lower one [H, W];
+    `tongue`: the frame's tongue cue (lipglance.inference.render.tongue; None: the body on open vowels only)."""
     centre, half = (look.inner[0] + look.inner[1]) / 2, max((look.inner[1] - look.inner[0]) / 2, 1.0)
     across = np.clip(1 - ((cols - centre) / half) ** 2, 0, 1)  # 1 mid-mouth, 0 at the corners
-    sz = np.maximum(size, 1e-3)
-    # The cavity: the lips' colour in the dark, lighter near the lips, darkest in the depth and the corners.
-    near = np.minimum(np.clip(from_top, 0, None), np.clip(from_bottom, 0, None)) / (2.5 * unit)
-    dark = 0.17 + 0.2 * np.exp(-near) + 0.1 * across
-    inside = look.lip * dark[..., None]
-    # The tongue: a mound behind the lower teeth once the mouth is open wide, its top lit from the front.
-    tongue_h = np.clip((size - 6 * unit) / (8 * unit), 0, 1) * 0.42 * sz
-    mound = tongue_h * np.sqrt(np.clip(1 - ((cols - centre) / (0.8 * half)) ** 2, 0, 1))
-    t_in = np.clip((mound - from_bottom) / 1.5 + 0.5, 0, 1) * (from_bottom >= -0.5)
-    back = np.clip(1 - (mound - from_bottom) / np.maximum(0.5 * mound, 1e-3), 0, 1)  # 1 at its top edge
-    tongue = look.lip * (0.72 - 0.25 * back[..., None]) * (0.75 + 0.25 * across[:, None])
-    inside = inside + t_in[..., None] * (tongue - inside)
-    # Lower teeth: rise from the lower lip as the jaw drops beyond the upper teeth.
-    top_h = np.where(own > 0, own, TOOTH * 64 * unit)
-    low_h = np.clip(0.3 * (size - top_h - 2 * unit), 0, LOW_TOOTH * 64 * unit) * across ** 0.5
-    gap_l, _ = _arch(cols, look.inner, ARCH_LOW)
-    tip_l = low_h - 0.35 * low_h * np.exp(-(gap_l / 0.8) ** 2)
-    low = np.clip(tip_l - from_bottom + 0.5, 0, 1) * (from_bottom >= -0.5)
-    edge_l = 1 - 0.35 * np.exp(-(gap_l / 0.6) ** 2)
-    lower_teeth = look.teeth * (0.8 * edge_l * (0.75 + 0.25 * across))[:, None]
-    inside = inside + low[..., None] * (lower_teeth - inside)
-    # Upper teeth (drawn where the photo shows none): separate teeth with rounded tips and a gum line.
+    cue = tongue or Tongue()
+    # The cavity: the lips' colour, warmer, in the dark; a short falloff lighter by the lips, darkest in the
+    # depth and the corners.
+    luma = float(look.lip @ LUMA)
+    cave = np.clip(luma + CAVE_SAT * (look.lip - luma), 0, None)
+    near = np.minimum(np.clip(from_top, 0, None), np.clip(from_bottom, 0, None)) / (1.5 * unit)
+    inside = cave * (CAVE + 0.16 * np.exp(-near) + 0.06 * across)[..., None]
+    # Upper teeth: drawn ones where the photo shows none, else the photo's (fill_inside lays them on top).
     gap_u, tooth = _arch(cols, look.inner, ARCH_UP)
-    length = np.array(TIP)[tooth] * TOOTH * 64 * unit * np.clip((size - 1.5 * unit) / (3 * unit), 0, 1)
-    tip_u = length - 0.15 * length * np.exp(-(gap_u / (1.2 * unit)) ** 2)
-    up = np.clip(tip_u - from_top + 0.5, 0, 1) * (from_top >= -0.5) * (own <= 0)
-    rel = np.clip(from_top / np.maximum(length, 1e-3), 0, 1)
-    shade = (0.72 + 0.28 * across) * (0.86 + 0.14 * np.sin(np.pi * np.clip(rel, 0, 1)))
-    shade = shade * (1 - 0.22 * np.exp(-(gap_u / (0.5 * unit + 0.3)) ** 2))  # the dark line between two teeth
-    gum = np.clip(0.06 * size + 0.7 * np.exp(-(gap_u / (1.5 * unit)) ** 2) - from_top, 0, 1)  # papillae
-    upper_teeth = look.teeth * shade[..., None]
-    upper_teeth = upper_teeth + gum[..., None] * (look.lip * 0.95 - upper_teeth)
-    return inside + up[..., None] * (upper_teeth - inside)
+    side = np.clip((across - 0.05) / 0.35, 0, 1)  # the teeth recede into the corners' shadow
+    # As long as the photo's own teeth where it shows some (drawn on where they are short: a corner in shadow).
+    tooth_h = max(TOOTH * 64 * unit, 0.8 * float(np.median(own[own > 0])) if (own > 0).any() else 0.0)
+    length = np.array(TIP)[tooth] * tooth_h * np.clip((size - 1.5 * unit) / (3 * unit), 0, 1) * (0.6 + 0.4 * side)
+    top_h = np.maximum(own, length)
+    inside = draw_tongue(inside, look.lip, across, size, from_top, from_bottom, top_h, unit, cue.raised)
+    # Lower teeth: behind the lower lip until the jaw is far down, then their edges rise over it in the middle.
+    low_h = np.clip((size - LOW_FROM * 64 * unit) / (3 * unit), 0, 1) * LOW_TOOTH * 64 * unit * across
+    gap_l, _ = _arch(cols, look.inner, ARCH_LOW)
+    tip_l = low_h - 0.25 * low_h * np.exp(-(gap_l / 0.8) ** 2)
+    low = np.clip(tip_l - from_bottom + 0.5, 0, 1) * (from_bottom >= -0.5)
+    edge_l = 1 - 0.15 * np.exp(-(gap_l / 0.6) ** 2)
+    lower_teeth = look.teeth * (0.7 * edge_l * (0.7 + 0.3 * across))[:, None]
+    inside = inside + low[..., None] * (lower_teeth - inside)
+    if cue.between > 0:
+        inside = draw_tip(inside, look.lip, across, from_top, from_bottom, top_h, unit, cue.between)
+    tip_u = length - 0.12 * length * np.exp(-(gap_u / (1.2 * unit)) ** 2)
+    up = np.clip(tip_u - from_top + 0.5, 0, 1) * (from_top >= -0.5) * side
+    lit = 0.8 + 0.2 * np.clip(from_top / (1.2 * unit), 0, 1)  # the upper lip shades the teeth's roots
+    shade = (0.55 + 0.45 * across ** 0.5) * lit
+    shade = shade * (1 - 0.15 * np.exp(-(gap_u / (0.5 * unit + 0.3)) ** 2))  # the line between two teeth
+    return inside + up[..., None] * (look.teeth * shade[..., None] - inside)

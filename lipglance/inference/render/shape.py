@@ -12,15 +12,18 @@ at the photo's resolution, inside a box around the mouth and jaw:
   lip separately, thicker when protruded); the skin above the lip and down to the chin stretches
   (the jaw follows the lower lip); the box's edges never move.
 
-Between the parted lips the inside is drawn (`lipglance.inference.render.inside`): upper teeth (the
-photo's own where it shows them), lower teeth as the jaw drops, a tongue, a cavity shaded darker in its
-depth, all in the colours of the photo's own lips, skin and teeth. An opening below
+Parted lips start past the photo's seam (the dark line where its lips meet: SEAM), so they keep their own colour
+at the inner edge. Between them the inside is drawn (`lipglance.inference.render.inside`): upper teeth (the
+photo's own where it shows them), lower teeth once the jaw is far down, a tongue (its tip on th and l when the
+phones are known: `frames`' tongues), a dark warm cavity, all in the colours of the photo's own lips, skin and
+teeth. The stretch above and below the lips ends inside the box. An opening below
 `lipglance.shape.CLOSED` is exactly closed lips, so p/b/m and silence close the mouth.
 Nothing outside the box changes.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -35,10 +38,12 @@ from lipglance.inference.render.inside import Donor, MouthLook, fill_inside
 from lipglance.inference.render.jaw import JawWarp
 from lipglance.inference.render.lips import box_side, curve, mouth_gap
 from lipglance.inference.render.paste import FaceTarget
+from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
 
 SIDE_MARGIN = 0.35  # of the mouth width, beside each corner: cheek that absorbs narrowing and widening
+SEAM = 1.5  # units (box side / 64): the photo's lip seam that parted lips leave behind at their inner edges
 JAW_SHARE = 0.5  # of the inner-lip opening that the jaw makes (the lower lip rides on it; docs/DESIGN.md)
 # The inner opening beyond NEAR_CLOSED grows AMPLITUDE times (times the user's `amplitude`, default 1), the shape's
 # vertical movement with it: calibrated so that open vowels open the lips 18 mm on a 50-mm mouth (docs/DESIGN.md,
@@ -128,11 +133,14 @@ class ShapeWarp(MouthWarp):
         """The per-stream state that relaxes a grin (None when there is none to relax)."""
         return None if self.grin is None else GrinRelax(self.grin, fps)
 
-    def frames(self, shapes: Iterable[np.ndarray], fps: float = 25.0) -> Iterator[np.ndarray]:
-        """The frames of a stream of shapes, a grin relaxing while the mouth speaks."""
+    def frames(self, shapes: Iterable[np.ndarray], fps: float = 25.0,
+               tongues: Iterable[Tongue | None] | None = None) -> Iterator[np.ndarray]:
+        """The frames of a stream of shapes, a grin relaxing while the mouth speaks; `tongues`: a tongue cue per
+        frame when the phones are known (lipglance.inference.render.tongue)."""
         relax = self.relaxer(fps)
-        for shape in shapes:
-            yield self.frame(shape, expression=None if relax is None else relax.advance(shape))
+        cues = itertools.repeat(None) if tongues is None else itertools.chain(tongues, itertools.repeat(None))
+        for shape, tongue in zip(shapes, cues, strict=False):
+            yield self.frame(shape, expression=None if relax is None else relax.advance(shape), tongue=tongue)
 
     @classmethod
     def for_image(cls, image: np.ndarray, points: np.ndarray) -> ShapeWarp:
@@ -172,10 +180,11 @@ class ShapeWarp(MouthWarp):
         return rest + shape @ rot.T * self.width
 
     def frame(self, shape: float | np.ndarray, donor: Donor | None = None,
-              expression: np.ndarray | None = None) -> np.ndarray:
+              expression: np.ndarray | None = None, tongue: Tongue | None = None) -> np.ndarray:
         """The image with its mouth moved to `shape` [20, 2] (zeros: closed at rest), or opened by a number of
         mouth widths (lipglance.shape.opening_shape), the jaw lowered with it; `donor`: an inside for the opening
-        instead of the drawn one; `expression` as in `target`."""
+        instead of the drawn one; `expression` as in `target`; `tongue`: the frame's tongue cue
+        (lipglance.inference.render.tongue; None: the tongue's body on open vowels only)."""
         target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape), expression)
         x0, y0, x1, y1 = self.roi
         out, region, src = self.image.copy(), self.region, self.points
@@ -187,7 +196,7 @@ class ShapeWarp(MouthWarp):
                 src = (self.jaw.move_points(self.points, drop) if self.jaw_points is None
                        else self.jaw.table_points(self.jaw_points, drop))
                 region = np.ascontiguousarray(out[y0:y1, x0:x1])
-        out[y0:y1, x0:x1] = warp_mouth(region, src - [x0, y0], target - [x0, y0], look)
+        out[y0:y1, x0:x1] = warp_mouth(region, src - [x0, y0], target - [x0, y0], look, tongue)
         return out
 
 
@@ -210,9 +219,10 @@ def _columns(ys: np.ndarray, t_curves: np.ndarray, s_curves: np.ndarray, far_top
     return out
 
 
-def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthLook | None = None) -> np.ndarray:
+def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthLook | None = None,
+               tongue: Tongue | None = None) -> np.ndarray:
     """`image` [H, W, 3] with the mouth at points `src` [20, 2] moved to points `dst` (see module doc); `look`:
-    `MouthLook.read(image, src)`, read here when not given."""
+    `MouthLook.read(image, src)`, read here when not given; `tongue`: the frame's tongue cue."""
     h, w = image.shape[:2]
     unit = box_side(src) / 64
     xs = np.arange(w, dtype=np.float64)
@@ -229,12 +239,17 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
     t_curves, s_curves = _curves(dst, xs), _curves(src, across)
     corner = np.clip(np.minimum(xs - ts[0], ts[1] - xs) / max(SIDE_MARGIN * (ts[1] - ts[0]), 1.0) + 1, 0, 1)
     _, _, s_gap = mouth_gap(src, across)
-    reach = np.minimum(1.0 * unit, s_gap)
+    # Parted lips start past the photo's seam (the dark line where its lips meet), so they keep their own colour
+    # at the inner edge instead of a dark outline; a mouth closing gets the seam back.
+    seam = np.minimum(SEAM * unit * np.clip((t_curves[2] - t_curves[1]) / (4 * unit), 0, 1),
+                      0.3 * np.minimum(s_curves[1] - s_curves[0], s_curves[3] - s_curves[2]))
+    reach = np.maximum(np.minimum(1.0 * unit, s_gap), seam)
     s_curves[1] -= reach
     s_curves[2] += reach
     t_curves = s_curves + corner[None, :] * (t_curves - s_curves)
-    far_top = np.minimum(t_curves[0], s_curves[0]) - ABOVE * 64 * unit
-    far_bottom = np.maximum(t_curves[3], s_curves[3]) + BELOW * 64 * unit
+    # The stretch ends within the box (a lip the jaw lowered may leave less than BELOW below it): its edges stay.
+    far_top = np.maximum(np.minimum(t_curves[0], s_curves[0]) - ABOVE * 64 * unit, 0.0)
+    far_bottom = np.minimum(np.maximum(t_curves[3], s_curves[3]) + BELOW * 64 * unit, h - 1.0)
     map_y = np.tile(ys[:, None], (1, w))
     cols = np.flatnonzero(corner > 0)
     if len(cols):
@@ -247,4 +262,4 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
         return out
     edge = np.minimum(ys[:, None] - new_upper[None, :], new_lower[None, :] - ys[:, None]) + 0.5
     hole = (np.clip(edge, 0, 1) * np.clip(size / unit, 0, 1)[None, :]).astype(np.float32)
-    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look)
+    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look, tongue)
