@@ -2,7 +2,8 @@
 
     .venv/bin/python scripts/mouth_strip.py --out docs/mouth_strip.png [--weights W]
 
-For each held-out photo (lipglance.samples, plus Debian opencv-doc's messi5.jpg when installed): the photo's mouth
+For each held-out photo (lipglance.samples, plus Debian opencv-doc's messi5.jpg and the neutral mouth of
+benchmarks/bench_face_motion.py when installed): the photo's mouth
 as the default (shape) renderer prepares it (`LipSync.prepare_warp`), then `ShapeWarp.frame` at openings of 0
 (closed) to 0.35 mouth widths (lipglance.shape.opening_shape), each cropped around the mouth and enlarged; then
 both eyes at blink closures 0.5 and 1 (lipglance.inference.render.living.LivingFace), enlarged. A last row dubs a
@@ -36,11 +37,17 @@ from lipglance.shape import opening_shape
 OPENINGS = (0.0, 0.05, 0.1, 0.15, 0.22, 0.3, 0.35)
 CLOSURES = (0.5, 1.0)
 MESSI = Path("/usr/share/doc/opencv-doc/examples/data/messi5.jpg")
+NEUTRAL = Path("/usr/share/doc/opencv-doc/opencv4/html/12.jpg")  # Debian opencv-doc: a closed neutral mouth
 
 
-def photos() -> list[Path]:
-    """The sample photos, and messi5.jpg when Debian's opencv-doc is installed."""
-    return sample_photos() + ([MESSI] if MESSI.is_file() else [])
+def photos() -> list[tuple[str, np.ndarray]]:
+    """(name, RGB) of the sample photos, and when Debian's opencv-doc is installed its messi5.jpg and the closed
+    neutral mouth of benchmarks/bench_face_motion.py (html/12.jpg's first panel)."""
+    out = [(p.stem, read_image(str(p))) for p in [*sample_photos(), *([MESSI] if MESSI.is_file() else [])]]
+    if NEUTRAL.is_file():
+        panel = np.asarray(cv2.imread(str(NEUTRAL)))[20:468, :510]  # as bench_face_motion.photos crops it
+        out.append(("neutral", cv2.cvtColor(panel, cv2.COLOR_BGR2RGB)))
+    return out
 
 
 def crop(image: np.ndarray, centre: np.ndarray, half: float, size: int = 192) -> np.ndarray:
@@ -75,15 +82,14 @@ def main() -> None:
     paths = photos()
     cols = len(OPENINGS) + 2 * len(CLOSURES)
     fig, axes = plt.subplots(len(paths) + 1, cols, figsize=(1.7 * cols, 1.9 * (len(paths) + 1)), squeeze=False)
-    for row, path in enumerate(paths):
-        photo = read_image(str(path))
+    for row, (name, photo) in enumerate(paths):
         warp = model.prepare_warp(photo, 0, ShapeWarp)
         assert isinstance(warp, ShapeWarp)
         centre = (warp.points[0] + warp.points[6]) / 2
         for col, opening in enumerate(OPENINGS):
             ax = axes[row, col]
             ax.imshow(crop(warp.frame(opening), centre + [0, 0.15 * warp.width], 0.75 * warp.width))
-            ax.set_title(f"{path.stem[:12]} open {opening:.2f}" if col == 0 else f"open {opening:.2f}", fontsize=8)
+            ax.set_title(f"{name[:12]} open {opening:.2f}" if col == 0 else f"open {opening:.2f}", fontsize=8)
         face = find_faces(photo)[0][0]
         living = LivingFace.for_face(face.points, photo)
         for k, c in enumerate(CLOSURES):
