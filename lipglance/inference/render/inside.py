@@ -41,7 +41,7 @@ from lipglance.inference.render.tongue import Tongue, draw_tip, draw_tongue
 
 TEETH = np.array([236.0, 228.0, 212.0])  # RGB of teeth in a neutral light of skin brightness SKIN_LUM
 SKIN_LUM = 175.0  # skin luminance at which drawn teeth have the colour TEETH
-TOOTH = 0.05  # of the mouth box side: height of the upper teeth drawn below the upper lip
+TOOTH = 0.07  # of the mouth box side: height of the upper teeth drawn below the upper lip (4.5 mm on a 50-mm mouth)
 LOW_TOOTH = 0.03  # of the mouth box side: most lower teeth shown
 LOW_FROM = 0.25  # of the mouth box side (0.33 mouth widths): opening before the lower teeth rise over the lower lip
 CAVE, CAVE_SAT = 0.15, 1.3  # the cavity's depth: the lips' colour this dark, this much more saturated

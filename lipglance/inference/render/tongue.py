@@ -96,10 +96,13 @@ def draw_tongue(inside: np.ndarray, lip: np.ndarray, across: np.ndarray, size: n
 def draw_tip(inside: np.ndarray, lip: np.ndarray, across: np.ndarray, from_top: np.ndarray,
              from_bottom: np.ndarray, upper: np.ndarray, unit: float, between: float) -> np.ndarray:
     """`inside` with the tongue's tip between the teeth (th): from just above the upper teeth's edge `upper` [W]
-    down to the lower lip, rounded, over the middle 0.55 of the mouth, lit from the front."""
+    (over their tips where the lips part little: the tip comes forward of them) down to the lower lip, rounded,
+    over the middle 0.55 of the mouth, lit from the front."""
     colour = tongue_colour(lip)
     tip = np.sqrt(np.clip(1 - (1 - across) / 0.3, 0, 1))
-    top = upper - 0.7 * unit + 1.5 * unit * (1 - tip)  # its rounded outline, highest in the middle
+    size = from_top[:1] + from_bottom[:1]  # [1, W] the opening
+    edge = np.minimum(upper - 0.7 * unit, 0.45 * size)  # pushed forward under the teeth's edge, over their tips
+    top = edge + 1.5 * unit * (1 - tip)  # its rounded outline, highest in the middle
     t_in = between * np.clip(from_top - top + 0.5, 0, 1) * (tip > 0) * (from_bottom >= -0.5)
     shade = (0.75 + 0.15 * tip) * (0.8 + 0.2 * np.clip((from_top - top) / (2 * unit), 0, 1))
     return inside + t_in[..., None] * (colour * shade[..., None] - inside)
