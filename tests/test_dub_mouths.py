@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import skimage.data
 
+from lipglance.inference.render.inside import KEEP, Donor, MouthLook, fill_inside
 from lipglance.inference.video.dub import DubStats, dub_stream
 from lipglance.inference.video.mouths import BINS, MIN_OPEN, MouthLibrary, opening_of
 from lipglance.io.image import read_image
@@ -61,3 +62,19 @@ def test_the_library_is_bounded_and_picks_steadily() -> None:
         again = library.pick(_mouth(MIN_OPEN + 0.1 + wobble))
         assert again is not None and library.chosen == chosen and np.array_equal(again.patch, first.patch)
     assert library.reused == 5
+
+
+def test_a_donated_inside_keeps_its_upper_teeth_at_their_size() -> None:
+    patch = np.full((24, 48, 3), 30, np.uint8)
+    patch[:8] = 230  # the upper third: teeth against the upper lip
+    h, w, top = 80, 60, 10.0
+    for size, stretch in ((30.0, 1.0), (37.5, 1.25), (24.0, 0.8)):
+        hole = np.zeros((h, w), np.float32)
+        hole[int(top):int(top + size), 5:55] = 1
+        upper, lower = np.full(w, top), np.full(w, top + size)
+        pts = np.array([[5, 10], [55, 10], [5, 40], [55, 40]] * 5, np.float64)  # the box only sets the unit
+        out = fill_inside(np.zeros((h, w, 3), np.uint8), np.zeros((h, w, 3), np.uint8), hole, pts, upper, lower,
+                          look=MouthLook.given(Donor(patch, stretch), w))
+        teeth = int((out[:, 30, 0] > 128).sum())
+        assert abs(teeth - 30 * 8 / 24) <= 1.5, (size, stretch, teeth)  # 10 px of teeth however far it opens
+        assert KEEP * 24 >= 8  # the teeth lie within the part kept at its size

@@ -76,3 +76,27 @@ def test_th_frames_show_the_tongue_tip_and_closed_frames_do_not(
     assert min(on_th) > 0 and np.median(on_th) >= 0.5 * warp.width, on_th  # a tip a third of the mouth wide
     assert all(tongue_pixels(k) == 0 for k in closed)
     assert all(np.array_equal(frames[k], plain[k]) for k in closed)  # closed lips: the cue draws nothing
+
+
+def test_dubbing_with_a_transcript_draws_the_tip_on_th(model: LipSync, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A still video of Grace Hopper (a closed mouth: nothing of her own to lend, the inside is drawn) dubbed with
+    the recording and its words: th frames differ from the same dub without tongue cues, closed frames do not."""
+    from lipglance.inference.video.dub import dub_stream
+    from lipglance.io.video import write_video
+
+    photo = read_image(str(next(p for p in sample_photos() if p.stem == "grace_hopper")))
+    video = tmp_path / "still.mp4"
+    write_video(video, [np.ascontiguousarray(photo[:512, :600])] * 20, 25, None, 16000, "mp4", crf=18)
+    wave = load_audio(RECORDING, model.sample_rate)
+    shapes, tongues = model.transcript_cues(wave, WORDS)
+    with_cues = list(dub_stream(model, wave, video, transcript=WORDS))
+    monkeypatch.setattr(model, "transcript_cues", lambda audio, words: (shapes, [Tongue()] * len(tongues)))
+    without = list(dub_stream(model, wave, video, transcript=WORDS))
+    opening = opening_of(shapes)
+    th = [k for k, c in enumerate(tongues) if c.between >= 0.8 and opening[k] > 2 * CLOSED]
+    closed = np.flatnonzero(opening <= CLOSED)
+    assert len(th) >= 2 and len(closed) >= 5
+    changed = [int((np.abs(with_cues[k].astype(int) - without[k].astype(int)).max(-1) > 20).sum()) for k in th]
+    assert min(changed) > 0 and np.median(changed) >= 20, changed
+    assert all(np.array_equal(with_cues[k], without[k]) for k in closed)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lipglance.audio import AudioStats
     from lipglance.config import GlanceConfig
     from lipglance.inference.render.paste import FaceTarget
+    from lipglance.inference.render.tongue import Tongue
     from lipglance.inference.render.warp import MouthWarp
 
 
@@ -44,6 +45,8 @@ class SpeechModel(Protocol):
     def stream_shapes(self, audio: np.ndarray, batch: int = 16) -> Iterator[np.ndarray]: ...
 
     def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray: ...
+
+    def transcript_cues(self, audio: np.ndarray, transcript: str) -> tuple[np.ndarray, list[Tongue]]: ...
 
     def renderer(self, image: np.ndarray, renderer: str = "auto", photo: bool = False) -> str: ...
 

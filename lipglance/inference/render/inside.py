@@ -46,6 +46,7 @@ LOW_TOOTH = 0.03  # of the mouth box side: most lower teeth shown
 LOW_FROM = 0.25  # of the mouth box side (0.33 mouth widths): opening before the lower teeth rise over the lower lip
 CAVE, CAVE_SAT = 0.15, 1.3  # the cavity's depth: the lips' colour this dark, this much more saturated
 LUMA = np.array([0.299, 0.587, 0.114])
+KEEP = 0.4  # of a donated inside (from the upper lip down) that keeps its size when the opening differs from its own
 ARCH_UP = np.array([0.0, 0.30, 0.52, 0.74, 0.94, 1.12, 1.30, 1.48])  # arch angles (rad) of upper tooth borders
 ARCH_LOW = np.array([0.0, 0.20, 0.40, 0.60, 0.82, 1.02, 1.22, 1.48])  # of lower tooth borders
 REACH = 0.35  # of the gap between dlib's inner lips: how far below the lower one a photo's own teeth may reach
@@ -56,9 +57,12 @@ TIP = (1.0, 0.88, 0.96, 0.86, 0.8, 0.74, 0.7)  # tooth lengths, central incisor 
 class Donor:
     """The inside of another image's open mouth (a dubbed video's own frame: lipglance.inference.video.mouths): a
     patch [h, w, 3] uint8 running across from inner corner to inner corner and down from the upper inner lip to the
-    lower one, stretched onto the opening it fills."""
+    lower one, stretched onto the opening it fills. `stretch`: the opening it fills over its own (both in mouth
+    widths); its upper `KEEP` (the upper teeth against the lip) keeps its own size and the rest takes the
+    difference, as a jaw opening further shows more of the mouth below the teeth, not longer teeth."""
 
     patch: np.ndarray
+    stretch: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,10 @@ def _donated(donor: Donor, from_top: np.ndarray, size: np.ndarray) -> np.ndarray
     open_cols = np.flatnonzero(size > 0)
     lo, hi = (open_cols[0], open_cols[-1]) if len(open_cols) else (0, len(size) - 1)
     u = np.clip((np.arange(len(size)) - lo) / max(hi - lo, 1), 0, 1)
-    map_y = (np.clip(from_top / np.maximum(size, 1e-3), 0, 1) * (ph - 1)).astype(np.float32)
+    t = np.clip(from_top / np.maximum(size, 1e-3), 0, 1)  # down the target's opening
+    keep = min(KEEP / max(donor.stretch, 1e-3), 0.8)  # where the patch's upper KEEP ends in it, at its own size
+    v = np.where(t < keep, KEEP * t / keep, KEEP + (1 - KEEP) * (t - keep) / (1 - keep))  # down the patch
+    map_y = (v * (ph - 1)).astype(np.float32)
     map_x = np.ascontiguousarray(np.broadcast_to((u * (pw - 1)).astype(np.float32), map_y.shape))
     return cv2.remap(donor.patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
 

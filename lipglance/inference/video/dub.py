@@ -32,6 +32,7 @@ import numpy as np
 from lipglance.errors import UserError
 from lipglance.inference.model.inputs import AudioInput, as_audio, check_duration
 from lipglance.inference.render.shape import AMPLITUDE, check_amplitude
+from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.video.dub_render import DubRenderer
 from lipglance.inference.video.store import FrameStore, pingpong
 from lipglance.inference.video.track import Tracked, first_face, track_video
@@ -105,9 +106,10 @@ def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_in
     the video's size, 25/s, one per 40 ms of audio: the video cut, or played forward and back); frames without a
     face pass through unchanged, counted in `stats` (if given) as they come. `audio`: a path or samples at
     `sample_rate`, as `LipSync.stream` takes it. `transcript`: the words spoken; the mouth then follows their
-    force-aligned phones (lipglance.inference.speech.transcript) instead of the shape head. `amplitude` scales
-    the movement (1: calibrated, lipglance.inference.render.shape). Bad input is refused here, before the first
-    frame, a video without any face included (see the module doc)."""
+    force-aligned phones (lipglance.inference.speech.transcript) instead of the shape head, and the tongue's tip
+    shows on th and l (lipglance.inference.render.tongue). `amplitude` scales the movement (1: calibrated,
+    lipglance.inference.render.shape). Bad input is refused here, before the first frame, a video without any face
+    included (see the module doc)."""
     audio = as_audio(audio, model.sample_rate, sample_rate)
     if face_index < 0:
         raise UserError(f"face_index {face_index}: faces count from 0 (the largest)")
@@ -120,9 +122,13 @@ def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_in
     n = model.frame_count(len(audio))
     scan_for_face(Path(video), n, face_index)
     stats = stats if stats is not None else DubStats()
-    shapes = model.stream_shapes(audio) if transcript is None else iter(model.transcript_shapes(audio, transcript))
+    shapes: Iterator[np.ndarray] = model.stream_shapes(audio)
+    tongues: Iterator[Tongue | None] = itertools.repeat(None)
+    if transcript is not None:  # the phones known: the tongue's tip on th and l too (render.tongue)
+        aligned, cues = model.transcript_cues(audio, transcript)
+        shapes, tongues = iter(aligned), itertools.chain(cues, itertools.repeat(None))
     source = _source(Path(video), n, info, face_index, stats)
-    return _dubbed(zip(source, shapes, strict=False), Path(video), stats, face_index, gain)
+    return _dubbed(zip(source, shapes, tongues, strict=False), Path(video), stats, face_index, gain)
 
 
 def dub(model: SpeechModel, audio: AudioInput, video: str | Path, out: str | Path, face_index: int = 0, *,
@@ -162,18 +168,18 @@ def _no_face(video: Path, face_index: int, frames: int) -> None:
                     "give a video with a visible frontal face")
 
 
-def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray]], video: Path, stats: DubStats,
+def _dubbed(pairs: Iterator[tuple[Tracked, np.ndarray, Tongue | None]], video: Path, stats: DubStats,
             face_index: int = 0, gain: float = AMPLITUDE) -> Iterator[np.ndarray]:
     faces = 0
     renderer = DubRenderer(gain=gain)
-    for (frame, points), shape in pairs:
+    for (frame, points), shape, tongue in pairs:
         stats.frames += 1
         if points is None:
             stats.faceless += 1
             yield frame
             continue
         faces += 1
-        out = renderer.frame(frame, points, shape)
+        out = renderer.frame(frame, points, shape, tongue)
         stats.reused = renderer.mouths.reused
         yield out
     if faces == 0:

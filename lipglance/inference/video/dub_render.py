@@ -21,6 +21,7 @@ import numpy as np
 from lipglance.face import eye_centres
 from lipglance.inference.render.jaw import JawWarp
 from lipglance.inference.render.shape import AMPLITUDE, ShapeWarp
+from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.video.mouths import MouthLibrary
 from lipglance.shape import mouth_width
 
@@ -63,9 +64,11 @@ class DubRenderer:
         self.mouths = MouthLibrary()  # the video's own open mouths, reused inside the new openings
         self.gain = gain  # the shapes' vertical gain (lipglance.inference.render.shape.AMPLITUDE x the user's)
 
-    def frame(self, image: np.ndarray, points: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    def frame(self, image: np.ndarray, points: np.ndarray, shape: np.ndarray,
+              tongue: Tongue | None = None) -> np.ndarray:
         """`image` with its mouth (68 landmarks `points`) closed and moved to `shape` [20, 2], the jaw lowered with
-        the opening (lipglance.inference.render.jaw)."""
+        the opening (lipglance.inference.render.jaw); `tongue`: the frame's tongue cue when the phones are known
+        (lipglance.inference.render.tongue; drawn where the inside is drawn, not where the video lends its own)."""
         mouth = points[48:68]
         eyes, width = eye_distance(points), float(mouth_width(mouth))
         if eyes > 0 and width > 0:
@@ -76,5 +79,5 @@ class DubRenderer:
         self.mouths.offer(image, warp.points)
         jaw = JawWarp.for_face(points, image.shape)
         rest_warp = RestShapeWarp(warp.image, warp.points, warp.roi, jaw=jaw, gain=self.gain, rest=rest)
-        return rest_warp.frame(shape, self.mouths.pick(rest_warp.target(shape)))
+        return rest_warp.frame(shape, self.mouths.pick(rest_warp.target(shape)), tongue=tongue)
 

@@ -10,9 +10,9 @@ least motion blur).
 
 For a frame to render, `pick` takes the patch whose opening is nearest the target's, if within `TOLERANCE` mouth
 widths; the dub's shape renderer then fills the new opening with it (`lipglance.inference.render.inside.Donor`:
-the patch stretched onto the target's inner-lip contour): the speaker's real teeth, tongue and lips. Otherwise the
-inside is drawn. The patch chosen stays while it still matches (no switching between two patches from frame to
-frame), so the teeth do not flicker.
+the patch stretched onto the target's inner-lip contour, its upper teeth at their own size): the speaker's real
+teeth, tongue and lips. Otherwise the inside is drawn. The patch chosen stays while it still matches (no
+switching between two patches from frame to frame), so the teeth do not flicker.
 """
 
 from __future__ import annotations
@@ -107,4 +107,4 @@ class MouthLibrary:
                 return None
         self.chosen = key
         self.reused += 1
-        return Donor(self.patches[key][2])
+        return Donor(self.patches[key][2], opening / max(self.patches[key][0], 1e-6))
