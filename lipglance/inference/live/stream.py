@@ -141,7 +141,8 @@ class LiveShapes:
         mpf = m.config.audio.mels_per_frame
         mel = log_mel_range(wave, m.config.audio, mpf, self.frames * mpf)  # the window's frames; zeros past the end
         x = m.audio_stats.normalize(mel)[None, None].to(m.device)
-        return gated_shape(m.head_parts(x)[0, self.frames - 1 - self.lookahead], *gate)
+        return gated_shape(m.head_parts(x)[0, self.frames - 1 - self.lookahead], *gate,
+                           m.config.generator.shape_width_gain)
 
 
 class LiveFace:

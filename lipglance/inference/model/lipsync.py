@@ -280,8 +280,9 @@ class LipSync:
         gate = self.shape_gate()
         if gate is None:
             raise UserError("this model has no shape head: train one with `lipglance train shape`")
+        gain = self.config.generator.shape_width_gain
         for frame in self._shape_parts(mel_at, n, batch):
-            yield gated_shape(frame, *gate)
+            yield gated_shape(frame, *gate, gain)
 
     def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit

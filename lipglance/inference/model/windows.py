@@ -21,9 +21,16 @@ def packed(shapes: np.ndarray, logit: np.ndarray | None) -> np.ndarray:
     return np.concatenate([shapes.reshape(b, t, 40), lg[..., None]], -1).astype(np.float32)
 
 
-def gated_shape(parts: np.ndarray, gated: bool, threshold: float, closed: np.ndarray) -> np.ndarray:
-    """A frame's shape [20, 2] from its `packed` parts [41]: `closed` where the gate's logit passes `threshold`."""
-    return closed if gated and parts[40] > threshold else parts[:40].reshape(20, 2)
+def gated_shape(parts: np.ndarray, gated: bool, threshold: float, closed: np.ndarray,
+                width_gain: float = 1.0) -> np.ndarray:
+    """A frame's shape [20, 2] from its `packed` parts [41]: `closed` where the gate's logit passes `threshold`, else
+    the head's shape with its horizontal displacements times `width_gain` (GeneratorConfig.shape_width_gain)."""
+    if gated and parts[40] > threshold:
+        return closed
+    shape = parts[:40].reshape(20, 2)
+    if width_gain != 1.0:
+        shape = shape * np.array([width_gain, 1.0], np.float32)
+    return shape
 
 
 def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:

@@ -1,0 +1,80 @@
+"""Calibrate a model's width: match the spread of the shape head's mouth width to the truth's on a training split.
+
+    .venv/bin/python scripts/calibrate_width.py lipglance/assets/default.safetensors --data data/wide_part \\
+        -o runs/x/model.safetensors --record docs/width_calibration.json
+
+A regression head under-draws rounding and spreading even on clips it learnt from (docs/sync_ablations/README.md,
+"Width calibration"): its widths spread less than the truth's. This fits one factor, the standard deviation of the
+truth's mouth width (lipglance.shape.width_of) over that of the head's, on the frames of a split whose closure gate
+stays open (the gate's sealed shape is not the head's), and stores it as generator.shape_width_gain in the copied
+checkpoint's config; every path that renders the head's shapes multiplies the predicted horizontal displacements by it
+(lipglance.inference.model.windows.gated_shape). The tensors are copied unchanged. Fit it on a TRAINING split only,
+never on the held-out voice the model is then evaluated on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lipglance.checkpoint import load_checkpoint, save_checkpoint
+from lipglance.data.cache import Cache
+from lipglance.inference.model.lipsync import LipSync
+from lipglance.shape import clip_shapes, width_of
+
+
+def width_gain(model: LipSync, cache: Cache, split: str) -> dict[str, Any]:
+    """The calibration record of `model` (its own gain set aside) on `split` of `cache`: gain and what it came from."""
+    base = dataclasses.replace(model, config=dataclasses.replace(
+        model.config, generator=dataclasses.replace(model.config.generator, shape_width_gain=1.0)))
+    gate = base.shape_gate()
+    assert gate is not None
+    closed = gate[2]
+    items = [it for it in cache.split(split) if it.get("meta", {}).get("phones")]
+    if not items:
+        raise SystemExit(f"{cache.root}: split {split!r} has no clips with phone timings")
+    pred, truth = [], []
+    for it in items:
+        t = clip_shapes(it, np.asarray(cache.landmarks(it)))
+        p = base.shapes_of_mel(np.asarray(cache.mel(it)))[:len(t)]
+        head = ~np.all(np.isclose(p, closed[None]), axis=(1, 2))  # frames the gate left to the head
+        pred.append(width_of(p[head]))
+        truth.append(width_of(t[:len(p)][head]))
+    wp, wt = np.concatenate(pred), np.concatenate(truth)
+    return {"gain": round(float(wt.std() / wp.std()), 4), "split": split, "clips": len(items), "frames": int(len(wp)),
+            "width_std_head": float(wp.std()), "width_std_truth": float(wt.std()),
+            "width_mean_head": float(wp.mean()), "width_mean_truth": float(wt.mean()),
+            "width_r": float(np.corrcoef(wp, wt)[0, 1])}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("weights", help="a generator checkpoint with a shape head")
+    p.add_argument("--data", required=True, help="a synthetic corpus (lipglance synth) holding the training split")
+    p.add_argument("--split", default="train", help="the split to fit on (a training split; default train)")
+    p.add_argument("-o", "--output", required=True, help="the calibrated copy of the checkpoint")
+    p.add_argument("--record", default=None, help="also write the calibration record here (json)")
+    args = p.parse_args()
+    model = LipSync.from_pretrained(args.weights)
+    record = width_gain(model, Cache(args.data), args.split)
+    record |= {"weights": args.weights, "data": args.data,
+               "command": " ".join([".venv/bin/python scripts/calibrate_width.py", args.weights, "--data", args.data,
+                                    *(["--split", args.split] if args.split != "train" else []), "-o", args.output,
+                                    *(["--record", args.record] if args.record else [])])}
+    ckpt = load_checkpoint(args.weights, kind="generator")
+    gen = dataclasses.replace(ckpt.config.generator, shape_width_gain=record["gain"])
+    save_checkpoint(Path(args.output), ckpt.tensors, dataclasses.replace(ckpt.config, generator=gen), "generator",
+                    ckpt.extra | {"width_calibration": {k: v for k, v in record.items() if k != "command"}})
+    if args.record:
+        Path(args.record).write_text(json.dumps(record, indent=1) + "\n")
+    print(json.dumps(record, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
