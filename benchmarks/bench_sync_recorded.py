@@ -18,7 +18,8 @@ speech opening range (5th percentile of all frames to 95th percentile of speech 
 p/b/m frames closed (opening < lipglance.shape.CLOSED, dlib: < CLOSED_DLIB); false closure (closed where the
 reference is clearly open); rounded/spread width ratio (the reference's beside it); silence closed (frames
 showing a pause, lipglance.shape.rest_frames). `--photos` also renders every driver on real photos through the
-default shape renderer, writes H.264, decodes it and reads dlib's 68 points back (as bench_sync_photos.py does).
+default shape renderer (`ShapeWarp.frames`: a grin relaxes while the photo speaks, as in the default command), writes
+H.264, decodes it and reads dlib's 68 points back (as bench_sync_photos.py does).
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_sync_recorded.py --sync-json docs/sync.json \\
         --out docs/sync_recorded [--weights W] [--photos]
@@ -128,8 +129,10 @@ def shape_level(per: list[Labelled]) -> dict[str, Any]:
             "spread_frames": int((labels["classes"] == "spread").sum()), "silence_frames": int(labels["rest"].sum())}
 
 
-def photo_level(model: LipSync, waves: list[np.ndarray], per: list[Labelled], fit: dict[str, float]) -> dict[str, Any]:
-    """Every driver rendered on each real photo by the default shape renderer, H.264 round trip, dlib read back."""
+def photo_level(model: LipSync, waves: list[np.ndarray], per: list[Labelled], fit: dict[str, float],
+                drivers: tuple[str, ...] = DRIVERS, names: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Drivers rendered on real photos (`names`; all: empty) by the default shape renderer, H.264 round trip, dlib
+    read back."""
     from bench_sync_photos import dlib_read, photos
 
     from lipglance.face import detect_faces, landmarks
@@ -142,17 +145,19 @@ def photo_level(model: LipSync, waves: list[np.ndarray], per: list[Labelled], fi
     ref = np.concatenate([opening_of(s["transcript"]) for s, _ in per])
     out: dict[str, Any] = {}
     for name, img in photos().items():
+        if names and name not in names:
+            continue
         warp = model.prepare_warp(img, 0, ShapeWarp)
         assert isinstance(warp, ShapeWarp)
         box = (detect_faces(warp.image) or detect_faces(warp.image, upsample=1))[0]
         rest_width = float(mouth_width(landmarks(warp.frame(np.zeros((20, 2))), box)[48:68]))
-        for d in DRIVERS:
+        for d in drivers:
             opens, widths = [], []
             for wave, (s, _) in zip(waves, per, strict=True):
                 shapes = here.shapes(s["db"]) if d == "loudness_here" else s[d]
                 with tempfile.TemporaryDirectory() as tmp:
                     path = Path(tmp) / "v.mp4"
-                    LipSync.save(path, [warp.frame(x) for x in shapes], wave, model.sample_rate)
+                    LipSync.save(path, list(warp.frames(shapes)), wave, model.sample_rate)  # grins relax
                     o, w = dlib_read(list(iter_frames(path, 25)), box, rest_width)
                 opens.append(o[:len(shapes)])
                 widths.append(w[:len(shapes)])
@@ -176,6 +181,8 @@ def main() -> int:
     p.add_argument("--sync-json", default="docs/sync.json", help="lipglance evaluate --sync output (loudness fit)")
     p.add_argument("--out", required=True, help="output stem (.json, .md)")
     p.add_argument("--photos", action="store_true", help="also render on real photos and read dlib back")
+    p.add_argument("--photo-drivers", default=",".join(DRIVERS), help="the drivers rendered on photos (comma list)")
+    p.add_argument("--photo-names", default="", help="only these photos (comma list of astronaut, hopper, messi)")
     args = p.parse_args()
     t0 = time.time()
     model = LipSync.from_pretrained(args.weights)
@@ -187,11 +194,15 @@ def main() -> int:
     lines = [f"Shape level ({len(recs)} recordings, {res['frames']} frames, {res['bilabial_frames']} p/b/m):", "",
              *table(res["drivers"], ref_width)]
     if args.photos:
-        res["photos"] = photo_level(model, [w for _, w, _ in recs], per, res["loudness_here_fit"])
+        names = tuple(filter(None, args.photo_names.split(",")))
+        res["photos"] = photo_level(model, [w for _, w, _ in recs], per, res["loudness_here_fit"],
+                                    tuple(args.photo_drivers.split(",")), names)
         lines += ["", "Real photos, default shape renderer, H.264, dlib 68 read back:", "",
                   *table(res["photos"], ref_width)]
     options = [f"--sync-json {args.sync_json}", f"--out {args.out}",
-               *([f"--weights {args.weights}"] * bool(args.weights)), *(["--photos"] * args.photos)]
+               *([f"--weights {args.weights}"] * bool(args.weights)), *(["--photos"] * args.photos),
+               *([f"--photo-drivers {args.photo_drivers}"] * (args.photo_drivers != ",".join(DRIVERS))),
+               *([f"--photo-names {args.photo_names}"] * bool(args.photo_names))]
     record = {"recordings": [{"name": n, "seconds": round(len(w) / 16000, 2), "text": t} for n, w, t in recs],
               "weights": args.weights or "bundled", "loudness_fit": fit, "lead_s": LEAD, "closed_below": CLOSED,
               "closed_below_dlib": CLOSED_DLIB, "wall_s": round(time.time() - t0, 1),
