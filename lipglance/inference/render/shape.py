@@ -6,8 +6,8 @@ closed (upper lip down 40%, lower lip up 60% of the gap, as `lipglance.inference
 displacement scaled by the photo's mouth width and turned with its corner line. Then one warp,
 at the photo's resolution, inside a box around the mouth and jaw:
 
-- across: the mouth narrows or widens about its centre (rounding, spreading); the cheeks beside
-  it absorb the change, fading out above and below the lips;
+- across: the mouth narrows or widens about its centre (rounding, spreading); the skin next to its
+  corners moves with them and the cheeks further out absorb the change, fading out above and below the lips;
 - down each column: the outer and inner edges of both lips go to their targets (upper and lower
   lip separately, thicker when protruded); the skin above the lip and down to the chin stretches
   (the jaw follows the lower lip); the box's edges never move.
@@ -44,6 +44,11 @@ from lipglance.shape import CLOSED, mouth_width, opening_shape
 
 SIDE_MARGIN = 0.35  # of the mouth width, beside each corner: cheek that absorbs narrowing and widening
 SEAM = 1.5  # units (box side / 64): the photo's lip seam that parted lips leave behind at their inner edges
+# Of that cheek band, the share next to each corner that moves with the corner (the skin at the mouth's corners follows
+# them as the lips round or spread); the rest, toward the box's side, stretches or shrinks. With 0 the whole band
+# stretched, so the photo's corner creases stayed where they were and dlib read about 2/3 of the width's change
+# (docs/sync_ablations/README.md, "Width calibration")
+CORNER_SKIN = 0.5
 JAW_SHARE = 0.5  # of the inner-lip opening that the jaw makes (the lower lip rides on it; docs/DESIGN.md)
 # The inner opening beyond NEAR_CLOSED grows AMPLITUDE times (times the user's `amplitude`, default 1), the shape's
 # vertical movement with it: calibrated so that open vowels open the lips 18 mm on a 50-mm mouth (docs/DESIGN.md,
@@ -227,10 +232,14 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
     unit = box_side(src) / 64
     xs = np.arange(w, dtype=np.float64)
     ys = np.arange(h, dtype=np.float64)
-    # Across: the target mouth's corners come from the source's, the box's sides stay.
+    # Across: the target mouth's corners come from the source's, the skin next to them with them (CORNER_SKIN of the
+    # cheek band), the box's sides stay.
     ts, ss = sorted((dst[0, 0], dst[6, 0])), sorted((src[0, 0], src[6, 0]))
     edge_l, edge_r = -1.0, float(w)
-    across = np.interp(xs, [edge_l, ts[0], ts[1], edge_r], [edge_l, ss[0], ss[1], edge_r])
+    near_l = CORNER_SKIN * min(ss[0], ts[0]) - CORNER_SKIN * edge_l  # knots stay in order however wide the mouth
+    near_r = CORNER_SKIN * edge_r - CORNER_SKIN * max(ss[1], ts[1])
+    across = np.interp(xs, [edge_l, ts[0] - near_l, ts[0], ts[1], ts[1] + near_r, edge_r],
+                       [edge_l, ss[0] - near_l, ss[0], ss[1], ss[1] + near_r, edge_r])
     lips_top = min(dst[:, 1].min(), src[:, 1].min())
     lips_bottom = max(dst[:, 1].max(), src[:, 1].max())
     fade = np.interp(ys, [-1, lips_top - 2 * unit, lips_bottom + 2 * unit, h], [0, 1, 1, 0])
