@@ -198,6 +198,10 @@ class TrainConfig:
     # extra landmark-loss weight of the frames of rounded and spread vowels in the shape stage (class balance: the
     # width they differ by is a small part of every frame's loss, so a head learns the average mouth)
     shape_vowel: float = 0.0
+    # the shape stage's targets with one audio-visual lead (seconds; the transcript path's 0.06) instead of the
+    # corpus's random 0-0.12 s per clip: each clip's mouth shapes resampled in time onto it (lipglance.data.dataset);
+    # < 0 keeps the corpus's own leads. Hypothesis: a random lead blurs short gestures such as rounding
+    shape_lead: float = -1.0
 
 
 @dataclass(frozen=True)
@@ -380,6 +384,9 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError(f"train.mel_warp is a share in [0, 0.5), not {cfg.train.mel_warp}")
     if not 0.0 <= cfg.train.channel <= 1.0:
         raise ConfigError(f"train.channel is a share of windows in [0, 1], not {cfg.train.channel}")
+    if cfg.train.shape_lead > 0.2:
+        raise ConfigError(f"train.shape_lead is a lead in seconds up to 0.2 (< 0: the corpus's), not "
+                          f"{cfg.train.shape_lead}")
     if cfg.train.shape_vowel < 0:
         raise ConfigError(f"train.shape_vowel is a loss weight >= 0, not {cfg.train.shape_vowel}")
     if not 0.0 <= cfg.train.silence <= 1.0:

@@ -107,3 +107,17 @@ def test_av_offset_on_the_corpus(cache_dir: Path, tmp_path: Path) -> None:
     lags = np.array([r["best_lag"] for r in rows])
     # The corpus lips lead the audio by 0-120 ms (0-3 frames): the lags sit at or below zero.
     assert np.median(lags) <= 0 and (np.abs(lags) <= 4).mean() >= 0.8
+
+
+def test_shape_targets_move_onto_one_lead(cache_dir: Path) -> None:
+    """train.shape_lead: a clip's shapes and frame classes are resampled in time onto the asked lead; at the clip's own
+    lead they are its shapes, one frame (0.04 s) more lead reads each frame's next one."""
+    own = LipClipDataset(cache_dir, "train", shapes=True)
+    for i in range(3):
+        lead = float(own.items[i]["meta"]["lead"])
+        same = LipClipDataset(cache_dir, "train", shapes=True, lead=lead)
+        np.testing.assert_allclose(same.clip_shapes(i), own.clip_shapes(i), atol=1e-9)
+        later = LipClipDataset(cache_dir, "train", shapes=True, lead=lead + 0.04)
+        np.testing.assert_allclose(later.clip_shapes(i)[:-1], own.clip_shapes(i)[1:], atol=1e-6)
+        assert np.abs(own.clip_shapes(i)[1:] - own.clip_shapes(i)[:-1]).max() > 0.01  # the shapes do change
+    assert 0 < own.items[0]["meta"]["lead"] <= 0.12

@@ -83,7 +83,7 @@ class LipClipDataset(Dataset):
                  seed: int = 0, stats: AudioStats | None = None, augment: bool | None = None,
                  silence: float = 0.0, shapes: bool = False, closure_weight: float = 0.0,
                  mel_warp: float = 0.0, tempo: float = 0.0, channel: float = 0.0,
-                 vowel_weight: float = 0.0) -> None:
+                 vowel_weight: float = 0.0, lead: float | None = None) -> None:
         self.cache = cache if isinstance(cache, Cache) else Cache(cache)
         self.split = split
         self.items = self.cache.split(split)
@@ -99,6 +99,9 @@ class LipClipDataset(Dataset):
         self.shapes, self.closure_weight = shapes, closure_weight
         # and a weight of 1 + vowel_weight on the frames of rounded and spread vowels (so rounding is learnt)
         self.vowel_weight = vowel_weight
+        # with shapes: every clip's shapes and frame classes moved onto this audio-visual lead (seconds; None: the
+        # clip's own, the corpus's random 0-0.12 s), resampled linearly in time (train.shape_lead)
+        self.lead = lead
         self.mel_warp = mel_warp
         self.channel = channel  # share of training windows heard through a random recording channel
         # with shapes, in training: a share of windows read at a tempo up to (1 + tempo) times faster or slower
@@ -192,7 +195,13 @@ class LipClipDataset(Dataset):
         """Mouth shapes [T, 20, 2] of item i (lipglance.shape), computed once."""
         if i not in self._shape_cache:
             item = self.items[i]
-            self._shape_cache[i] = clip_shapes(item, np.asarray(self.cache.landmarks(item)))
+            shapes = clip_shapes(item, np.asarray(self.cache.landmarks(item)))
+            if self.lead is not None:  # frame k showed speech time (k + 0.5) / fps + its lead: read it at the new one
+                fps = float(item.get("fps", 25))
+                shift = (self.lead - float(item.get("meta", {}).get("lead", 0.0))) * fps
+                shapes = _lerp(shapes, np.clip(np.arange(len(shapes)) + shift, 0, len(shapes) - 1))
+                item = {**item, "meta": {**item.get("meta", {}), "lead": self.lead}}
+            self._shape_cache[i] = shapes
             classes = frame_classes(item, item["frames"])
             self._sealed[i] = classes == "bilabial"
             self._vowel[i] = (classes == "rounded") | (classes == "spread")

@@ -123,6 +123,7 @@ def _data(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> _Data:
     if per_rank < 1:
         raise UserError(f"batch size {cfg.train.batch_size} is smaller than the {d.world} processes")
     seed, stage = cfg.train.seed, opts.stage
+    lead = cfg.train.shape_lead if cfg.train.shape_lead >= 0 else None  # one audio-visual lead for the shape targets
     train_ds = (FlowWindows(cache, "train", train=True, seed=seed, stats=stats, flow=cfg.flow) if stage == "flow"
                 else LipClipDataset(cache, "train", train=True, seed=seed, stats=stats,
                                     silence=cfg.train.silence if stage in ("gan", "shape") else 0.0,
@@ -130,9 +131,9 @@ def _data(cfg: GlanceConfig, opts: TrainOptions, d: Dist) -> _Data:
                                     closure_weight=cfg.train.shape_closure, mel_warp=cfg.train.mel_warp,
                                     tempo=cfg.train.tempo if stage == "shape" else 0.0,
                                     channel=cfg.train.channel if stage == "shape" else 0.0,
-                                    vowel_weight=cfg.train.shape_vowel))
+                                    vowel_weight=cfg.train.shape_vowel, lead=lead))
     val_split = "val" if cache.split("val") else "test"
-    val_ds = LipClipDataset(cache, val_split, train=False, seed=seed, stats=stats, shapes=stage == "shape")
+    val_ds = LipClipDataset(cache, val_split, train=False, seed=seed, stats=stats, shapes=stage == "shape", lead=lead)
     if len(train_ds) < per_rank * d.world:
         raise UserError(f"{opts.data} has {len(train_ds)} training windows, fewer than one batch "
                         f"({cfg.train.batch_size}): make a larger corpus or use --batch-size")
