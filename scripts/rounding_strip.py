@@ -30,7 +30,7 @@ from lipglance.shape import mouth_width, width_of
 from lipglance.synth.tts import Phone
 
 VOWELS = (("uw", "who"), ("ow", "oh"), ("uh", "ooh"), ("iy", "he"), ("ey", "hay"))
-TILE = (300, 180)  # px of each enlarged mouth
+TILE = (240, 144)  # px of each enlarged mouth
 
 
 def vowel_shape(canon: str) -> np.ndarray:
@@ -51,9 +51,9 @@ def tiles(warp: ShapeWarp, shapes: list[np.ndarray], names: list[str]) -> np.nda
         read = float(mouth_width(landmarks(frame, box)[48:68])) / rest
         y0, x0 = int(cy - 0.6 * half), int(cx - half)
         crop = cv2.resize(frame[y0:int(cy + 0.6 * half), x0:int(cx + half)], TILE, interpolation=cv2.INTER_CUBIC)
-        cv2.putText(crop, name, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
+        cv2.putText(crop, name, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
         cv2.putText(crop, f"shape {float(width_of(shape)):.2f}  dlib {read:.2f}", (6, TILE[1] - 8),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1, cv2.LINE_AA)
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 0), 1, cv2.LINE_AA)
         out.append(crop)
     return np.concatenate(out, 1)
 
@@ -75,8 +75,8 @@ def main() -> int:
         for value, label in ((0.0, "before"), (skin, "after")):
             shape_renderer.CORNER_SKIN = value
             row = tiles(warp, shapes, names)
-            cv2.putText(row, f"{photo}, {label} (CORNER_SKIN {value:g})", (TILE[0] + 6, 40), cv2.FONT_HERSHEY_SIMPLEX,
-                        0.55, (255, 255, 255), 1, cv2.LINE_AA)
+            cv2.putText(row, f"{photo}, {label} (CORNER_SKIN {value:g})", (TILE[0] + 6, 36), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.45, (255, 255, 255), 1, cv2.LINE_AA)
             rows.append(row)
     shape_renderer.CORNER_SKIN = skin
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
