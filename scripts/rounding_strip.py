@@ -1,13 +1,14 @@
-"""Rounded against spread lips on real photos, the shape renderer's cheek band before and after (issue 26).
+"""Rounded against spread lips on real photos, the shape renderer before and after it draws rounding (issue 26).
 
     .venv/bin/python scripts/rounding_strip.py --out docs/rounding_strip.png
 
 Columns: the photo's mouth closed at rest, then the vowels of "who", "oh", "ooh" (rounded: lips narrow and
 protrude) and "he", "hay" (spread), each held in the middle of a 0.4-s vowel: the synthetic corpus's articulation of
 the phone (lipglance.inference.speech.transcript.transcript_shapes), as the transcript path draws it. Rows: each
-held-out photo (astronaut, Grace Hopper) rendered by `ShapeWarp.frame` with the cheek band stretched whole
-(CORNER_SKIN 0, the renderer before) and with the skin next to the corners moving with them (this release); a
-grinning photo's grin relaxed as in the middle of speech (lipglance.inference.render.expression). Under
+held-out photo (astronaut, Grace Hopper) rendered by `ShapeWarp.frame` with the mouth only narrowed (rounding 0,
+the renderer before) and with the lips pouting by the shape's rounding (lipglance.inference.render.rounding: fuller
+lips, a small round opening, teeth covered; this release); a grinning photo's grin relaxed as in the middle of
+speech (lipglance.inference.render.expression). Under
 each tile: the shape's mouth width and the width dlib's 68 points read on the frame, both in rest mouth widths.
 Nothing is random: two runs give the same picture.
 """
@@ -65,20 +66,20 @@ def main() -> int:
     model = LipSync.from_pretrained()
     shapes = [np.zeros((20, 2))] + [vowel_shape(c) for c, _ in VOWELS]
     names = ["rest"] + [f"{word} ({c})" for c, word in VOWELS]
-    skin = shape_renderer.CORNER_SKIN
+    pout = shape_renderer.rounding_of
     rows = []
     for path in sample_photos():
         photo = path.stem
         image = cv2.cvtColor(np.asarray(cv2.imread(str(path))), cv2.COLOR_BGR2RGB)
         warp = model.prepare_warp(image, 0, ShapeWarp)
         assert isinstance(warp, ShapeWarp)
-        for value, label in ((0.0, "before"), (skin, "after")):
-            shape_renderer.CORNER_SKIN = value
+        for rounding, label in ((lambda _: 0.0, "before (narrowed only)"), (pout, "after (rounding drawn)")):
+            shape_renderer.rounding_of = rounding  # type: ignore[assignment]
             row = tiles(warp, shapes, names)
-            cv2.putText(row, f"{photo}, {label} (CORNER_SKIN {value:g})", (TILE[0] + 6, 36), cv2.FONT_HERSHEY_SIMPLEX,
+            cv2.putText(row, f"{photo}, {label}", (TILE[0] + 6, 36), cv2.FONT_HERSHEY_SIMPLEX,
                         0.45, (255, 255, 255), 1, cv2.LINE_AA)
             rows.append(row)
-    shape_renderer.CORNER_SKIN = skin
+    shape_renderer.rounding_of = pout
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(args.out, cv2.cvtColor(np.concatenate(rows, 0), cv2.COLOR_RGB2BGR))
     print(f"wrote {args.out}")

@@ -171,11 +171,12 @@ def _arch(cols: np.ndarray, inner: tuple[float, float], borders: np.ndarray) -> 
 
 def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.ndarray, new_upper: np.ndarray,
                 new_lower: np.ndarray, cols: np.ndarray | None = None, look: MouthLook | None = None,
-                tongue: Tongue | None = None) -> np.ndarray:
+                tongue: Tongue | None = None, teeth_share: float = 1.0) -> np.ndarray:
     """`out` [H, W, 3] with its opening (where `hole` [H, W] > 0, between `new_upper` and `new_lower` per column)
     painted as the inside of the mouth of `image` (lips at `pts`), column x of `out` showing source column
     `cols[x]` (default: x); `look` is `MouthLook.read(image, pts)`, read here when not given; `tongue`: the
-    frame's tongue cue (lipglance.inference.render.tongue)."""
+    frame's tongue cue (lipglance.inference.render.tongue); `teeth_share`: the share of the upper teeth's length that
+    shows below the upper lip (rounded, protruded lips cover the rest: lipglance.inference.render.rounding)."""
     look = look if look is not None else MouthLook.read(image, pts)
     h, w = out.shape[:2]
     xs = np.flatnonzero(hole.max(0) > 0)
@@ -190,14 +191,15 @@ def fill_inside(out: np.ndarray, image: np.ndarray, hole: np.ndarray, pts: np.nd
     ys = np.arange(y0, y1, dtype=np.float64)[:, None]
     from_top, from_bottom = ys - top, bottom - ys
     size = np.maximum(bottom - top, 0.0)
-    own = np.interp(src_cols, np.arange(len(look.own)), look.own)
+    full = np.interp(src_cols, np.arange(len(look.own)), look.own)
+    own = teeth_share * full
     if look.donor is not None:
         inside = _donated(look.donor, from_top, size)
     else:
-        inside = draw_inside(look, src_cols, size, own, from_top, from_bottom, unit, tongue)
+        inside = draw_inside(look, src_cols, size, full, from_top, from_bottom, unit, tongue, teeth_share)
     if own.max() > 0 and look.donor is None:  # the photo's own teeth, against the upper lip at their size
         upper = mouth_gap(pts, src_cols)[0]
-        src_y = (upper + from_top).astype(np.float32)
+        src_y = (upper + from_top + (full - own)).astype(np.float32)  # a covering lip leaves their edges
         grid_x = np.broadcast_to(src_cols.astype(np.float32), src_y.shape)
         teeth = cv2.remap(image, np.ascontiguousarray(grid_x), src_y, cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
@@ -225,10 +227,12 @@ def _donated(donor: Donor, from_top: np.ndarray, size: np.ndarray) -> np.ndarray
 
 
 def draw_inside(look: MouthLook, cols: np.ndarray, size: np.ndarray, own: np.ndarray, from_top: np.ndarray,
-                from_bottom: np.ndarray, unit: float, tongue: Tongue | None = None) -> np.ndarray:
+                from_bottom: np.ndarray, unit: float, tongue: Tongue | None = None,
+                teeth_share: float = 1.0) -> np.ndarray:
     """RGB [H, W, 3] float of a mouth's drawn inside at source columns `cols` [W], openings `size` [W], the photo's
     own upper teeth `own` [W] px, each pixel's distance below the upper lip and above the lower one [H, W];
-    `tongue`: the frame's tongue cue (lipglance.inference.render.tongue; None: the body on open vowels only)."""
+    `tongue`: the frame's tongue cue (lipglance.inference.render.tongue; None: the body on open vowels only);
+    `teeth_share`: the share of the upper teeth's length that shows (fill_inside)."""
     centre, half = (look.inner[0] + look.inner[1]) / 2, max((look.inner[1] - look.inner[0]) / 2, 1.0)
     across = np.clip(1 - ((cols - centre) / half) ** 2, 0, 1)  # 1 mid-mouth, 0 at the corners
     cue = tongue or Tongue()
@@ -242,9 +246,9 @@ def draw_inside(look: MouthLook, cols: np.ndarray, size: np.ndarray, own: np.nda
     gap_u, tooth = _arch(cols, look.inner, ARCH_UP)
     side = np.clip((across - 0.05) / 0.35, 0, 1)  # the teeth recede into the corners' shadow
     # As long as the photo's own teeth where it shows some (drawn on where they are short: a corner in shadow).
-    tooth_h = max(TOOTH * 64 * unit, 0.8 * float(np.median(own[own > 0])) if (own > 0).any() else 0.0)
+    tooth_h = teeth_share * max(TOOTH * 64 * unit, 0.8 * float(np.median(own[own > 0])) if (own > 0).any() else 0.0)
     length = np.array(TIP)[tooth] * tooth_h * np.clip((size - 1.5 * unit) / (3 * unit), 0, 1) * (0.6 + 0.4 * side)
-    top_h = np.maximum(own, length)
+    top_h = np.maximum(teeth_share * own, length)
     inside = draw_tongue(inside, look.lip, across, size, from_top, from_bottom, top_h, unit, cue.raised)
     # Lower teeth: behind the lower lip until the jaw is far down, then their edges rise over it in the middle.
     low_h = np.clip((size - LOW_FROM * 64 * unit) / (3 * unit), 0, 1) * LOW_TOOTH * 64 * unit * across

@@ -38,6 +38,7 @@ from lipglance.inference.render.inside import Donor, MouthLook, fill_inside
 from lipglance.inference.render.jaw import JawWarp
 from lipglance.inference.render.lips import box_side, curve, mouth_gap
 from lipglance.inference.render.paste import FaceTarget
+from lipglance.inference.render.rounding import CHEEK_IN, TEETH_COVER, round_lips, rounding_of
 from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
@@ -190,7 +191,9 @@ class ShapeWarp(MouthWarp):
         mouth widths (lipglance.shape.opening_shape), the jaw lowered with it; `donor`: an inside for the opening
         instead of the drawn one; `expression` as in `target`; `tongue`: the frame's tongue cue
         (lipglance.inference.render.tongue; None: the tongue's body on open vowels only)."""
-        target = self.target(opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape), expression)
+        shape = opening_shape(float(shape)) if np.ndim(shape) == 0 else np.asarray(shape)
+        target = self.target(shape, expression)
+        rounding = 0.0 if self.gain == 0 else rounding_of(shape)  # still lips (amplitude 0) do not pout
         x0, y0, x1, y1 = self.roi
         out, region, src = self.image.copy(), self.region, self.points
         look = self.look if donor is None else MouthLook.given(donor, self.region.shape[1])
@@ -201,7 +204,7 @@ class ShapeWarp(MouthWarp):
                 src = (self.jaw.move_points(self.points, drop) if self.jaw_points is None
                        else self.jaw.table_points(self.jaw_points, drop))
                 region = np.ascontiguousarray(out[y0:y1, x0:x1])
-        out[y0:y1, x0:x1] = warp_mouth(region, src - [x0, y0], target - [x0, y0], look, tongue)
+        out[y0:y1, x0:x1] = warp_mouth(region, src - [x0, y0], target - [x0, y0], look, tongue, rounding)
         return out
 
 
@@ -225,9 +228,10 @@ def _columns(ys: np.ndarray, t_curves: np.ndarray, s_curves: np.ndarray, far_top
 
 
 def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthLook | None = None,
-               tongue: Tongue | None = None) -> np.ndarray:
+               tongue: Tongue | None = None, rounding: float = 0.0) -> np.ndarray:
     """`image` [H, W, 3] with the mouth at points `src` [20, 2] moved to points `dst` (see module doc); `look`:
-    `MouthLook.read(image, src)`, read here when not given; `tongue`: the frame's tongue cue."""
+    `MouthLook.read(image, src)`, read here when not given; `tongue`: the frame's tongue cue; `rounding`: how far
+    the lips pout (lipglance.inference.render.rounding; 0: not at all)."""
     h, w = image.shape[:2]
     unit = box_side(src) / 64
     xs = np.arange(w, dtype=np.float64)
@@ -236,16 +240,21 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
     # cheek band), the box's sides stay.
     ts, ss = sorted((dst[0, 0], dst[6, 0])), sorted((src[0, 0], src[6, 0]))
     edge_l, edge_r = -1.0, float(w)
-    near_l = CORNER_SKIN * min(ss[0], ts[0]) - CORNER_SKIN * edge_l  # knots stay in order however wide the mouth
-    near_r = CORNER_SKIN * edge_r - CORNER_SKIN * max(ss[1], ts[1])
+    skin = CORNER_SKIN + CHEEK_IN * rounding  # rounded lips draw the cheeks beside them in
+    near_l = skin * min(ss[0], ts[0]) - skin * edge_l  # knots stay in order however wide the mouth
+    near_r = skin * edge_r - skin * max(ss[1], ts[1])
     across = np.interp(xs, [edge_l, ts[0] - near_l, ts[0], ts[1], ts[1] + near_r, edge_r],
                        [edge_l, ss[0] - near_l, ss[0], ss[1], ss[1] + near_r, edge_r])
+    t_curves, s_curves = round_lips(_curves(dst, xs), xs, dst, rounding), _curves(src, across)
     lips_top = min(dst[:, 1].min(), src[:, 1].min())
     lips_bottom = max(dst[:, 1].max(), src[:, 1].max())
+    if rounding > 0:  # fuller lips reach past their points (between the corners: the fits run wild beyond them)
+        between = slice(max(int(np.ceil(ts[0])), 0), max(int(ts[1]) + 1, 1))
+        lips_top = min(lips_top, float(t_curves[0, between].min(initial=lips_top)))
+        lips_bottom = max(lips_bottom, float(t_curves[3, between].max(initial=lips_bottom)))
     fade = np.interp(ys, [-1, lips_top - 2 * unit, lips_bottom + 2 * unit, h], [0, 1, 1, 0])
     map_x = xs[None, :] + fade[:, None] * (across - xs)[None, :]
     # Down each column: lip edges to their targets; columns beyond the corners fade back to rest.
-    t_curves, s_curves = _curves(dst, xs), _curves(src, across)
     corner = np.clip(np.minimum(xs - ts[0], ts[1] - xs) / max(SIDE_MARGIN * (ts[1] - ts[0]), 1.0) + 1, 0, 1)
     _, _, s_gap = mouth_gap(src, across)
     # Parted lips start past the photo's seam (the dark line where its lips meet), so they keep their own colour
@@ -271,4 +280,5 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
         return out
     edge = np.minimum(ys[:, None] - new_upper[None, :], new_lower[None, :] - ys[:, None]) + 0.5
     hole = (np.clip(edge, 0, 1) * np.clip(size / unit, 0, 1)[None, :]).astype(np.float32)
-    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look, tongue)
+    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look, tongue,
+                       teeth_share=1 - TEETH_COVER * rounding)
