@@ -11,7 +11,8 @@ pixels in every frame). `round_lips` turns it into the shape renderer's target l
   the middle, less toward the corners (protrusion shows more of the lips' red); the renderer stretches the photo's
   own lip pixels over the added rows; where the opening's ends come in, the lips meet and fill them;
 - the renderer also moves more of the cheek beside each corner with it (CHEEK_IN) and the lips cover more of the
-  teeth (TEETH_COVER of their length: lipglance.inference.render.inside), so "ooh" shows a small dark opening.
+  teeth (`teeth_share`; lipglance.inference.render.inside): up to TEETH_COVER of their length on small openings,
+  so "who" shows a small dark opening, less as the jaw drops ("oh" shows the teeth's edge).
 
 Spread and rest shapes (rounding 0) are drawn exactly as before; closed lips stay closed (the opening only shrinks).
 """
@@ -26,13 +27,23 @@ ROUND_SPAN = 0.2  # rest widths below rest width at which the lips are fully rou
 HOLE_NARROW = 0.45  # of the inner opening's width that its ends come in at full rounding (a pout's small hole)
 LIFT, EVERT = 0.4, 0.5  # of the upper / lower lip's height at the middle that its outer outline moves out
 CHEEK_IN = 0.1  # added share of the cheek band beside each corner that moves with it at full rounding
-TEETH_COVER = 0.8  # of the upper teeth's length that protruded lips cover at full rounding
+TEETH_COVER = 0.8  # of the upper teeth's length that protruded lips cover at full rounding, on a small opening:
+# all of it up to the first opening, none from the second (rest widths, as drawn): "who" keeps its jaw up and shows a
+# dark hole, "oh" lowers it and shows the upper teeth's edge (with them dlib also finds the upper lip's inner edge)
+COVER_OPEN = (0.15, 0.4)
 
 
 def rounding_of(shape: np.ndarray) -> float:
     """How rounded a shape [20, 2] (displacement from rest, rest widths) is: 0 at rest width or wider, 1 from
     ROUND_SPAN narrower."""
     return float(np.clip((1.0 - float(width_of(np.asarray(shape)))) / ROUND_SPAN, 0.0, 1.0))
+
+
+def teeth_share(rounding: float, opening: float) -> float:
+    """The share of the upper teeth's length that shows under lips rounded by `rounding` and open by `opening` rest
+    widths (as drawn): 1 for lips that do not round."""
+    lo, hi = COVER_OPEN
+    return 1.0 - TEETH_COVER * rounding * float(np.clip((hi - opening) / (hi - lo), 0.0, 1.0))
 
 
 def _ellipse(xs: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -59,6 +70,6 @@ def round_lips(curves: np.ndarray, xs: np.ndarray, dst: np.ndarray, rounding: fl
     gap = gap + r * (np.minimum(hole, gap) - gap)
     # The outer outlines: out by LIFT / EVERT of each lip's height at the middle, tapering to nothing at the corners.
     lo, hi = sorted((dst[0, 0], dst[6, 0]))
-    bulge = np.clip(1 - ((xs - (lo + hi) / 2) / max((hi - lo) / 2, 1e-6)) ** 2, 0, 1)
+    bulge = np.clip(1 - ((xs - (lo + hi) / 2) / max((hi - lo) / 2, 1e-6)) ** 2, 0, 1) ** 2  # the corners stay thin
     up_h, low_h = max(upper[centre] - top[centre], 0.0), max(bottom[centre] - lower[centre], 0.0)
     return np.stack([top - r * LIFT * up_h * bulge, mid - gap, mid + gap, bottom + r * EVERT * low_h * bulge])

@@ -38,7 +38,7 @@ from lipglance.inference.render.inside import Donor, MouthLook, fill_inside
 from lipglance.inference.render.jaw import JawWarp
 from lipglance.inference.render.lips import box_side, curve, mouth_gap
 from lipglance.inference.render.paste import FaceTarget
-from lipglance.inference.render.rounding import CHEEK_IN, TEETH_COVER, round_lips, rounding_of
+from lipglance.inference.render.rounding import CHEEK_IN, round_lips, rounding_of, teeth_share
 from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.shape import CLOSED, mouth_width, opening_shape
@@ -245,7 +245,12 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
     near_r = skin * edge_r - skin * max(ss[1], ts[1])
     across = np.interp(xs, [edge_l, ts[0] - near_l, ts[0], ts[1], ts[1] + near_r, edge_r],
                        [edge_l, ss[0] - near_l, ss[0], ss[1], ss[1] + near_r, edge_r])
-    t_curves, s_curves = round_lips(_curves(dst, xs), xs, dst, rounding), _curves(src, across)
+    t_curves, s_curves = _curves(dst, xs), _curves(src, across)
+    if rounding > 0:  # fuller lips, moved out no further than leaves the skin's stretch above and below in the box
+        full = round_lips(t_curves, xs, dst, rounding)
+        full[0] = np.maximum(full[0], np.minimum(t_curves[0], 0.5 * ABOVE * 64 * unit))
+        full[3] = np.minimum(full[3], np.maximum(t_curves[3], h - 1 - (BELOW * 64 + 1) * unit))
+        t_curves = full
     lips_top = min(dst[:, 1].min(), src[:, 1].min())
     lips_bottom = max(dst[:, 1].max(), src[:, 1].max())
     if rounding > 0:  # fuller lips reach past their points (between the corners: the fits run wild beyond them)
@@ -280,5 +285,5 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
         return out
     edge = np.minimum(ys[:, None] - new_upper[None, :], new_lower[None, :] - ys[:, None]) + 0.5
     hole = (np.clip(edge, 0, 1) * np.clip(size / unit, 0, 1)[None, :]).astype(np.float32)
-    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look, tongue,
-                       teeth_share=1 - TEETH_COVER * rounding)
+    share = teeth_share(rounding, float(np.linalg.norm(dst[18] - dst[14])) / max(float(mouth_width(src)), 1.0))
+    return fill_inside(out, image, hole, src, new_upper, new_lower, across, look, tongue, teeth_share=share)
