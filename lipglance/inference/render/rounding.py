@@ -24,7 +24,7 @@ import numpy as np
 from lipglance.shape import width_of
 
 ROUND_SPAN = 0.2  # rest widths below rest width at which the lips are fully rounded ("who" is 0.81: rounding 0.95)
-HOLE_NARROW = 0.45  # of the inner opening's width that its ends come in at full rounding (a pout's small hole)
+HOLE_NARROW = 0.3  # of the inner opening's width that its ends come in at full rounding (a pout's small hole)
 LIFT, EVERT = 0.4, 0.5  # of the upper / lower lip's height at the middle that its outer outline moves out
 CHEEK_IN = 0.1  # added share of the cheek band beside each corner that moves with it at full rounding
 TEETH_COVER = 0.8  # of the upper teeth's length that protruded lips cover at full rounding, on a small opening:
