@@ -249,3 +249,22 @@ def test_save_over_an_existing_video_keeps_it_whole_until_the_new_one_is_complet
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # a new file's usual mode, not mkstemp's 0600
+
+
+def test_save_into_a_cli_temp_leaves_nothing_remove_temps_cannot_find(tmp_path: Path) -> None:
+    from lipglance.io.outputs import OutputFile
+
+    out = OutputFile(tmp_path / "v.mp4", ".mp4", "the video")
+    inner = out.temp()  # what the CLI hands to save(): `.v.mp4.XXXX.mp4`
+
+    def killed() -> Iterator[np.ndarray]:
+        yield np.zeros((64, 64, 3), np.uint8)
+        # the state a kill -9 leaves: save()'s own temp beside the CLI's, neither renamed
+        left = [p.name for p in tmp_path.iterdir()]
+        assert len(left) == 2 and all(n.startswith(".v.mp4.") for n in left), left
+        OutputFile.remove_temps(tmp_path / "v.mp4")
+        assert not list(tmp_path.iterdir())
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        LipSync.save(inner, killed())

@@ -51,7 +51,10 @@ def save_video(path: str | Path, frames: Iterable[np.ndarray], audio: np.ndarray
     except AudioReadError as e:
         raise UserError(str(e)) from None
     created = make_folders(path.parent, "")
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    # `.NAME.XXXX.ext` beside the file; a name that is itself such a temp (the CLI's OutputFile.temp) keeps its one
+    # leading dot, so OutputFile.remove_temps finds both after a kill -9
+    hidden = path.name if path.name.startswith(".") else f".{path.name}"
+    fd, name = tempfile.mkstemp(prefix=f"{hidden}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
