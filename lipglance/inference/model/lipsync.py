@@ -414,9 +414,11 @@ class LipSync:
                   transcript: str | None = None,
                   tuning: tuple[float, bool] = (1.0, False)) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if chosen == "shape":
-            shapes: Iterable[np.ndarray] = self.stream_shapes(audio) if transcript is None else ()
+            shapes: Iterable[np.ndarray]
             tongues: list[Tongue] | None = None
-            if transcript is not None:
+            if transcript is None:
+                shapes = self.stream_shapes(audio)
+            else:
                 shapes, tongues = self.transcript_cues(audio, transcript)
             shaped = self.prepare_warp(image, face_index, ShapeWarp, box, target=face)
             assert isinstance(shaped, ShapeWarp)

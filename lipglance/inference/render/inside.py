@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from lipglance.inference.render.lips import MIN_GAP, box_side, mouth_gap
+from lipglance.inference.render.lips import LUMA, MIN_GAP, box_side, lum_sat, mouth_gap
 from lipglance.inference.render.tongue import Tongue, draw_tip, draw_tongue
 
 TEETH = np.array([236.0, 228.0, 212.0])  # RGB of teeth in a neutral light of skin brightness SKIN_LUM
@@ -45,7 +45,6 @@ TOOTH = 0.07  # of the mouth box side: height of the upper teeth drawn below the
 LOW_TOOTH = 0.03  # of the mouth box side: most lower teeth shown
 LOW_FROM = 0.25  # of the mouth box side (0.33 mouth widths): opening before the lower teeth rise over the lower lip
 CAVE, CAVE_SAT = 0.15, 1.3  # the cavity's depth: the lips' colour this dark, this much more saturated
-LUMA = np.array([0.299, 0.587, 0.114])
 KEEP = 0.4  # of a donated inside (from the upper lip down) that keeps its size when the opening differs from its own
 ARCH_UP = np.array([0.0, 0.30, 0.52, 0.74, 0.94, 1.12, 1.30, 1.48])  # arch angles (rad) of upper tooth borders
 ARCH_LOW = np.array([0.0, 0.20, 0.40, 0.60, 0.82, 1.02, 1.22, 1.48])  # of lower tooth borders
@@ -107,7 +106,7 @@ class MouthLook:
         if found is not None:
             teeth = found
         else:
-            skin_lum = float(skin_rgb @ [0.299, 0.587, 0.114])
+            skin_lum = float(skin_rgb @ LUMA)
             tint = (skin_rgb / max(float(skin_rgb.mean()), 1.0)) ** 0.3
             teeth = TEETH * tint * np.clip(skin_lum / SKIN_LUM, 0.45, 1.1)
         corners = pts[12:20, 0]
@@ -123,12 +122,11 @@ def _own_teeth(rgb: np.ndarray, pts: np.ndarray, lip: np.ndarray) -> tuple[np.nd
     rgb = rgb[y0:int(inner.max() + (1 + REACH) * np.ptp(inner)) + 3]
     pts = np.asarray(pts, np.float64) - [0, y0]
     h, w = rgb.shape[:2]
-    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    sat = (rgb.max(-1) - rgb.min(-1)) / np.maximum(rgb.max(-1), 1.0)
+    lum, sat = lum_sat(rgb)
     lip_sat = float((lip.max() - lip.min()) / max(float(lip.max()), 1.0))
-    lip_lum = float(lip @ [0.299, 0.587, 0.114])
-    white = ((lum > max(0.75 * lip_lum, 70.0)) & (sat < min(0.7 * lip_sat, 0.33))).astype(np.uint8)
-    white = cv2.morphologyEx(white, cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0  # one-pixel holes
+    lip_lum = float(lip @ LUMA)
+    bright = ((lum > max(0.75 * lip_lum, 70.0)) & (sat < min(0.7 * lip_sat, 0.33))).astype(np.uint8)
+    white = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8)) > 0  # one-pixel holes
     xs = np.arange(w, dtype=np.float64)
     upper, lower, gap = mouth_gap(pts, xs)
     unit = box_side(pts) / 64

@@ -8,6 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 MIN_GAP = 1.0  # px (per 64 px of mouth box): a mouth open less than this counts as closed
+LUMA = np.array([0.299, 0.587, 0.114])  # RGB weights of luminance (Rec. 601), for the mouth's colours
+
+
+def lum_sat(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Luminance and saturation (max - min over max) of RGB pixels [..., 3], in `rgb`'s float type: how the mouth's
+    inside tells teeth (bright, unsaturated) and cavity (dark) from lips."""
+    lum = rgb @ LUMA.astype(rgb.dtype)
+    return lum, (rgb.max(-1) - rgb.min(-1)) / np.maximum(rgb.max(-1), 1.0)
 
 
 def curve(points: np.ndarray, xs: np.ndarray) -> np.ndarray:

@@ -246,14 +246,14 @@ def warp_mouth(image: np.ndarray, src: np.ndarray, dst: np.ndarray, look: MouthL
     across = np.interp(xs, [edge_l, ts[0] - near_l, ts[0], ts[1], ts[1] + near_r, edge_r],
                        [edge_l, ss[0] - near_l, ss[0], ss[1], ss[1] + near_r, edge_r])
     t_curves, s_curves = _curves(dst, xs), _curves(src, across)
+    lips_top = min(dst[:, 1].min(), src[:, 1].min())
+    lips_bottom = max(dst[:, 1].max(), src[:, 1].max())
     if rounding > 0:  # fuller lips, moved out no further than leaves the skin's stretch above and below in the box
         full = round_lips(t_curves, xs, dst, rounding)
         full[0] = np.maximum(full[0], np.minimum(t_curves[0], 0.5 * ABOVE * 64 * unit))
         full[3] = np.minimum(full[3], np.maximum(t_curves[3], h - 1 - (BELOW * 64 + 1) * unit))
         t_curves = full
-    lips_top = min(dst[:, 1].min(), src[:, 1].min())
-    lips_bottom = max(dst[:, 1].max(), src[:, 1].max())
-    if rounding > 0:  # fuller lips reach past their points (between the corners: the fits run wild beyond them)
+        # they reach past their points (between the corners: the fits run wild beyond them)
         between = slice(max(int(np.ceil(ts[0])), 0), max(int(ts[1]) + 1, 1))
         lips_top = min(lips_top, float(t_curves[0, between].min(initial=lips_top)))
         lips_bottom = max(lips_bottom, float(t_curves[3, between].max(initial=lips_bottom)))

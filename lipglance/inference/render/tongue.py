@@ -24,11 +24,12 @@ from typing import Protocol
 
 import numpy as np
 
+from lipglance.inference.render.lips import LUMA
+
 TIP_PHONES = ("th", "dh")  # the tongue's tip between the teeth
 RIDGE_PHONES = ("l",)  # the tip raised behind the upper teeth
 CUE_WINDOW = 0.06  # s: a frame's cue is the share of this window around its visual time that the phone covers
 TONGUE_HUE = np.array([1.18, 0.86, 0.9])  # a tongue's colour relative to the lips' (redder than pale lips)
-LUMA = np.array([0.299, 0.587, 0.114])
 
 
 @dataclass(frozen=True)

@@ -122,9 +122,11 @@ def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_in
     n = model.frame_count(len(audio))
     scan_for_face(Path(video), n, face_index)
     stats = stats if stats is not None else DubStats()
-    shapes: Iterator[np.ndarray] = model.stream_shapes(audio)
+    shapes: Iterator[np.ndarray]
     tongues: Iterator[Tongue | None] = itertools.repeat(None)
-    if transcript is not None:  # the phones known: the tongue's tip on th and l too (render.tongue)
+    if transcript is None:
+        shapes = model.stream_shapes(audio)
+    else:  # the phones known: the tongue's tip on th and l too (render.tongue)
         aligned, cues = model.transcript_cues(audio, transcript)
         shapes, tongues = iter(aligned), itertools.chain(cues, itertools.repeat(None))
     source = _source(Path(video), n, info, face_index, stats)

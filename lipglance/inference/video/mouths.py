@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from lipglance.inference.render.inside import Donor, MouthLook
-from lipglance.inference.render.lips import mouth_gap
+from lipglance.inference.render.lips import LUMA, lum_sat, mouth_gap
 from lipglance.shape import mouth_width
 
 MIN_OPEN = 0.1  # mouth widths: a frame's own inner opening from which its inside is worth keeping
@@ -60,9 +60,8 @@ def looks_inside(patch: np.ndarray, lip: np.ndarray) -> bool:
     """Whether the middle rows of a patch are mostly teeth (brighter and less saturated than the lips of RGB `lip`)
     or cavity (much darker), not lips that dlib took for parted."""
     rgb = patch[patch.shape[0] // 4: 3 * patch.shape[0] // 4].astype(np.float32)
-    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    sat = (rgb.max(-1) - rgb.min(-1)) / np.maximum(rgb.max(-1), 1.0)
-    lip_lum = float(lip @ [0.299, 0.587, 0.114])
+    lum, sat = lum_sat(rgb)
+    lip_lum = float(lip @ LUMA)
     lip_sat = float((lip.max() - lip.min()) / max(float(lip.max()), 1.0))
     teeth = (lum > 0.9 * lip_lum) & (sat < 0.6 * lip_sat)
     return float(np.mean(teeth | (lum < 0.55 * lip_lum))) > SHOWN
