@@ -36,6 +36,7 @@ from lipglance.inference.model.inputs import (
     check_duration,
     check_face_choice,
 )
+from lipglance.inference.model.threads import one_thread
 from lipglance.inference.model.windows import crossfade, gated_shape, packed
 from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
@@ -281,7 +282,7 @@ class LipSync:
         if gate is None:
             raise UserError("this model has no shape head: train one with `lipglance train shape`")
         gain = self.config.generator.shape_width_gain
-        for frame in self._shape_parts(mel_at, n, batch):
+        for frame in one_thread(self._shape_parts(mel_at, n, batch)):
             yield gated_shape(frame, *gate, gain)
 
     def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
