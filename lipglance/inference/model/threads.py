@@ -3,10 +3,10 @@
 Whole-recording shape inference runs a few milliseconds of torch per batch of windows, interleaved with drawing
 the frames, while the H.264 encoder (or the caller) works on the other core. With torch's default of one
 intra-op thread per core, each of those small calls wakes a second OpenMP thread that then spins waiting for work,
-taking that core from the encoder: 512x512 photo end to end ran at 112-138 frames/s with 2 threads and 180-211 with
-1 on the same loaded 2-core machine (docs/BENCHMARKS.md, "Generation, end to end"). torch's thread count is per calling thread (an
-OpenMP setting), so `one_thread` sets it around each item and restores it before yielding: the caller's own setting
-is untouched between items and in its other threads.
+taking that core from the encoder: 512x512 photo end to end ran at 112-138 frames/s with 2 threads and 180-211
+with 1 on the same loaded 2-core machine (docs/BENCHMARKS.md, "Generation, end to end"). torch's thread count is
+per calling thread (an OpenMP setting), so `one_thread` sets it around each item and restores it before yielding:
+the caller's own setting is untouched between items and in its other threads.
 """
 
 from __future__ import annotations
