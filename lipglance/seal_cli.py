@@ -38,14 +38,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="share of the validation split's clearly open frames the track may close (default 0.025: "
                         "its closures come in runs that also shut the frames around a seal, so at half the "
                         "gate's 5%% it shuts as many open frames of whole clips as the gate does)")
+    p.add_argument("--round", action="store_true",
+                   help="fit the round track (the mouth's width, rounding) instead of the seal track")
+    p.add_argument("--tempo", type=float, default=None,
+                   help="training tempo change, a factor in 1 +- this (default: 0 seal, 0.15 round)")
+    p.add_argument("--channel", type=float, default=None,
+                   help="share of training chunks heard through a random recording channel (default: 0 seal, "
+                        "0.5 round)")
+    p.add_argument("--hold-out", default=None,
+                   help="with --round: training voices (comma-separated) kept out of training to set its gain on "
+                        "(default: every 5th voice by name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the scores as this JSON file")
     p.set_defaults(func=run)
 
 
-def with_track(weights: str | Path, chunk: int, seed: int = 0) -> tuple[LipSync, dict[str, torch.Tensor], dict]:
-    """(the model rebuilt with an unfitted seal track of `chunk` frames, initialised from `seed`, its motion
-    tensors, the checkpoint's extra)."""
+def with_track(weights: str | Path, chunk: int, seed: int = 0,
+               kind: str = "seal") -> tuple[LipSync, dict[str, torch.Tensor], dict]:
+    """(the model rebuilt with an unfitted seal track (`kind` "seal") or round track ("round") of `chunk` frames,
+    initialised from `seed`, its motion tensors, the checkpoint's extra)."""
     ckpt = load_checkpoint(weights, kind="generator")
     g = ckpt.config.generator
     if not g.shape_components or not g.shape_gate:
@@ -53,13 +64,14 @@ def with_track(weights: str | Path, chunk: int, seed: int = 0) -> tuple[LipSync,
                         "(train one with `lipglance train shape`)")
     if chunk < 8 or chunk % 2:
         raise UserError(f"--chunk {chunk}: give an even number of frames >= 8")
-    cfg = dataclasses.replace(ckpt.config, generator=dataclasses.replace(g, seal_track=chunk))
+    prefix = "shape_head.round." if kind == "round" else "shape_head.track."
+    g = dataclasses.replace(g, round_track=chunk) if kind == "round" else dataclasses.replace(g, seal_track=chunk)
+    cfg = dataclasses.replace(ckpt.config, generator=g)
     torch.manual_seed(seed)
     gen = Generator(cfg.generator, cfg.audio)
-    tensors = {k: v for k, v in ckpt.tensors.items()
-               if not k.startswith(("motion.", "shape_head.track."))}
+    tensors = {k: v for k, v in ckpt.tensors.items() if not k.startswith(("motion.", prefix))}
     missing, unexpected = gen.load_state_dict(tensors, strict=False)
-    if unexpected or any(not k.startswith("shape_head.track.") for k in missing):
+    if unexpected or any(not k.startswith(prefix) for k in missing):
         raise CheckpointError(f"{weights}: does not fit its own config ({(unexpected or missing)[0]})")
     model = LipSync(gen.eval(), cfg, AudioStats.from_dict(ckpt.extra["audio_stats"]), True, "cpu",
                     MotionProbe.from_tensors(ckpt.tensors))
@@ -68,12 +80,21 @@ def with_track(weights: str | Path, chunk: int, seed: int = 0) -> tuple[LipSync,
 
 
 def run(args: argparse.Namespace) -> int:
-    from lipglance.seal_fit import score, seal_clips, split_logits, train_track
+    from lipglance.seal_fit import Augment, score, seal_clips, split_logits, train_track
 
     if not 0.0 < args.false_rate < 1.0:
         raise UserError(f"--false {args.false_rate}: a share in (0, 1)")
     if args.steps < 1:
         raise UserError(f"--steps {args.steps}: give at least 1")
+    tempo = args.tempo if args.tempo is not None else 0.15 if args.round else 0.0
+    channel = args.channel if args.channel is not None else 0.5 if args.round else 0.0
+    if not 0.0 <= tempo < 0.5 or not 0.0 <= channel <= 1.0:
+        raise UserError(f"--tempo {tempo} / --channel {channel}: give a tempo in [0, 0.5) and a share in [0, 1]")
+    aug = Augment(tempo=tempo, channel=channel)
+    if args.round:
+        from lipglance.round_cli import fit_round
+
+        return fit_round(args, aug)
     model, motion, extra = with_track(args.weights, args.chunk, args.seed)
     cache = Cache(args.data)
     clips = {s: seal_clips(cache, s, model.config.audio.mels_per_frame) for s in ("train", "val", "test")}
@@ -84,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     for s in ("val", "test"):  # the gate the track replaces, on the same frames
         report["gate"][s] = score(*split_logits(model.gate_logits_of_mel, clips[s]), gate_th)
     floor = float(np.log(model.config.audio.log_floor))
-    train_track(head.track, clips["train"], args.chunk, args.steps, floor, seed=args.seed)
+    train_track(head.track, clips["train"], args.chunk, args.steps, floor, aug=aug, seed=args.seed)
     with torch.no_grad():
         head.track.fitted.fill_(1.0)
     _, wide = split_logits(model.seal_logits_of_mel, clips["val"])
@@ -96,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(args.weights)
     record = {"cache": Path(args.data).name, "chunk": args.chunk, "steps": args.steps, "false_rate": args.false_rate,
               "threshold": round(threshold, 4), "scores": report}
+    if aug != Augment():
+        record["augment"] = dataclasses.asdict(aug)
     save_checkpoint(out, model.generator.state_dict() | motion, model.config, "generator", extra | {"seal": record})
     if args.report:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)

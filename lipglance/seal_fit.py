@@ -1,11 +1,15 @@
-"""Fitting the seal track (lipglance.nn.seal.SealTrack) on a synthetic cache: data, training, calibration, score.
+"""Fitting the seal and round tracks (lipglance.nn.seal) on a synthetic cache: data, training, calibration, score.
 
-Labels come from the corpus's phone timings: a frame is a seal where its visual time lies in a p/b/m
-(lipglance.shape.frame_classes "bilabial"). Training crops `chunk` frames from random training clips (clips shorter
-than a chunk are padded with silence, as inference pads a recording's end), normalises each band over the chunk,
-warps the band axis by up to `amount` (vocal-tract length) and masks a band and a span. The threshold closes a share
-`false_rate` of the validation split's clearly open frames (lipglance.shape.WIDE) with the logits computed as
-inference does (chunks cross-faded, lipglance.inference.model.lipsync).
+Labels come from the corpus's phone timings and landmarks: a frame is a seal where its visual time lies in a p/b/m
+(lipglance.shape.frame_classes "bilabial"); its width is the truth's mouth width (lipglance.shape.width_of) minus 1.
+Training crops `chunk` frames from random training clips (clips shorter than a chunk are padded with silence, as
+inference pads a recording's end), optionally at a random tempo (`tempo`) and through a random recording channel
+(`channel`: lipglance.data.dataset.augment_log_mel with another clip as babble), normalises each band over the chunk,
+warps the band axis by up to `amount` (vocal-tract length) and masks a band and a span. The seal threshold closes a
+share `false_rate` of the validation split's clearly open frames (lipglance.shape.WIDE) with the logits computed as
+inference does (chunks cross-faded, lipglance.inference.model.lipsync). The round track learns the width with its
+rounded-vowel, spread-vowel and other frames weighted to equal totals (class balance), and its gain is set so that
+its rounded/spread width on the validation split is the truth's.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from torch import nn
 from tqdm import tqdm
 
 from lipglance.data.cache import Cache
+from lipglance.data.dataset import _lerp, augment_log_mel
 from lipglance.errors import UserError
-from lipglance.shape import WIDE, clip_shapes, frame_classes, opening_of
+from lipglance.shape import WIDE, clip_shapes, frame_classes, opening_of, width_of
+
+WIDTH_SCALE = 0.05  # rest widths: the width error the round track's loss counts as 1 (about the truth's spread)
 
 
 @dataclass
@@ -29,6 +36,9 @@ class SealClip:
     mel: np.ndarray  # raw log-mel [4n, n_mels] float32
     seal: np.ndarray  # [n] 1.0 where the lips are sealed
     wide: np.ndarray  # [n] bool: the truth is clearly open
+    width: np.ndarray  # [n] the truth's mouth width minus the rest width (rest widths)
+    classes: np.ndarray  # [n] lipglance.shape.frame_classes
+    weight: np.ndarray  # [n] the width loss's class-balancing weight (set by `balance`)
 
 
 def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4, limit: int = 0) -> list[SealClip]:
@@ -43,11 +53,24 @@ def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4, limit: int = 0
         mel = np.asarray(cache.mel(item), np.float32)
         truth = clip_shapes(item, np.asarray(cache.landmarks(item)))
         n = min(len(mel) // mels_per_frame, int(item["frames"]), len(truth))
-        seal = (frame_classes(item, n) == "bilabial").astype(np.float32)
-        out.append(SealClip(mel[:mels_per_frame * n], seal, opening_of(truth[:n]) > WIDE))
+        classes = frame_classes(item, n)
+        out.append(SealClip(mel[:mels_per_frame * n], (classes == "bilabial").astype(np.float32),
+                            opening_of(truth[:n]) > WIDE, (width_of(truth[:n]) - 1).astype(np.float32), classes,
+                            np.ones(n, np.float32)))
     if not out:
         raise UserError(f"{cache.root}: split '{split}' has no clips")
-    return out
+    return balance(out)
+
+
+def balance(clips: list[SealClip]) -> list[SealClip]:
+    """Set each frame's width weight so rounded, spread and all other frames weigh the same in total (mean 1)."""
+    classes = np.concatenate([np.where(np.isin(c.classes, ("rounded", "spread")), c.classes, "") for c in clips])
+    names = ("rounded", "spread", "")
+    counts = {k: max(int((classes == k).sum()), 1) for k in names}
+    for c in clips:
+        key = np.where(np.isin(c.classes, ("rounded", "spread")), c.classes, "")
+        c.weight = np.array([len(classes) / (len(names) * counts[k]) for k in key], np.float32)
+    return clips
 
 
 def augment(mel: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
@@ -66,38 +89,75 @@ def augment(mel: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndar
     return x.astype(np.float32)
 
 
-def crops(clips: list[SealClip], picks: np.ndarray, chunk: int, rng: np.random.Generator, amount: float,
-          floor: float, mpf: int = 4) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(mel [B, 4 chunk, M], labels [B, chunk], valid [B, chunk]) of random chunk-long spans of clips `picks`."""
+@dataclass(frozen=True)
+class Augment:
+    """Training augmentation of a track: band warp `amount`, tempo factor in 1 +- `tempo`, share `channel` of
+    chunks heard through a random recording channel (0: none, as the bundled seal track was trained)."""
+
+    amount: float = 0.15
+    tempo: float = 0.0
+    channel: float = 0.0
+
+
+def _span(c: SealClip, a: int, length: int, chunk: int, floor: float, mpf: int) -> tuple[np.ndarray, np.ndarray]:
+    """(raw log-mel [mpf chunk, M], frame positions [chunk] into the clip) of `length` frames from frame `a` of `c`,
+    resampled in time to `chunk` frames; silence past the clip's end, as inference pads."""
+    m = c.mel.shape[1]
+    seg = c.mel[mpf * a:mpf * (a + length)]
+    if len(seg) < mpf * length:
+        seg = np.concatenate([seg, np.full((mpf * length - len(seg), m), floor, np.float32)])
+    if length == chunk:
+        return seg, a + np.arange(chunk, dtype=np.float64)
+    seg = _lerp(seg, np.linspace(0, mpf * length - 1, mpf * chunk)).astype(np.float32)
+    return seg, a + np.linspace(0, length - 1, chunk)
+
+
+def crops(clips: list[SealClip], picks: np.ndarray, chunk: int, rng: np.random.Generator, aug: Augment,
+          floor: float, mpf: int = 4, target: str = "seal") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(mel [B, 4 chunk, M], labels [B, chunk], weights [B, chunk]) of random chunk-long spans of clips `picks`:
+    `target` "seal" (weights 1 inside the clip) or "width" (the class-balancing weights)."""
     m = clips[0].mel.shape[1]
     mel = np.full((len(picks), mpf * chunk, m), floor, np.float32)
     y, valid = np.zeros((len(picks), chunk), np.float32), np.zeros((len(picks), chunk), np.float32)
     for k, i in enumerate(picks):
         c = clips[i]
         n = len(c.seal)
-        a = int(rng.integers(0, max(1, n - chunk + 1)))
-        seg = c.mel[mpf * a:mpf * (a + chunk)]
-        if len(seg) < mpf * chunk:  # a short clip: silence after its end, as inference pads
-            seg = np.concatenate([seg, np.full((mpf * chunk - len(seg), m), floor, np.float32)])
-        live = min(chunk, n - a)
-        x = augment(seg, rng, amount)
-        mel[k] = x
-        y[k, :live], valid[k, :live] = c.seal[a:a + live], 1.0
+        length = max(2, int(round(chunk * rng.uniform(1 - aug.tempo, 1 + aug.tempo)))) if aug.tempo else chunk
+        a = int(rng.integers(0, max(1, n - length + 1)))
+        seg, pos = _span(c, a, length, chunk, floor, mpf)
+        if aug.channel and rng.random() < aug.channel:
+            other = clips[int(rng.integers(0, len(clips)))].mel
+            o = int(rng.integers(0, max(1, len(other) - len(seg) + 1)))
+            babble = other[o:o + len(seg)]
+            seg = augment_log_mel(seg, rng, 0.0, 1.0, babble if len(babble) == len(seg) else None)
+        mel[k] = augment(seg, rng, aug.amount)
+        live = pos <= n - 1
+        at = np.minimum(np.round(pos).astype(int), n - 1)
+        if target == "width":
+            y[k] = np.where(live, _lerp(c.width, np.minimum(pos, n - 1)), 0.0)
+            valid[k] = np.where(live, c.weight[at], 0.0)
+        else:
+            y[k], valid[k] = np.where(live, c.seal[at], 0.0), live
     return torch.from_numpy(mel), torch.from_numpy(y), torch.from_numpy(valid)
 
 
 def train_track(track: nn.Module, clips: list[SealClip], chunk: int, steps: int, floor: float, batch: int = 24,
-                lr: float = 2e-3, amount: float = 0.15, seed: int = 0) -> None:
-    """AdamW with a one-cycle schedule on class-balanced binary cross-entropy (seals are ~5% of frames)."""
+                lr: float = 2e-3, aug: Augment = Augment(), seed: int = 0, target: str = "seal") -> None:
+    """AdamW with a one-cycle schedule on class-balanced binary cross-entropy (seals are ~5% of frames), or for
+    `target` "width" on the class-balanced squared width error (in WIDTH_SCALE units)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(track.parameters(), lr=lr, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
     pos = float(np.mean(np.concatenate([c.seal for c in clips])))
-    lossf = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor((1 - pos) / max(pos, 1e-6)))
+    bce = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor((1 - pos) / max(pos, 1e-6)))
+
+    def lossf(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return ((out - y) / WIDTH_SCALE) ** 2 if target == "width" else bce(out, y)
+
     track.train()
-    for _ in tqdm(range(steps), desc="seal", unit="step", file=sys.stderr):
-        mel, y, valid = crops(clips, rng.integers(0, len(clips), batch), chunk, rng, amount, floor)
+    for _ in tqdm(range(steps), desc=target, unit="step", file=sys.stderr):
+        mel, y, valid = crops(clips, rng.integers(0, len(clips), batch), chunk, rng, aug, floor, target=target)
         loss = (lossf(track(mel), y) * valid).sum() / valid.sum()
         opt.zero_grad()
         loss.backward()
@@ -133,3 +193,43 @@ def score(seal: np.ndarray, wide: np.ndarray, threshold: float) -> dict[str, flo
     return {"seal_frames": int(len(seal)), "open_frames": int(len(wide)), "auc": round(auc(seal, wide), 4),
             "seals_closed": round(float((seal > threshold).mean()), 4),
             "open_closed": round(float((wide > threshold).mean()), 4)}
+
+
+def rest_x(cache: Cache, split: str = "train") -> np.ndarray:
+    """The mean rest mouth's point x positions [20] about its centre in rest widths (corners at -0.5, 0.5) over the
+    clips of `split`, from their upright landmarks (lipglance.shape.true_points, rest_frames)."""
+    from lipglance.shape import mouth_width, rest_frames, true_points
+
+    xs = []
+    for item in cache.split(split):
+        pts = true_points(item, np.asarray(cache.landmarks(item), np.float64))
+        rest = pts[rest_frames(item, len(pts))].mean(0)
+        xs.append((rest[:, 0] - (rest[0, 0] + rest[6, 0]) / 2) / max(float(mouth_width(rest)), 1e-6))
+    x = np.mean(xs, 0)
+    return (x / (x[6] - x[0])).astype(np.float32)
+
+
+def width_scores(widths_of: Callable[[np.ndarray], np.ndarray], clips: list[SealClip]) -> dict[str, float]:
+    """A width source against the truth on the frames of `clips` that are not sealed: mean widths (1 = rest) of
+    rounded and spread frames and their ratio, for source and truth; correlation and mean absolute error."""
+    pred, truth, cls = [], [], []
+    for c in clips:
+        keep = c.seal == 0
+        pred.append(widths_of(c.mel)[:len(c.seal)][keep])
+        truth.append(1.0 + c.width[keep])
+        cls.append(c.classes[keep])
+    p, t, k = np.concatenate(pred), np.concatenate(truth), np.concatenate(cls)
+    out = {"frames": int(len(p)), "r": round(float(np.corrcoef(p, t)[0, 1]), 4) if p.std() > 0 else 0.0,
+           "mae": round(float(np.abs(p - t).mean()), 4)}
+    for name, w in (("source", p), ("truth", t)):
+        rnd, spr = float(w[k == "rounded"].mean()), float(w[k == "spread"].mean())
+        out |= {f"{name}_rounded": round(rnd, 4), f"{name}_spread": round(spr, 4),
+                f"{name}_round_spread": round(rnd / spr, 4)}
+    return out
+
+
+def ratio_gain(raw: dict[str, float], centre: float) -> float:
+    """The gain about `centre` (width minus 1) that gives widths of `width_scores` record `raw` (the network's
+    uncalibrated widths) the truth's rounded/spread ratio."""
+    mr, ms, want = raw["source_rounded"] - 1 - centre, raw["source_spread"] - 1 - centre, raw["truth_round_spread"]
+    return float((1 + centre) * (want - 1) / (mr - want * ms))

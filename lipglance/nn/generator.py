@@ -9,7 +9,7 @@ from torch import nn
 
 from lipglance.config import AudioConfig, GeneratorConfig
 from lipglance.nn.blocks import ResBlock3d, check_shape, conv2d, conv3d, kaiming_init, up3d
-from lipglance.nn.seal import SealDetector, SealTrack
+from lipglance.nn.seal import RoundTrack, SealDetector, SealTrack
 
 # (time, frequency) strides of the five audio layers: T/4 x F/8 overall.
 AUDIO_STRIDES: tuple[tuple[int, int], ...] = ((1, 1), (2, 2), (1, 1), (2, 2), (1, 2))
@@ -129,6 +129,7 @@ class ShapeHead(nn.Module):
         cin = in_channels * audio.n_mels // 8
         self.seal = SealDetector(audio.n_mels) if cfg.shape_seal else None
         self.track = SealTrack(audio.n_mels) if cfg.seal_track else None  # fitted by `lipglance seal`
+        self.round = RoundTrack(audio.n_mels) if cfg.round_track else None  # fitted by `lipglance seal --round`
         extra = int(self.gated and self.seal is None)  # the gate's logit as one more output of the shape network
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
                                  nn.LeakyReLU(0.2), nn.Conv1d(h, k + extra, 1))

@@ -10,6 +10,11 @@ first gate in docs/sync_ablations/README.md ("seal detector").
 `SealTrack` (generator.seal_track) hears more: a conv front end and a two-layer bidirectional GRU over chunks of
 ~2 s of log-mel, each band normalised over its chunk; chunks overlap by half and are cross-faded, so memory does
 not grow with the recording. It is fitted onto a trained shape head by `lipglance seal` (lipglance.seal_fit).
+
+`RoundTrack` (generator.round_track) is the same network regressing the mouth's width instead (corner to corner, in
+rest widths, minus 1: lipglance.shape.width_of), fitted by `lipglance seal --round`; where it is fitted,
+whole-recording inference scales each open frame's shape horizontally about the mouth's centre to the track's width
+(lipglance.inference.model.windows.fit_width), so the rounding comes from ~2 s of sound rather than one window.
 """
 
 from __future__ import annotations
@@ -58,3 +63,25 @@ class SealTrack(nn.Module):
         x = (mel - mel.mean(1, keepdim=True)) / (mel.std(1, keepdim=True) + 1e-3)
         h, _ = self.rnn(self.front(x.transpose(1, 2)).transpose(1, 2))
         return self.out(h).squeeze(-1)
+
+
+class RoundTrack(SealTrack):
+    """`SealTrack`'s network as a width regressor: raw log-mel chunks [B, 4F, n_mels] -> the mouth's width minus the
+    rest width per frame [B, F] (rest widths). Calibrated on the validation split by `lipglance seal --round`: the
+    width drawn is `centre + gain * (prediction - centre)`; `rest_x` [20] holds the rest mouth's point x positions
+    about its centre, in rest widths (corners at -0.5 and 0.5), the mean of the training split's rest mouths, about
+    which a shape is scaled to that width."""
+
+    gain: torch.Tensor
+    centre: torch.Tensor
+    rest_x: torch.Tensor
+
+    def __init__(self, n_mels: int, width: int = 96, hidden: int = 64) -> None:
+        super().__init__(n_mels, width, hidden)
+        self.register_buffer("gain", torch.ones(()))
+        self.register_buffer("centre", torch.zeros(()))
+        self.register_buffer("rest_x", torch.zeros(20))
+
+    def widths(self, raw: torch.Tensor) -> torch.Tensor:
+        """The calibrated widths (1 = rest) of the network's outputs `raw` [..., F]."""
+        return 1.0 + self.centre + self.gain * (raw - self.centre)

@@ -37,7 +37,7 @@ from lipglance.inference.model.inputs import (
     check_face_choice,
 )
 from lipglance.inference.model.threads import one_thread
-from lipglance.inference.model.windows import crossfade, gated_shape, packed
+from lipglance.inference.model.windows import crossfade, fit_width, gated_shape, packed
 from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
 from lipglance.inference.render.paste import FaceTarget, find_face, pasted
@@ -88,7 +88,9 @@ class LipSync:
     device: str = "cpu"
     motion: MotionProbe | None = None  # animates real photos (lipglance.motion), if the checkpoint holds one
     level: bool = True  # bring speech to the training corpus's level before features (inference/speech/loudness.py)
-    track: bool = True  # the seal track decides the p/b/m closure where the model has one (False: the gate, as live)
+    # the seal track decides the p/b/m closure and the round track the open mouth's width where the model has them
+    # (False: the head's own gate and widths, as live)
+    track: bool = True
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
@@ -216,7 +218,8 @@ class LipSync:
 
     def _cached_mel(self, mel: np.ndarray) -> tuple[Callable[[int, int], torch.Tensor], int]:
         """(mel_at, frames) for a raw log-mel [4T, n_mels] as a cache stores it, silent past its end."""
-        cfg, frames = self.config.audio, max(self.config.generator.frames, self.config.generator.seal_track)
+        cfg, frames = self.config.audio, max(self.config.generator.frames, self.config.generator.seal_track,
+                                              self.config.generator.round_track)
         pad = np.full((frames * cfg.mels_per_frame, mel.shape[1]), np.log(cfg.log_floor))
         full = torch.from_numpy(np.concatenate([mel, pad]).astype(np.float32))
         return (lambda s, c: full[s:s + c]), len(mel) // cfg.mels_per_frame
@@ -277,13 +280,35 @@ class LipSync:
         mel_at, n = self._cached_mel(mel)
         return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch), n, frames)), np.float32)
 
+    @torch.inference_mode()
+    def round_widths_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
+        """The round track's calibrated mouth width per frame [T] (1 = rest; chunks cross-faded, as inference uses
+        them) for a raw log-mel [4T, n_mels] as a cache stores it; needs a fitted round track (`lipglance seal
+        --round`)."""
+        if not self.round_frames():
+            raise UserError("this model has no fitted round track: fit one with `lipglance seal --round`")
+        mel_at, n = self._cached_mel(mel)
+        return np.array(list(self._round_widths(mel_at, n, batch)), np.float32)
+
     def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         gate = self.shape_gate()
         if gate is None:
             raise UserError("this model has no shape head: train one with `lipglance train shape`")
         gain = self.config.generator.shape_width_gain
+        widths = one_thread(self._round_widths(mel_at, n, batch)) if self.round_frames() else None
+        rest_x = self.round_rest() if widths is not None else None
         for frame in one_thread(self._shape_parts(mel_at, n, batch)):
-            yield gated_shape(frame, *gate, gain)
+            shape = gated_shape(frame, *gate, gain)
+            if widths is not None and rest_x is not None:
+                width = next(widths)
+                if not (gate[0] and frame[40] > gate[1]):  # a sealed frame keeps the closed shape
+                    shape = fit_width(shape, width, rest_x)
+            yield shape
+
+    def _round_widths(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[float]:
+        frames = self.config.generator.round_track
+        for width in crossfade(self._track_chunks(mel_at, n, frames, batch, self.round_widths), n, frames):
+            yield float(width)
 
     def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit
@@ -300,14 +325,16 @@ class LipSync:
             frame[40] = logit + shift
             yield frame
 
-    def _track_chunks(self, mel_at: Callable[[int, int], torch.Tensor], n: int, frames: int,
-                      batch: int) -> Iterator[np.ndarray]:
-        """The seal track's logits [frames] of each chunk of `frames` frames over `n` frames (hop frames/2)."""
+    def _track_chunks(self, mel_at: Callable[[int, int], torch.Tensor], n: int, frames: int, batch: int,
+                      call: Callable[[torch.Tensor], np.ndarray] | None = None) -> Iterator[np.ndarray]:
+        """The seal track's logits [frames] (or `call`'s outputs: the round track's widths) of each chunk of `frames`
+        frames over `n` frames (hop frames/2)."""
+        call = call or self.track_logits
         mpf, hop = self.config.audio.mels_per_frame, frames // 2
         count = max(1, -(-(n - frames) // hop) + 1)
         for first in range(0, count, batch):
             mels = torch.stack([mel_at(i * hop * mpf, frames * mpf) for i in range(first, min(first + batch, count))])
-            yield from self.track_logits(mels.to(self.device))
+            yield from call(mels.to(self.device))
 
     # The seal track (lipglance.nn.seal.SealTrack, `lipglance seal`): used where it is fitted, by whole-recording
     # inference (the ONNX backend overrides these three calls); the live path decides on the gate's own logit.
@@ -328,6 +355,26 @@ class LipSync:
         head = self.generator.shape_head
         assert head is not None and head.track is not None
         return head.track(mels).detach().float().cpu().numpy()
+
+    # The round track (lipglance.nn.seal.RoundTrack, `lipglance seal --round`): used where it is fitted, by
+    # whole-recording inference in PyTorch; the ONNX backend and the live path keep the head's own widths.
+    def round_frames(self) -> int:
+        """Frames of a round-track chunk; 0 when the model has no fitted round track (or `track` is off)."""
+        head = self.generator.shape_head
+        rnd = None if head is None or not self.track else head.round
+        return self.config.generator.round_track if rnd is not None and bool(rnd.fitted) else 0
+
+    def round_rest(self) -> np.ndarray:
+        """The round track's rest mouth x positions [20] (lipglance.inference.model.windows.fit_width)."""
+        head = self.generator.shape_head
+        assert head is not None and head.round is not None
+        return head.round.rest_x.float().cpu().numpy()
+
+    def round_widths(self, mels: torch.Tensor) -> np.ndarray:
+        """The round track on raw log-mel chunks [B, 4F, n_mels]: calibrated widths [B, F] (1 = rest)."""
+        head = self.generator.shape_head
+        assert head is not None and head.round is not None
+        return head.round.widths(head.round(mels)).detach().float().cpu().numpy()
 
     def _is_open(self, crop: np.ndarray) -> bool:
         """Whether a lip crop's mouth is open, as the motion probe reads it (True without a probe)."""

@@ -4,7 +4,8 @@ the live path and the ONNX backend.
 Long audio goes through the networks in windows of `frames` frames at hop frames/2; `crossfade` blends the
 windows' outputs where they overlap and yields each frame as soon as it is final, so memory does not grow with
 the recording. The shape head's per-frame parts are `packed` as [41] (20 points x 2, then the closure logit) so
-that shapes and logits are cross-faded together; `gated_shape` then decides closed or not on the blended logit.
+that shapes and logits are cross-faded together; `gated_shape` then decides closed or not on the blended logit, and
+`fit_width` gives an open frame the width a round track heard (lipglance.nn.seal.RoundTrack).
 """
 
 from __future__ import annotations
@@ -31,6 +32,17 @@ def gated_shape(parts: np.ndarray, gated: bool, threshold: float, closed: np.nda
     if width_gain != 1.0:
         shape = shape * np.array([width_gain, 1.0], np.float32)
     return shape
+
+
+def fit_width(shape: np.ndarray, width: float, rest_x: np.ndarray) -> np.ndarray:
+    """`shape` [20, 2] (displacements from the rest mouth, whose points lie at `rest_x` [20] about its centre with
+    its corners 1 apart) scaled horizontally about its corners' midpoint so that its width (lipglance.shape.width_of)
+    is `width`; its vertical displacements (the openings) are the same array values."""
+    x = rest_x + shape[:, 0]
+    mid, span = (x[0] + x[6]) / 2, x[6] - x[0]
+    out = shape.copy()
+    out[:, 0] = mid + (x - mid) * (width / max(float(span), 1e-3)) - rest_x
+    return out
 
 
 def crossfade(chunks: Iterable[np.ndarray], n: int, frames: int) -> Iterator[np.ndarray]:

@@ -123,6 +123,9 @@ class OnnxLipSync(LipSync):
         assert self.onnx.track is not None
         return self.onnx.track[0](mels.numpy())[0]
 
+    def round_frames(self) -> int:
+        return 0  # the round track is not exported: the ONNX backend draws the head's own widths
+
     def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
         head = self.onnx.shape_head
         return None if head is None else (head.gated, head.gate_threshold, head.closed_shape)
