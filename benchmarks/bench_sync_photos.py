@@ -92,7 +92,10 @@ def main() -> int:
     p.add_argument("--sync-json", required=True, help="lipglance evaluate --sync output (the loudness fit)")
     p.add_argument("--out", required=True, help="output prefix (.json, .md, _strip.png)")
     p.add_argument("--sentences", type=int, default=len(SENTENCES), help="use the first N sentences")
+    p.add_argument("--sources", default="", help="only these sources (comma list of generator, loudness, "
+                                                 "transcript, truth, probe; default all)")
     args = p.parse_args()
+    keep = set(filter(None, args.sources.split(",")))
     model = LipSync.from_pretrained(args.weights)
     fit = json.loads(Path(args.sync_json).read_text())["loudness_fit"]
     base = LoudnessBaseline(fit["floor_db"], fit["gain"])
@@ -114,6 +117,7 @@ def main() -> int:
                        "transcript": list(model.transcript_shapes(sp.wave, text)), "truth": list(truth)}
             if model.motion is not None:
                 motions["probe"] = [opening_shape(r) for r in model.stream_openings(sp.wave)]
+            motions = {k: v for k, v in motions.items() if not keep or k in keep}
             series.setdefault("reference", []).append(opening_of(truth))
             series.setdefault("classes", []).append(classes)
             for src, shapes in motions.items():

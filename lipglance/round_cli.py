@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lipglance.checkpoint import save_checkpoint
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
-from lipglance.seal_cli import with_track
+from lipglance.seal_cli import store, with_track
 from lipglance.seal_fit import Augment, ratio_gain, rest_x, seal_clips, train_track, width_scores
 from lipglance.shape import width_of
 
@@ -81,17 +79,15 @@ def fit_round(args: argparse.Namespace, aug: Augment) -> int:
     for s in ("calibration", "test"):
         report["track"][s] = width_scores(model.round_widths_of_mel, clips[s])
         report["shapes"][s] = width_scores(lambda mel: width_of(model.shapes_of_mel(mel)), clips[s])
-    out = Path(args.output) if args.output else Path(args.weights)
     record = {"cache": Path(args.data).name, "chunk": args.chunk, "steps": args.steps,
               "augment": dataclasses.asdict(aug), "calibration_voices": held, "centre": round(centre, 4),
               "gain": round(gain, 4), "uncalibrated": raw, "scores": report}
-    save_checkpoint(out, model.generator.state_dict() | motion, model.config, "generator", extra | {"round": record})
-    if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps({"weights": args.weights, **record}, indent=1) + "\n")
-    for s in ("calibration", "test"):
-        h, t = report["head"][s], report["shapes"][s]
-        print(f"{s}: rounded/spread head {h['source_round_spread']:.3f} -> track {t['source_round_spread']:.3f} "
-              f"(truth {t['truth_round_spread']:.3f}); width r {h['r']:.3f} -> {t['r']:.3f}")
+    out = store(args, model, motion, extra | {"round": record}, record)
+    print("\n".join(_summary(s, report["head"][s], report["shapes"][s]) for s in ("calibration", "test")))
     print(f"wrote {out} with a round track of {args.chunk} frames (gain {gain:.3f})")
     return 0
+
+
+def _summary(split: str, was: dict[str, float], now: dict[str, float]) -> str:
+    return (f"{split}: rounded/spread head {was['source_round_spread']:.3f} -> track {now['source_round_spread']:.3f} "
+            f"(truth {now['truth_round_spread']:.3f}); width r {was['r']:.3f} -> {now['r']:.3f}")

@@ -45,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channel", type=float, default=None,
                    help="share of training chunks heard through a random recording channel (default: 0 seal, "
                         "0.5 round)")
+    p.add_argument("--warp", type=float, default=0.15,
+                   help="training band-axis warp (vocal-tract length), a factor in 1 +- this (default 0.15)")
     p.add_argument("--hold-out", default=None,
                    help="with --round: training voices (comma-separated) kept out of training to set its gain on "
                         "(default: every 5th voice by name)")
@@ -79,6 +81,17 @@ def with_track(weights: str | Path, chunk: int, seed: int = 0,
     return model, motion, ckpt.extra
 
 
+def store(args: argparse.Namespace, model: LipSync, motion: dict[str, torch.Tensor], extra: dict,
+          record: dict) -> Path:
+    """Write the model with its fitted track (to `--output`, or over WEIGHTS) and `record` as `--report`."""
+    out = Path(args.output) if args.output else Path(args.weights)
+    save_checkpoint(out, model.generator.state_dict() | motion, model.config, "generator", extra)
+    if args.report:
+        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.report).write_text(json.dumps({"weights": args.weights, **record}, indent=1) + "\n")
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
     from lipglance.seal_fit import Augment, score, seal_clips, split_logits, train_track
 
@@ -88,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--steps {args.steps}: give at least 1")
     tempo = args.tempo if args.tempo is not None else 0.15 if args.round else 0.0
     channel = args.channel if args.channel is not None else 0.5 if args.round else 0.0
-    if not 0.0 <= tempo < 0.5 or not 0.0 <= channel <= 1.0:
-        raise UserError(f"--tempo {tempo} / --channel {channel}: give a tempo in [0, 0.5) and a share in [0, 1]")
-    aug = Augment(tempo=tempo, channel=channel)
+    if not 0.0 <= tempo < 0.5 or not 0.0 <= channel <= 1.0 or not 0.0 <= args.warp < 0.5:
+        raise UserError(f"--tempo {tempo} / --channel {channel} / --warp {args.warp}: give a tempo and a warp in "
+                        "[0, 0.5) and a share in [0, 1]")
+    aug = Augment(args.warp, tempo, channel)
     if args.round:
         from lipglance.round_cli import fit_round
 
