@@ -40,6 +40,7 @@ from lipglance.inference.model.windows import gated_shape
 from lipglance.inference.render.living import LivingFace, Move
 from lipglance.inference.render.shape import ShapeWarp
 from lipglance.inference.speech.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
+from lipglance.inference.speech.pause_gate import LivePause, closed
 from lipglance.io.audio import check_samples
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ class LiveShapes:
         self.ring = np.zeros((g.frames + 1) * self.spf, np.float32)  # one window + the frame before it
         self.rest = np.zeros(0, np.float32)  # < spf samples not yet a whole frame
         self.level = RunningLevel(a.sample_rate) if model.level else None
+        self.pause = LivePause(a.sample_rate, a.fps) if model.pause else None
         self.frames_in = 0  # whole frames in the ring (the flush's silence too)
         self.heard = 0  # whole frames of audio taken
         self.frames_out = 0  # shapes given
@@ -123,13 +125,16 @@ class LiveShapes:
             self.heard += 1
             if self.level is not None:
                 self.level.push(frame)
+            if self.pause is not None:
+                self.pause.push(frame)
         self.ring[:-self.spf] = self.ring[self.spf:]
         self.ring[-self.spf:] = frame
         self.frames_in += 1
         if self.frames_in <= self.lookahead:
             return None
         self.frames_out += 1
-        return self._shape()
+        shape = self._shape()
+        return shape if self.pause is None else closed(shape, self.pause.weight(self.frames_out - 1))
 
     @torch.inference_mode()
     def _shape(self) -> np.ndarray:

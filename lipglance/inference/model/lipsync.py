@@ -47,6 +47,7 @@ from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.render.tongue import cues as tongue_cues
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.inference.speech.loudness import normalize_level
+from lipglance.inference.speech.pause_gate import closed, pause_weights
 from lipglance.io.audio import check_samples
 from lipglance.motion import MotionProbe
 from lipglance.nn import Generator
@@ -91,6 +92,7 @@ class LipSync:
     # the seal track decides the p/b/m closure and the round track the open mouth's width where the model has them
     # (False: the head's own gate and widths, as live)
     track: bool = True
+    pause: bool = True  # shapes close in the recording's own pauses (lipglance.inference.speech.pause_gate)
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, device: str = "cpu") -> LipSync:
@@ -237,11 +239,18 @@ class LipSync:
     @torch.inference_mode()
     def stream_shapes(self, audio: np.ndarray, batch: int = 16) -> Iterator[np.ndarray]:
         """Yield the shape head's mouth shape per frame: displacements [20, 2] from the rest mouth, in rest
-        mouth widths (lipglance.shape); needs a model with a shape head."""
+        mouth widths (lipglance.shape), eased to the closed rest mouth in the recording's pauses unless `pause` is
+        False (lipglance.inference.speech.pause_gate); needs a model with a shape head."""
         audio = check_samples(audio, self.sample_rate)
         wave = torch.as_tensor(self.heard(audio), dtype=torch.float32)
-        yield from self._shapes(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
-                                self.frame_count(len(audio)), batch)
+        n = self.frame_count(len(audio))
+        shapes = self._shapes(lambda s, c: log_mel_range(wave, self.config.audio, s, c), n, batch)
+        if not self.pause:
+            yield from shapes
+            return
+        weights = pause_weights(audio, self.sample_rate, n, self.fps)
+        for shape, weight in zip(shapes, weights, strict=True):
+            yield closed(shape, float(weight))
 
     def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray:
         """Mouth shapes [N, 20, 2] (one per frame, as `stream_shapes`) of `transcript` force-aligned to mono

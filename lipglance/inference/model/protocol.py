@@ -29,6 +29,7 @@ class SpeechModel(Protocol):
     audio_stats: AudioStats
     device: str
     level: bool  # the speech is brought to the training corpus's level before features
+    pause: bool  # shapes close in the recording's own pauses (lipglance.inference.speech.pause_gate)
 
     @property
     def sample_rate(self) -> int: ...
