@@ -19,9 +19,12 @@ track").
 
 Loudness: `lipglance.inference.speech.loudness` levels a whole utterance with one gain; live there is only the past, so
 `RunningLevel` applies the same rule to the last LEVEL_SECONDS of 20 ms frame levels (silence: gain 1).
-Memory is fixed: the audio ring holds one window (+1 frame), the level ring LEVEL_SECONDS, a partial frame
-under 40 ms; nothing grows with the stream's length. A face photo blinks and sways at its idle amplitude
-(lipglance.inference.render.living; the speech-driven part of the sway would need the whole recording's level).
+Pauses: `lipglance.inference.speech.pause_gate.LivePause` closes the mouth in the stream's pauses from the past and
+the lookahead (a frame or two later than offline at L = 4; a stream's leading silence only where it is digital
+silence). Memory is fixed: the audio ring holds one window (+1 frame), the level rings LEVEL_SECONDS and the pause
+gate's LEVEL_HISTORY, a partial frame under 40 ms; nothing grows with the stream's length. A face photo blinks and
+sways at its idle amplitude (lipglance.inference.render.living; the speech-driven part of the sway would need the
+whole recording's level).
 """
 
 from __future__ import annotations

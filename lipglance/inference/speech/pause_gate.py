@@ -1,25 +1,29 @@
 """The pause gate: on the audio-only path the mouth closes in the recording's own pauses (issue 25, "silence still
 closed").
 
-The shape head draws pauses nearly closed, not closed: on recorded speech it leaves 0.003-0.08 rest widths of
-opening in them, and a photo's mouth drawn that slightly open reads open to a viewer (and to dlib) on about a fifth
-of pause frames (docs/DESIGN.md, "The pause gate", has the measurements). So every path that turns the head's
-output into shapes (`LipSync.stream_shapes`: generate, dub, ONNX; `LiveShapes`: live) blends a frame that lies in
-a pause of the recording toward the closed rest mouth (shape 0, lipglance.shape):
+The shape head draws pauses nearly closed, not closed: on recorded speech it leaves up to 0.08 rest widths of
+opening in them, and a photo's mouth drawn that slightly open reads open to a viewer (and to dlib) on a fifth to a
+third of pause frames (docs/DESIGN.md, "The pause gate", has the measurements). So every path that turns the head's
+output into shapes (`LipSync.stream_shapes`: generate, dub, ONNX; `LiveShapes`: live) moves a frame that lies in a
+pause of the recording toward the closed rest mouth (shape 0, lipglance.shape):
 
-- quiet: a 20 ms frame whose level (lipglance.inference.speech.loudness.frame_levels) lies QUIET_DB or more below
-  the recording's active-speech level (`level_of`, so the gate does not depend on the recording's gain). A quiet
-  run goes on through frames up to LOUD_DB below that level (hysteresis: a noisy pause's louder frames do not break
-  it) and ends at the first frame louder than that; it is trimmed to its quiet frames;
-- a pause: a quiet run of MIN_PAUSE or longer (stop closures and short gaps inside words are shorter: they stay as
-  the head draws them);
-- the weight of a video frame: 1 inside a pause, easing in over EASE from the pause's start and out over EASE to
-  its end (a frame's time is the speech time it shows: its centre plus LEAD), smoothstepped, so the mouth closes
-  and opens in a few frames instead of snapping.
+- quiet: a 20 ms frame level (lipglance.inference.speech.loudness.frame_levels) QUIET_DB below the recording's
+  active-speech level (`level_of`, so the gain does not matter), or, in a noisy recording whose noise floor (its
+  FLOOR_PERCENTILE level) lies above that, below the floor + FLOOR_DB but never closer than SPEECH_GAP_DB to the
+  speech level; a level below SILENCE_DBFS (never speech) is always quiet;
+- a quiet run goes on through levels less than HYSTERESIS_DB above quiet and ends at a louder one, trimmed to its
+  quiet levels; a recording starts and ends in silence (a run at either end has no edge there);
+- a pause: a quiet run of MIN_PAUSE or longer (stop closures and short gaps inside words are shorter: the head
+  draws them as it does), or one at the recording's start or end;
+- the weight of a video frame: 0 at a pause's edges, 1 from EASE inside it (a frame's time is the speech time it
+  shows: its centre plus LEAD), linear between, smoothstepped: the mouth closes and opens over two or three frames
+  instead of snapping, and is back to the head's shape when the speech resumes.
 
 Whole recordings know every pause (`pause_weights`). Live (`LivePause`) knows the past and its lookahead: a quiet
-run counts once its known part reaches MIN_PAUSE, so the mouth starts closing up to MIN_PAUSE - lookahead later
-than offline, and it opens in time where the lookahead covers EASE (at the default 4 frames it does).
+run counts once its heard part reaches MIN_PAUSE, so with the default lookahead (4 frames, 160 ms) the mouth starts
+closing a frame or two later than offline, and opens in time (the lookahead covers EASE); its speech level and
+floor come from the last LEVEL_HISTORY seconds, so a stream's leading silence is closed only where it is digital
+silence (below SILENCE_DBFS): before any speech has been heard, noise cannot be told from speech.
 """
 
 from __future__ import annotations
@@ -28,18 +32,16 @@ from collections import deque
 
 import numpy as np
 
-from lipglance.inference.speech.loudness import FRAME_SECONDS, frame_levels, level_of
+from lipglance.inference.speech.loudness import FRAME_SECONDS, SILENCE_DBFS, frame_levels, level_of
+from lipglance.inference.speech.transcript import LEAD  # a frame shows the speech this far after its centre
 
 QUIET_DB = 22.0  # a 20 ms frame this far below the active-speech level is quiet,
 FLOOR_DB = 4.0  # or, in a noisy recording, as quiet as this above its noise floor (capped at SPEECH_GAP_DB)
 FLOOR_PERCENTILE = 5.0  # the noise floor: this percentile of the 20 ms levels
 SPEECH_GAP_DB = 14.0  # quiet is always at least this far below the active-speech level
-HYSTERESIS_DB = 3.0  # a quiet run ends at a frame this much louder than quiet
-SMOOTH = 5  # levels are the median of this many 20 ms frames (100 ms): a pause's noise spikes and a word's short
-            # dips (stop closures) both vanish
+HYSTERESIS_DB = 6.0  # a quiet run ends at a frame this much louder than quiet (a noisy pause's louder frames do not)
 MIN_PAUSE = 0.2  # s: a quiet run this long is a pause (stop closures and gaps inside words are shorter)
 EASE = 0.08  # s: the mouth closes over this from a pause's start and opens over this before its end
-LEAD = 0.06  # s: a frame shows the speech this far after its centre (lipglance.inference.speech.transcript.LEAD)
 HISTORY = 4.0  # s: live looks for quiet runs in this much of the past
 LEVEL_HISTORY = 30.0  # s: and takes the speech level and noise floor from this much (as live loudness does)
 
@@ -50,16 +52,15 @@ def quiet_below(levels: np.ndarray) -> float | None:
     speech_db = level_of(levels)
     if speech_db is None:
         return None
-    floor = float(np.percentile(smoothed(levels), FLOOR_PERCENTILE))
-    return max(speech_db - QUIET_DB, min(floor + FLOOR_DB, speech_db - SPEECH_GAP_DB))
+    floor = float(np.percentile(levels, FLOOR_PERCENTILE))
+    return max(SILENCE_DBFS, speech_db - QUIET_DB, min(floor + FLOOR_DB, speech_db - SPEECH_GAP_DB))
 
 
 def quiet_runs(levels: np.ndarray, below: float | None) -> list[tuple[int, int]]:
     """[first, end) 20 ms frames of each quiet run of `levels` under `below` (`quiet_below`; None: all quiet)."""
     if below is None:
         return [(0, len(levels))] if len(levels) else []
-    smooth = smoothed(levels)
-    quiet, loud = smooth < below, smooth >= below + HYSTERESIS_DB
+    quiet, loud = levels < below, levels >= below + HYSTERESIS_DB
     runs, start, last = [], (0 if len(levels) and not loud[0] else -1), -1  # a recording starts in silence
     for i in range(len(levels)):
         if start < 0:
@@ -74,13 +75,6 @@ def quiet_runs(levels: np.ndarray, below: float | None) -> list[tuple[int, int]]
     if start >= 0:
         runs.append((start, len(levels)))  # still quiet at the end: untrimmed, a recording ends in silence
     return runs
-
-
-def smoothed(levels: np.ndarray) -> np.ndarray:
-    """The running median of SMOOTH levels, centred (the ends repeat the edge levels)."""
-    half = SMOOTH // 2
-    padded = np.pad(np.asarray(levels, np.float64), half, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, SMOOTH), axis=1)
 
 
 def pause_spans(levels: np.ndarray, below: float | None, offset: float = 0.0, first: bool = True,
@@ -107,18 +101,21 @@ def eased(raw: float | np.ndarray) -> float | np.ndarray:
     return raw * raw * (3.0 - 2.0 * raw)
 
 
+def ramp(t: np.ndarray | float, a: float, b: float) -> np.ndarray:
+    """The linear weight at visual times `t` of the pause (a, b): 0 at its edges and outside, 1 from EASE inside;
+    continuous in t, so no frame jumps from the head's shape to the closed mouth."""
+    tt = np.asarray(t, np.float64)
+    return np.clip(np.minimum(tt - a, b - tt) / EASE, 0.0, 1.0)
+
+
 def pause_weights(audio: np.ndarray, sample_rate: int, n: int, fps: int) -> np.ndarray:
-    """Per video frame [n] the weight of the closed rest mouth (0: the head's shape) for mono `audio`: the
-    frame's distance into a pause, from its start or to its end, over EASE (the first frame inside already moves)."""
+    """Per video frame [n] the weight of the closed rest mouth (0: the head's shape) for mono `audio`."""
     levels = frame_levels(audio, sample_rate)
     t = (np.arange(n) + 0.5) / fps + LEAD
     raw = np.zeros(n)
-    step = 1.0 / ease_frames(fps)
     for a, b in pause_spans(levels, quiet_below(levels)):
-        inside = (t >= a) & (t <= b)
-        depth = np.minimum(t[inside] - a, b - t[inside]) * fps
-        raw[inside] = np.maximum(raw[inside], (np.floor(depth) + 1) * step)
-    return np.asarray(eased(np.clip(raw, 0.0, 1.0)))
+        raw = np.maximum(raw, ramp(t, a, b))
+    return np.asarray(eased(raw))
 
 
 def closed(shape: np.ndarray, weight: float) -> np.ndarray:
@@ -160,8 +157,7 @@ class LivePause:
         below = quiet_below(every) if len(every) else None
         for a, b in pause_spans(recent, below, known - len(recent) * FRAME_SECONDS, first=self.count == len(recent),
                                 last=False):
-            if a <= t and (t <= b - EASE + 1.0 / self.fps or b >= known - 1e-9):  # offline: 1 until then
-                target = 1.0
+            target = max(target, float(ramp(t, a, np.inf if b >= known - 1e-9 else b)))
         step = 1.0 / ease_frames(self.fps)
-        self.raw = min(target, self.raw + step) if target > self.raw else max(target, self.raw - step)
+        self.raw = min(target, self.raw + step) if target > self.raw else max(target, self.raw - step)  # no jumps
         return float(eased(self.raw))
