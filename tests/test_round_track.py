@@ -106,3 +106,37 @@ def test_a_bad_hold_out_is_one_line_exit_2(cache_dir: Path, tmp_path: Path, caps
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "Traceback" not in err[0] and "--hold-out" in err[0]
     assert not out.exists()
+
+
+RECORDING = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav")
+WORDS = ("and mister john dashwood had then leisure to consider how much there might be prudently in his power to "
+         "do for them")  # Debian pocketsphinx-testdata's transcription: dashwood (w), to, do (uw)
+
+
+def test_a_recordings_rounded_vowels_change_width_and_its_openings_do_not(fitted: tuple[Path, dict],
+                                                                          model: LipSync) -> None:
+    from lipglance.inference.speech.transcript import LEAD, aligned_phones
+    from lipglance.io.audio import load_audio
+
+    assert RECORDING.is_file(), "apt-get install pocketsphinx-testdata (make setup does, as root)"
+    rounded = LipSync.from_pretrained(fitted[0])
+    wave = load_audio(RECORDING, model.sample_rate)
+    before, after = np.stack(list(model.stream_shapes(wave))), np.stack(list(rounded.stream_shapes(wave)))
+    assert before.shape == after.shape and np.array_equal(before[..., 1], after[..., 1])
+    vowels = [p for p in aligned_phones(wave, model.sample_rate, WORDS) if p.canon in ("uw", "w")]
+    assert len(vowels) >= 3
+    frames = [int(round(((p.start + p.end) / 2 - LEAD) * model.fps - 0.5)) for p in vowels]
+    assert np.abs(width_of(after[frames]) - width_of(before[frames])).max() > 0.005
+
+
+def test_onnx_runs_the_round_track(fitted: tuple[Path, dict], cache_dir: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from lipglance.inference.onnx.backend import onnx_model
+
+    rounded, onnx = LipSync.from_pretrained(fitted[0]), onnx_model(fitted[0])
+    assert onnx.round_frames() == 16 and dataclasses.replace(onnx, track=False).round_frames() == 0
+    cache = Cache(cache_dir)
+    mel = np.concatenate([np.asarray(cache.mel(item)) for item in cache.split("test")[:3]])
+    want, got = rounded.round_widths_of_mel(mel), onnx.round_widths_of_mel(mel)
+    assert np.abs(want - got).max() < 1e-3
+    assert np.abs(want - 1.0).max() > 0.01  # the widths are the track's, not a constant

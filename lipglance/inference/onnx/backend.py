@@ -1,16 +1,17 @@
 """The onnxruntime backend: a `LipSync` whose network calls run the graphs `lipglance export --onnx` wrote.
 
-    model = lipglance.onnx_model("out.onnx")              # out.onnx + out.shape.onnx (+ .seal.onnx) + .json
+    model = lipglance.onnx_model("out.onnx")              # out.onnx + out.shape.onnx (+ .seal/.round.onnx) + .json
     model = lipglance.onnx_model()                        # the bundled model or a checkpoint, exported once
     lipglance generate --backend onnx --weights out.onnx ...  # or a .safetensors checkpoint, exported once
 
 Only the networks change: `OnnxLipSync` overrides the network calls of `LipSync` (`generated`,
-`head_parts`, `shape_gate`, and the seal track's `track_frames`, `track_shift`, `track_logits`), so the
-generator (lips and warp renderers), the shape head (shape renderer, dubbing, live) and the seal track
-run in onnxruntime on NumPy arrays; the log-mel front end, the windows and their cross-fade, the motion probe
-(NumPy) and the renderers are the PyTorch backend's own code, so that the frames match it. torch is still
-imported (lipglance.inference.model.lipsync and the log-mel front end use it) but does no network work. `threads`
-sets onnxruntime's intra-op threads (default: $OMP_NUM_THREADS, else onnxruntime's own choice, one per core).
+`head_parts`, `shape_gate`, the seal track's `track_frames`, `track_shift`, `track_logits`, and the round track's
+`round_frames`, `round_rest`, `round_widths`), so the generator (lips and warp renderers), the shape head (shape
+renderer, dubbing, live) and the seal and round tracks run in onnxruntime on NumPy arrays; the log-mel front end,
+the windows and their cross-fade, the motion probe (NumPy) and the renderers are the PyTorch backend's own code, so
+that the frames match it. torch is still imported (lipglance.inference.model.lipsync and the log-mel front end use
+it) but does no network work. `threads` sets onnxruntime's intra-op threads (default: $OMP_NUM_THREADS, else
+onnxruntime's own choice, one per core).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from lipglance.config import ConfigError, config_from_dict
 from lipglance.errors import UserError
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.inference.model.windows import packed
-from lipglance.inference.onnx.export import FORMAT, export_onnx, sidecar_paths, track_path
+from lipglance.inference.onnx.export import FORMAT, export_onnx, round_path, sidecar_paths, track_path
 from lipglance.io.outputs import shown
 from lipglance.motion import MotionProbe, OpeningProbe
 from lipglance.nn import Generator
@@ -88,6 +89,7 @@ class OnnxNetworks:
     shape_head: OnnxShapeHead | None
     files: list[Path]
     track: tuple[OnnxGraph, int, float] | None = None  # the seal track's graph, chunk frames, threshold
+    round: tuple[OnnxGraph, int, np.ndarray] | None = None  # the round track's graph, chunk frames, rest_x [20]
 
 
 @dataclass(repr=False)
@@ -124,7 +126,15 @@ class OnnxLipSync(LipSync):
         return self.onnx.track[0](mels.numpy())[0]
 
     def round_frames(self) -> int:
-        return 0  # the round track is not exported: the ONNX backend draws the head's own widths
+        return self.onnx.round[1] if self.onnx.round is not None and self.track else 0
+
+    def round_rest(self) -> np.ndarray:
+        assert self.onnx.round is not None
+        return self.onnx.round[2]
+
+    def round_widths(self, mels: torch.Tensor) -> np.ndarray:
+        assert self.onnx.round is not None
+        return self.onnx.round[0](mels.numpy())[0]
 
     def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
         head = self.onnx.shape_head
@@ -146,8 +156,9 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
         stats = AudioStats.from_dict(side["audio_stats"])
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, ConfigError) as e:
         raise UserError(f"{shown(json_path)}: not a sidecar `lipglance export --onnx` wrote ({e})") from None
-    head_info, track_info = side.get("shape_head"), side.get("seal_track")
-    files = [path] + ([shape_path] if head_info else []) + ([track_path(path)] if track_info else [])
+    head_info, track_info, round_info = side.get("shape_head"), side.get("seal_track"), side.get("round_track")
+    files = ([path] + ([shape_path] if head_info else []) + ([track_path(path)] if track_info else [])
+             + ([round_path(path)] if round_info else []))
     for f in files:
         want = (side.get("sha256") or {}).get(f.name)
         if not f.is_file() or hashlib.sha256(f.read_bytes()).hexdigest() != want:
@@ -159,7 +170,9 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
                              float(head_info["gate_threshold"]), np.asarray(head_info["closed_shape"], np.float32))
     track = None if not track_info else (OnnxGraph(track_path(path), threads), int(track_info["frames"]),
                                          float(track_info["threshold"]))
-    nets = OnnxNetworks(OnnxGraph(path, threads), head, files, track)
+    rnd = None if not round_info else (OnnxGraph(round_path(path), threads), int(round_info["frames"]),
+                                       np.asarray(round_info["rest_x"], np.float32))
+    nets = OnnxNetworks(OnnxGraph(path, threads), head, files, track, rnd)
     m = side.get("motion")
     motion = None if m is None else MotionProbe(
         OpeningProbe(np.asarray(m["weights"], np.float64), float(m["bias"])),

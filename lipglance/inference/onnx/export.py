@@ -37,6 +37,7 @@ from torch import nn
 
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.io.outputs import OutputFile, shown
+from lipglance.nn.seal import RoundTrack
 
 FORMAT = 1
 OPSET = 18
@@ -51,6 +52,22 @@ def sidecar_paths(onnx: Path) -> tuple[Path, Path]:
 def track_path(onnx: Path) -> Path:
     """The seal track's graph that goes with the generator's `out.onnx`."""
     return onnx.with_name(onnx.stem + ".seal.onnx")
+
+
+def round_path(onnx: Path) -> Path:
+    """The round track's graph that goes with the generator's `out.onnx`."""
+    return onnx.with_name(onnx.stem + ".round.onnx")
+
+
+class RoundWidths(nn.Module):
+    """The round track as inference calls it: raw log-mel chunks -> calibrated widths (1 = rest)."""
+
+    def __init__(self, track: RoundTrack) -> None:
+        super().__init__()
+        self.track = track
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.track.widths(self.track(mel))
 
 
 class ShapeParts(nn.Module):
@@ -89,6 +106,12 @@ def export_onnx(out: str | Path, weights: str | Path | None = None) -> list[Path
             mel = torch.randn(3, frames * model.config.audio.mels_per_frame, model.config.audio.n_mels,
                               generator=torch.Generator().manual_seed(0))
             digests[track_path(out).name] = _export(head.track, (mel,), ["mel"], ["logit"], files[3].temp())
+        if model.round_frames() and head is not None and head.round is not None:
+            files.append(OutputFile(round_path(out), ".onnx", "the ONNX round track"))
+            mel = torch.randn(3, model.round_frames() * model.config.audio.mels_per_frame, model.config.audio.n_mels,
+                              generator=torch.Generator().manual_seed(0))
+            digests[round_path(out).name] = _export(RoundWidths(head.round), (mel,), ["mel"], ["width"],
+                                                    files[-1].temp())
         files[1].temp().write_text(json.dumps(sidecar(model, out.name, digests), indent=1))
         for f in files:
             f.commit()
@@ -163,6 +186,9 @@ def sidecar(model: LipSync, name: str, digests: dict[str, str]) -> dict[str, Any
     if model.track_frames() and head is not None and head.track is not None:
         data["seal_track"] = {"file": Path(name).stem + ".seal.onnx", "frames": model.track_frames(),
                               "threshold": float(head.track.threshold)}
+    if model.round_frames() and head is not None and head.round is not None:
+        data["round_track"] = {"file": Path(name).stem + ".round.onnx", "frames": model.round_frames(),
+                               "rest_x": model.round_rest().tolist()}
     m = model.motion
     if m is not None:
         data["motion"] = {"weights": m.probe.weights.tolist(), "bias": m.probe.bias, "proxy": m.proxy.tolist(),
