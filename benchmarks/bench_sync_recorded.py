@@ -130,9 +130,9 @@ def shape_level(per: list[Labelled]) -> dict[str, Any]:
 
 
 def photo_level(model: LipSync, waves: list[np.ndarray], per: list[Labelled], fit: dict[str, float],
-                drivers: tuple[str, ...] = DRIVERS, names: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Drivers rendered on real photos (`names`; all: empty) by the default shape renderer, H.264 round trip, dlib
-    read back."""
+                drivers: tuple[str, ...] = DRIVERS, names: tuple[str, ...] = (), raw: bool = False) -> dict[str, Any]:
+    """Drivers rendered on real photos (`names`; all: empty) by the default shape renderer, H.264 round trip (`raw`:
+    none, the rendered frames themselves), dlib read back."""
     from bench_sync_photos import dlib_read, photos
 
     from lipglance.face import detect_faces, landmarks
@@ -155,10 +155,14 @@ def photo_level(model: LipSync, waves: list[np.ndarray], per: list[Labelled], fi
             opens, widths = [], []
             for wave, (s, _) in zip(waves, per, strict=True):
                 shapes = here.shapes(s["db"]) if d == "loudness_here" else s[d]
-                with tempfile.TemporaryDirectory() as tmp:
-                    path = Path(tmp) / "v.mp4"
-                    LipSync.save(path, list(warp.frames(shapes)), wave, model.sample_rate)  # grins relax
-                    o, w = dlib_read(list(iter_frames(path, 25)), box, rest_width)
+                frames = list(warp.frames(shapes))  # grins relax
+                if raw:
+                    o, w = dlib_read(frames, box, rest_width)
+                else:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        path = Path(tmp) / "v.mp4"
+                        LipSync.save(path, frames, wave, model.sample_rate)
+                        o, w = dlib_read(list(iter_frames(path, 25)), box, rest_width)
                 opens.append(o[:len(shapes)])
                 widths.append(w[:len(shapes)])
             out[f"{name}/{d}"] = scores(np.concatenate(opens), np.concatenate(widths), ref, labels, CLOSED_DLIB)
@@ -183,9 +187,13 @@ def main() -> int:
     p.add_argument("--photos", action="store_true", help="also render on real photos and read dlib back")
     p.add_argument("--photo-drivers", default=",".join(DRIVERS), help="the drivers rendered on photos (comma list)")
     p.add_argument("--photo-names", default="", help="only these photos (comma list of astronaut, hopper, messi)")
+    p.add_argument("--no-pause", action="store_true", help="the model without its pause gate (LipSync.pause False)")
+    p.add_argument("--raw", action="store_true", help="read dlib on the rendered frames, without the H.264 round "
+                   "trip (what the encoder and decoder change)")
     args = p.parse_args()
     t0 = time.time()
     model = LipSync.from_pretrained(args.weights)
+    model.pause = not args.no_pause
     fit = json.loads(Path(args.sync_json).read_text())["loudness_fit"]
     recs = recordings()
     per = [drive(model, wave, text, LoudnessBaseline(fit["floor_db"], fit["gain"])) for _, wave, text in recs]
@@ -196,13 +204,15 @@ def main() -> int:
     if args.photos:
         names = tuple(filter(None, args.photo_names.split(",")))
         res["photos"] = photo_level(model, [w for _, w, _ in recs], per, res["loudness_here_fit"],
-                                    tuple(args.photo_drivers.split(",")), names)
-        lines += ["", "Real photos, default shape renderer, H.264, dlib 68 read back:", "",
+                                    tuple(args.photo_drivers.split(",")), names, args.raw)
+        coded = "no encoding" if args.raw else "H.264"
+        lines += ["", f"Real photos, default shape renderer, {coded}, dlib 68 read back:", "",
                   *table(res["photos"], ref_width)]
     options = [f"--sync-json {args.sync_json}", f"--out {args.out}",
                *([f"--weights {args.weights}"] * bool(args.weights)), *(["--photos"] * args.photos),
                *([f"--photo-drivers {args.photo_drivers}"] * (args.photo_drivers != ",".join(DRIVERS))),
-               *([f"--photo-names {args.photo_names}"] * bool(args.photo_names))]
+               *([f"--photo-names {args.photo_names}"] * bool(args.photo_names)), *(["--raw"] * args.raw),
+               *(["--no-pause"] * args.no_pause)]
     record = {"recordings": [{"name": n, "seconds": round(len(w) / 16000, 2), "text": t} for n, w, t in recs],
               "weights": args.weights or "bundled", "loudness_fit": fit, "lead_s": LEAD, "closed_below": CLOSED,
               "closed_below_dlib": CLOSED_DLIB, "wall_s": round(time.time() - t0, 1),
