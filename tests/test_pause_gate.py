@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lipglance import dub
 from lipglance.face import detect_faces, landmarks
 from lipglance.inference.live.stream import LiveShapes
 from lipglance.inference.model.lipsync import LipSync
@@ -20,6 +21,7 @@ from lipglance.inference.speech.transcript import aligned_phones
 from lipglance.io.audio import load_audio
 from lipglance.io.decode import iter_frames
 from lipglance.io.image import read_image
+from lipglance.io.video import write_video
 from lipglance.samples import sample_photos
 from lipglance.shape import CLOSED, inner_opening, mouth_width, opening_of
 
@@ -105,6 +107,26 @@ def test_the_pause_reads_closed_on_a_photo_through_an_mp4(model: LipSync) -> Non
         rest = float(np.median(mouth_width(pts[:3])))  # the leading silence: the rest mouth
         read[pause] = inner_opening(pts[frames]) / rest
     assert (read[True] < 0.04).all(), read  # bench_face_motion's CLOSED (rest mouth widths)
+    assert read[False].max() >= 0.04, read
+
+
+def test_dubbing_closes_the_pause_too(model: LipSync, tmp_path: Path) -> None:
+    """`lipglance dub` of a still video of Grace Hopper with "five five": the dubbed mp4, decoded, shows the lips
+    closed in the pause; without the gate they are parted there."""
+    hopper = read_image(str(next(p for p in sample_photos() if p.stem == "grace_hopper")))
+    video = tmp_path / "still.mp4"
+    write_video(video, [hopper] * 25, 25, crf=18)
+    speech = _card("004")
+    frames = _pause_frames(speech)
+    read = {}
+    for pause in (True, False):
+        out = tmp_path / f"dub_{pause}.mp4"
+        dub(dataclasses.replace(model, pause=pause), CARDS / "004.wav", video, out)
+        decoded = list(iter_frames(out, 25))
+        box = detect_faces(decoded[0])[0]
+        pts = np.stack([landmarks(f, box) for f in decoded]).astype(np.float64)[:, 48:68]
+        read[pause] = inner_opening(pts[frames]) / float(np.median(mouth_width(pts[:3])))
+    assert (read[True] < 0.04).all(), read
     assert read[False].max() >= 0.04, read
 
 
