@@ -47,7 +47,7 @@ LEVEL_HISTORY = 30.0  # s: and takes the speech level and noise floor from this 
 
 
 def quiet_below(levels: np.ndarray) -> float | None:
-    """The level (dBFS) under which a smoothed 20 ms level is quiet, from a recording's levels (see the module doc);
+    """The level (dBFS) under which a 20 ms level is quiet, from a recording's levels (see the module doc);
     None when nothing in them is speech (silence or steady noise: all of it is a pause)."""
     speech_db = level_of(levels)
     if speech_db is None:
