@@ -95,6 +95,10 @@ class GeneratorConfig:
     # of this many frames (0: none; even, >= 8), fitted by `lipglance seal --round`; where it holds weights,
     # whole-recording inference scales each open frame's shape horizontally to its width (seals, openings untouched)
     round_track: int = 0
+    # a tongue track (lipglance.nn.seal.SealTrack's network detecting the tongue's tip raised, l) over chunks of this
+    # many frames (0: none; even, >= 8), fitted by `lipglance seal --tongue`; where it holds weights, whole-recording
+    # inference draws the raised tip (lipglance.inference.render.tongue) where it fires, as the transcript path does
+    tongue_track: int = 0
     # inference only: the shape head's predicted horizontal displacements (rounding, spreading) are multiplied by this
     # about the rest mouth. A regression under-draws the width's range (rounding) even on its training clips; this
     # factor matches the predicted width's spread to the truth's on a synthetic training split
@@ -374,8 +378,10 @@ def validate(cfg: GlanceConfig) -> GlanceConfig:
         raise ConfigError("generator.shape_seal needs generator.shape_gate = true")
     if g.seal_track and (g.seal_track < 8 or g.seal_track % 2 or not g.shape_components):
         raise ConfigError("generator.seal_track is 0 or an even number of frames >= 8, and needs a shape head")
-    if g.round_track and (g.round_track < 8 or g.round_track % 2 or not g.shape_components):
-        raise ConfigError("generator.round_track is 0 or an even number of frames >= 8, and needs a shape head")
+    for name in ("round_track", "tongue_track"):
+        frames = getattr(g, name)
+        if frames and (frames < 8 or frames % 2 or not g.shape_components):
+            raise ConfigError(f"generator.{name} is 0 or an even number of frames >= 8, and needs a shape head")
     if not 0.0 < g.shape_width_gain <= 3.0:
         raise ConfigError(f"generator.shape_width_gain lies in (0, 3], not {g.shape_width_gain}")
     if g.shape_cmn and g.shape_encoder != "own":

@@ -22,7 +22,7 @@ import torch
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
 from lipglance.seal_cli import store, with_track
-from lipglance.seal_fit import Augment, ratio_gain, rest_x, seal_clips, train_track, width_scores
+from lipglance.seal_fit import Augment, SealClip, ratio_gain, rest_x, seal_clips, train_track, width_scores
 from lipglance.shape import width_of
 
 CALIBRATION_EVERY = 5  # by default every 5th training voice (sorted by name) calibrates the round track's gain
@@ -44,17 +44,23 @@ def calibration_voices(voices: list[str], hold_out: str | None) -> list[str]:
     return names[1::CALIBRATION_EVERY]
 
 
+def voice_clips(cache: Cache, mels_per_frame: int,
+                hold_out: str | None) -> tuple[dict[str, list[SealClip]], list[str]]:
+    """({"train": the training split without the calibration voices, "calibration": theirs, "test": the test
+    split}, the calibration voices)."""
+    voices = [str(it.get("meta", {}).get("voice", "")) for it in cache.split("train")]
+    held = calibration_voices(voices, hold_out)
+    every = seal_clips(cache, "train", mels_per_frame)
+    return {"train": [c for c, v in zip(every, voices, strict=True) if v not in held],
+            "calibration": [c for c, v in zip(every, voices, strict=True) if v in held],
+            "test": seal_clips(cache, "test", mels_per_frame)}, held
+
+
 def fit_round(args: argparse.Namespace, aug: Augment) -> int:
     """Fit, calibrate, score and store a round track (the arguments of `lipglance seal`)."""
     model, motion, extra = with_track(args.weights, args.chunk, args.seed, kind="round")
     cache = Cache(args.data)
-    mpf = model.config.audio.mels_per_frame
-    voices = [str(it.get("meta", {}).get("voice", "")) for it in cache.split("train")]
-    held = calibration_voices(voices, args.hold_out)
-    every = seal_clips(cache, "train", mpf)
-    clips = {"train": [c for c, v in zip(every, voices, strict=True) if v not in held],
-             "calibration": [c for c, v in zip(every, voices, strict=True) if v in held],
-             "test": seal_clips(cache, "test", mpf)}
+    clips, held = voice_clips(cache, model.config.audio.mels_per_frame, args.hold_out)
     head = model.generator.shape_head
     assert head is not None and head.round is not None
     track = head.round

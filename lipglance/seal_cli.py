@@ -40,25 +40,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "gate's 5%% it shuts as many open frames of whole clips as the gate does)")
     p.add_argument("--round", action="store_true",
                    help="fit the round track (the mouth's width, rounding) instead of the seal track")
+    p.add_argument("--tongue", action="store_true",
+                   help="fit the tongue track (the tip raised on l, from the sound alone) instead of the seal track")
+    p.add_argument("--precision", type=float, default=0.6,
+                   help="with --tongue: the share of its firing frames on the held-out voices that are l frames, "
+                        "which sets its threshold (default 0.6)")
     p.add_argument("--tempo", type=float, default=None,
-                   help="training tempo change, a factor in 1 +- this (default: 0 seal, 0.15 round)")
+                   help="training tempo change, a factor in 1 +- this (default: 0 seal, 0.15 round and tongue)")
     p.add_argument("--channel", type=float, default=None,
                    help="share of training chunks heard through a random recording channel (default: 0 seal, "
-                        "0.5 round)")
+                        "0.5 round and tongue)")
     p.add_argument("--warp", type=float, default=0.15,
                    help="training band-axis warp (vocal-tract length), a factor in 1 +- this (default 0.15)")
     p.add_argument("--hold-out", default=None,
-                   help="with --round: training voices (comma-separated) kept out of training to set its gain on "
-                        "(default: every 5th voice by name)")
+                   help="with --round or --tongue: training voices (comma-separated) kept out of training to set "
+                        "its gain or threshold on (default: every 5th voice by name)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the scores as this JSON file")
     p.set_defaults(func=run)
 
 
+TRACKS = {"seal": "shape_head.track.", "round": "shape_head.round.", "tongue": "shape_head.tongue."}  # their tensors
+
+
 def with_track(weights: str | Path, chunk: int, seed: int = 0,
                kind: str = "seal") -> tuple[LipSync, dict[str, torch.Tensor], dict]:
-    """(the model rebuilt with an unfitted seal track (`kind` "seal") or round track ("round") of `chunk` frames,
-    initialised from `seed`, its motion tensors, the checkpoint's extra)."""
+    """(the model rebuilt with an unfitted seal track (`kind` "seal"), round track ("round") or tongue track
+    ("tongue") of `chunk` frames, initialised from `seed`, its motion tensors, the checkpoint's extra)."""
     ckpt = load_checkpoint(weights, kind="generator")
     g = ckpt.config.generator
     if not g.shape_components or not g.shape_gate:
@@ -66,8 +74,9 @@ def with_track(weights: str | Path, chunk: int, seed: int = 0,
                         "(train one with `lipglance train shape`)")
     if chunk < 8 or chunk % 2:
         raise UserError(f"--chunk {chunk}: give an even number of frames >= 8")
-    prefix = "shape_head.round." if kind == "round" else "shape_head.track."
-    g = dataclasses.replace(g, round_track=chunk) if kind == "round" else dataclasses.replace(g, seal_track=chunk)
+    prefix = TRACKS[kind]
+    g = dataclasses.replace(g, seal_track=chunk) if kind == "seal" else dataclasses.replace(g, round_track=chunk) \
+        if kind == "round" else dataclasses.replace(g, tongue_track=chunk)
     cfg = dataclasses.replace(ckpt.config, generator=g)
     torch.manual_seed(seed)
     gen = Generator(cfg.generator, cfg.audio)
@@ -99,8 +108,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--false {args.false_rate}: a share in (0, 1)")
     if args.steps < 1:
         raise UserError(f"--steps {args.steps}: give at least 1")
-    tempo = args.tempo if args.tempo is not None else 0.15 if args.round else 0.0
-    channel = args.channel if args.channel is not None else 0.5 if args.round else 0.0
+    if args.round and args.tongue:
+        raise UserError("--round and --tongue: fit one track at a time")
+    heard = args.round or args.tongue  # the tracks trained for unseen voices and channels
+    tempo = args.tempo if args.tempo is not None else 0.15 if heard else 0.0
+    channel = args.channel if args.channel is not None else 0.5 if heard else 0.0
     if not 0.0 <= tempo < 0.5 or not 0.0 <= channel <= 1.0 or not 0.0 <= args.warp < 0.5:
         raise UserError(f"--tempo {tempo} / --channel {channel} / --warp {args.warp}: give a tempo and a warp in "
                         "[0, 0.5) and a share in [0, 1]")
@@ -109,6 +121,10 @@ def run(args: argparse.Namespace) -> int:
         from lipglance.round_cli import fit_round
 
         return fit_round(args, aug)
+    if args.tongue:
+        from lipglance.tongue_cli import fit_tongue
+
+        return fit_tongue(args, aug)
     model, motion, extra = with_track(args.weights, args.chunk, args.seed)
     cache = Cache(args.data)
     clips = {s: seal_clips(cache, s, model.config.audio.mels_per_frame) for s in ("train", "val", "test")}

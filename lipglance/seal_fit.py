@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,6 +40,7 @@ class SealClip:
     width: np.ndarray  # [n] the truth's mouth width minus the rest width (rest widths)
     classes: np.ndarray  # [n] lipglance.shape.frame_classes
     weight: np.ndarray  # [n] the width loss's class-balancing weight (set by `balance`)
+    tongue: np.ndarray  # [n] 1.0 where the tongue's tip is raised (an l covers half the frame's cue window or more)
 
 
 def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4, limit: int = 0) -> list[SealClip]:
@@ -56,10 +58,21 @@ def seal_clips(cache: Cache, split: str, mels_per_frame: int = 4, limit: int = 0
         classes = frame_classes(item, n)
         out.append(SealClip(mel[:mels_per_frame * n], (classes == "bilabial").astype(np.float32),
                             opening_of(truth[:n]) > WIDE, (width_of(truth[:n]) - 1).astype(np.float32), classes,
-                            np.ones(n, np.float32)))
+                            np.ones(n, np.float32), raised_tip(item, n)))
     if not out:
         raise UserError(f"{cache.root}: split '{split}' has no clips")
     return balance(out)
+
+
+def raised_tip(item: dict[str, Any], n: int) -> np.ndarray:
+    """[n] 1.0 where the transcript path would raise the tongue's tip (lipglance.inference.render.tongue.cues: an l
+    covers at least half of the frame's cue window at the clip's own lead)."""
+    from lipglance.inference.render.tongue import cues
+    from lipglance.synth.tts import Phone
+
+    phones = [Phone(c, c, s, e) for c, s, e in item["meta"]["phones"]]
+    return np.array([c.raised >= 0.5 for c in cues(phones, n, float(item.get("fps", 25)), float(item["meta"]["lead"]))],
+                    np.float32)
 
 
 def balance(clips: list[SealClip]) -> list[SealClip]:
@@ -137,19 +150,25 @@ def crops(clips: list[SealClip], picks: np.ndarray, chunk: int, rng: np.random.G
             y[k] = np.where(live, _lerp(c.width, np.minimum(pos, n - 1)), 0.0)
             valid[k] = np.where(live, c.weight[at], 0.0)
         else:
-            y[k], valid[k] = np.where(live, c.seal[at], 0.0), live
+            y[k], valid[k] = np.where(live, labels(c, target)[at], 0.0), live
     return torch.from_numpy(mel), torch.from_numpy(y), torch.from_numpy(valid)
+
+
+def labels(c: SealClip, target: str) -> np.ndarray:
+    """A clip's binary labels for a detector `target`: "seal" (p/b/m) or "tongue" (the tip raised on l)."""
+    return c.tongue if target == "tongue" else c.seal
 
 
 def train_track(track: nn.Module, clips: list[SealClip], chunk: int, steps: int, floor: float, batch: int = 24,
                 lr: float = 2e-3, aug: Augment = Augment(), seed: int = 0, target: str = "seal") -> None:
-    """AdamW with a one-cycle schedule on class-balanced binary cross-entropy (seals are ~5% of frames), or for
-    `target` "width" on the class-balanced squared width error (in WIDTH_SCALE units)."""
+    """AdamW with a one-cycle schedule on class-balanced binary cross-entropy (seals are ~5% of frames, a raised
+    tip on l ~3%: `target` "seal" or "tongue"), or for `target` "width" on the class-balanced squared width error
+    (in WIDTH_SCALE units)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(track.parameters(), lr=lr, weight_decay=1e-2)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps)
-    pos = float(np.mean(np.concatenate([c.seal for c in clips])))
+    pos = float(np.mean(np.concatenate([labels(c, target) for c in clips]))) if target != "width" else 0.5
     bce = nn.BCEWithLogitsLoss(reduction="none", pos_weight=torch.tensor((1 - pos) / max(pos, 1e-6)))
 
     def lossf(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

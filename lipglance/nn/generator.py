@@ -130,6 +130,7 @@ class ShapeHead(nn.Module):
         self.seal = SealDetector(audio.n_mels) if cfg.shape_seal else None
         self.track = SealTrack(audio.n_mels) if cfg.seal_track else None  # fitted by `lipglance seal`
         self.round = RoundTrack(audio.n_mels) if cfg.round_track else None  # fitted by `lipglance seal --round`
+        self.tongue = SealTrack(audio.n_mels) if cfg.tongue_track else None  # fitted by `lipglance seal --tongue`
         extra = int(self.gated and self.seal is None)  # the gate's logit as one more output of the shape network
         self.net = nn.Sequential(nn.Conv1d(cin, h, 3, 1, 1), nn.LeakyReLU(0.2), nn.Conv1d(h, h, 5, 1, 2),
                                  nn.LeakyReLU(0.2), nn.Conv1d(h, k + extra, 1))

@@ -43,7 +43,7 @@ from lipglance.inference.render.living import LivingFace
 from lipglance.inference.render.paste import FaceTarget, find_face, pasted
 from lipglance.inference.render.renderers import RENDERERS
 from lipglance.inference.render.shape import ShapeWarp, check_amplitude
-from lipglance.inference.render.tongue import Tongue
+from lipglance.inference.render.tongue import Tongue, raised_by
 from lipglance.inference.render.tongue import cues as tongue_cues
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.inference.speech.loudness import normalize_level
@@ -220,8 +220,8 @@ class LipSync:
 
     def _cached_mel(self, mel: np.ndarray) -> tuple[Callable[[int, int], torch.Tensor], int]:
         """(mel_at, frames) for a raw log-mel [4T, n_mels] as a cache stores it, silent past its end."""
-        cfg, frames = self.config.audio, max(self.config.generator.frames, self.config.generator.seal_track,
-                                              self.config.generator.round_track)
+        g = self.config.generator
+        cfg, frames = self.config.audio, max(g.frames, g.seal_track, g.round_track, g.tongue_track)
         pad = np.full((frames * cfg.mels_per_frame, mel.shape[1]), np.log(cfg.log_floor))
         full = torch.from_numpy(np.concatenate([mel, pad]).astype(np.float32))
         return (lambda s, c: full[s:s + c]), len(mel) // cfg.mels_per_frame
@@ -251,6 +251,37 @@ class LipSync:
         weights = pause_weights(audio, self.sample_rate, n, self.fps)
         for shape, weight in zip(shapes, weights, strict=True):
             yield closed(shape, float(weight))
+
+    @torch.inference_mode()
+    def stream_tongues(self, audio: np.ndarray, batch: int = 16) -> Iterator[Tongue]:
+        """Yield the tongue track's cue per frame from the sound alone (the tip raised on l, lipglance.inference.
+        render.tongue; `lipglance seal --tongue`); nothing when the model has no fitted tongue track."""
+        frames = self.tongue_frames()
+        if not frames:
+            return
+        audio = check_samples(audio, self.sample_rate)
+        wave = torch.as_tensor(self.heard(audio), dtype=torch.float32)
+        yield from self._tongues(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
+                                 self.frame_count(len(audio)), batch)
+
+    def _tongues(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[Tongue]:
+        frames, head = self.tongue_frames(), self.generator.shape_head
+        assert head is not None and head.tongue is not None
+        threshold = float(head.tongue.threshold)
+        chunks = self._track_chunks(mel_at, n, frames, batch, self.tongue_logits)
+        for logit in one_thread(crossfade(chunks, n, frames)):
+            yield Tongue(raised=raised_by(float(logit) - threshold))
+
+    @torch.inference_mode()
+    def tongue_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
+        """The tongue track's logit per frame [T] (chunks cross-faded, as inference uses them) for a raw log-mel
+        [4T, n_mels] as a cache stores it; needs a tongue track (fitted or not: `lipglance seal --tongue`)."""
+        frames = self.config.generator.tongue_track
+        if not frames:
+            raise UserError("this model has no tongue track: fit one with `lipglance seal --tongue`")
+        mel_at, n = self._cached_mel(mel)
+        return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch, self.tongue_logits), n, frames)),
+                        np.float32)
 
     def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray:
         """Mouth shapes [N, 20, 2] (one per frame, as `stream_shapes`) of `transcript` force-aligned to mono
@@ -385,6 +416,20 @@ class LipSync:
         assert head is not None and head.round is not None
         return head.round.widths(head.round(mels)).detach().float().cpu().numpy()
 
+    # The tongue track (`lipglance seal --tongue`): whole-recording inference in PyTorch draws the raised tip where it
+    # fires and no transcript is given; the ONNX backend and the live path draw no tip from the sound.
+    def tongue_frames(self) -> int:
+        """Frames of a tongue-track chunk; 0 when the model has no fitted tongue track (or `track` is off)."""
+        head = self.generator.shape_head
+        tongue = None if head is None or not self.track else head.tongue
+        return self.config.generator.tongue_track if tongue is not None and bool(tongue.fitted) else 0
+
+    def tongue_logits(self, mels: torch.Tensor) -> np.ndarray:
+        """The tongue track on raw log-mel chunks [B, 4F, n_mels]: logits [B, F] of the tip raised."""
+        head = self.generator.shape_head
+        assert head is not None and head.tongue is not None
+        return head.tongue(mels).detach().float().cpu().numpy()
+
     def _is_open(self, crop: np.ndarray) -> bool:
         """Whether a lip crop's mouth is open, as the motion probe reads it (True without a probe)."""
         if self.motion is None:
@@ -472,9 +517,9 @@ class LipSync:
                   tuning: tuple[float, bool] = (1.0, False)) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if chosen == "shape":
             shapes: Iterable[np.ndarray]
-            tongues: list[Tongue] | None = None
+            tongues: Iterable[Tongue] | None = None
             if transcript is None:
-                shapes = self.stream_shapes(audio)
+                shapes, tongues = self.stream_shapes(audio), self.stream_tongues(audio)
             else:
                 shapes, tongues = self.transcript_cues(audio, transcript)
             shaped = self.prepare_warp(image, face_index, ShapeWarp, box, target=face)

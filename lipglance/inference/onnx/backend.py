@@ -136,6 +136,9 @@ class OnnxLipSync(LipSync):
         assert self.onnx.round is not None
         return self.onnx.round[0](mels.numpy())[0]
 
+    def tongue_frames(self) -> int:
+        return 0  # the tongue track is not exported: the ONNX backend draws no tip from the sound
+
     def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
         head = self.onnx.shape_head
         return None if head is None else (head.gated, head.gate_threshold, head.closed_shape)

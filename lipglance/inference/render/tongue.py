@@ -29,6 +29,7 @@ from lipglance.inference.render.lips import LUMA
 TIP_PHONES = ("th", "dh")  # the tongue's tip between the teeth
 RIDGE_PHONES = ("l",)  # the tip raised behind the upper teeth
 CUE_WINDOW = 0.06  # s: a frame's cue is the share of this window around its visual time that the phone covers
+SOFT = 2.0  # logits: a tongue track's logit this far past its threshold shows the raised tip at tanh(1) = 0.76
 TONGUE_HUE = np.array([1.18, 0.86, 0.9])  # a tongue's colour relative to the lips' (redder than pale lips)
 
 
@@ -64,6 +65,12 @@ def cues(phones: Sequence[Timed], n_frames: int, fps: float = 25.0, lead: float 
             cover = np.clip(np.minimum(hi, ph.end) - np.maximum(lo, ph.start), 0, None) / CUE_WINDOW
             out[row] = np.maximum(out[row], np.clip(cover, 0, 1))
     return [Tongue(float(b), float(r)) for b, r in out.T]
+
+
+def raised_by(margin: float) -> float:
+    """The raised tip's cue (0..1) of a tongue track's logit `margin` past its threshold (lipglance.nn.seal, `lipglance
+    seal --tongue`): none below it, rising smoothly above it, so the tip comes and goes over a frame or two."""
+    return max(0.0, float(np.tanh(margin / SOFT)))
 
 
 def tongue_colour(lip: np.ndarray) -> np.ndarray:

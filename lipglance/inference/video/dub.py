@@ -124,8 +124,8 @@ def dub_stream(model: SpeechModel, audio: AudioInput, video: str | Path, face_in
     stats = stats if stats is not None else DubStats()
     shapes: Iterator[np.ndarray]
     tongues: Iterator[Tongue | None] = itertools.repeat(None)
-    if transcript is None:
-        shapes = model.stream_shapes(audio)
+    if transcript is None:  # the tongue track's raised tip, where the model has one
+        shapes, tongues = model.stream_shapes(audio), itertools.chain(model.stream_tongues(audio), tongues)
     else:  # the phones known: the tongue's tip on th and l too (render.tongue)
         aligned, cues = model.transcript_cues(audio, transcript)
         shapes, tongues = iter(aligned), itertools.chain(cues, itertools.repeat(None))
