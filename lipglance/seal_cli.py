@@ -42,9 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="fit the round track (the mouth's width, rounding) instead of the seal track")
     p.add_argument("--tongue", action="store_true",
                    help="fit the tongue track (the tip raised on l, from the sound alone) instead of the seal track")
-    p.add_argument("--precision", type=float, default=0.6,
-                   help="with --tongue: the share of its firing frames on the held-out voices that are l frames, "
-                        "which sets its threshold (default 0.6)")
+    p.add_argument("--precision", type=float, default=0.7,
+                   help="with --tongue: the share of its firing frames on the held-out voices that are l frames or "
+                        "next to one, which sets its threshold (default 0.7)")
     p.add_argument("--tempo", type=float, default=None,
                    help="training tempo change, a factor in 1 +- this (default: 0 seal, 0.15 round and tongue)")
     p.add_argument("--channel", type=float, default=None,
