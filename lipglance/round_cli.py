@@ -21,9 +21,9 @@ import torch
 
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
-from lipglance.seal_cli import store, with_track
 from lipglance.seal_fit import Augment, SealClip, ratio_gain, rest_x, seal_clips, train_track, width_scores
 from lipglance.shape import width_of
+from lipglance.track_io import store, with_track
 
 CALIBRATION_EVERY = 5  # by default every 5th training voice (sorted by name) calibrates the round track's gain
 

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lipglance.audio import AudioStats
-from lipglance.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
-from lipglance.inference.model.lipsync import LipSync
-from lipglance.motion import MotionProbe
-from lipglance.nn.generator import Generator
+from lipglance.track_io import store, with_track
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -58,47 +53,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the scores as this JSON file")
     p.set_defaults(func=run)
-
-
-TRACKS = {"seal": "shape_head.track.", "round": "shape_head.round.", "tongue": "shape_head.tongue."}  # their tensors
-
-
-def with_track(weights: str | Path, chunk: int, seed: int = 0,
-               kind: str = "seal") -> tuple[LipSync, dict[str, torch.Tensor], dict]:
-    """(the model rebuilt with an unfitted seal track (`kind` "seal"), round track ("round") or tongue track
-    ("tongue") of `chunk` frames, initialised from `seed`, its motion tensors, the checkpoint's extra)."""
-    ckpt = load_checkpoint(weights, kind="generator")
-    g = ckpt.config.generator
-    if not g.shape_components or not g.shape_gate:
-        raise UserError(f"{weights}: the model has no gated shape head to fit a seal track onto "
-                        "(train one with `lipglance train shape`)")
-    if chunk < 8 or chunk % 2:
-        raise UserError(f"--chunk {chunk}: give an even number of frames >= 8")
-    prefix = TRACKS[kind]
-    g = dataclasses.replace(g, seal_track=chunk) if kind == "seal" else dataclasses.replace(g, round_track=chunk) \
-        if kind == "round" else dataclasses.replace(g, tongue_track=chunk)
-    cfg = dataclasses.replace(ckpt.config, generator=g)
-    torch.manual_seed(seed)
-    gen = Generator(cfg.generator, cfg.audio)
-    tensors = {k: v for k, v in ckpt.tensors.items() if not k.startswith(("motion.", prefix))}
-    missing, unexpected = gen.load_state_dict(tensors, strict=False)
-    if unexpected or any(not k.startswith(prefix) for k in missing):
-        raise CheckpointError(f"{weights}: does not fit its own config ({(unexpected or missing)[0]})")
-    model = LipSync(gen.eval(), cfg, AudioStats.from_dict(ckpt.extra["audio_stats"]), True, "cpu",
-                    MotionProbe.from_tensors(ckpt.tensors))
-    motion = {k: v for k, v in ckpt.tensors.items() if k.startswith("motion.")}
-    return model, motion, ckpt.extra
-
-
-def store(args: argparse.Namespace, model: LipSync, motion: dict[str, torch.Tensor], extra: dict,
-          record: dict) -> Path:
-    """Write the model with its fitted track (to `--output`, or over WEIGHTS) and `record` as `--report`."""
-    out = Path(args.output) if args.output else Path(args.weights)
-    save_checkpoint(out, model.generator.state_dict() | motion, model.config, "generator", extra)
-    if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps({"weights": args.weights, **record}, indent=1) + "\n")
-    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,15 +98,11 @@ def run(args: argparse.Namespace) -> int:
         head.track.threshold.fill_(threshold)
     for s in ("val", "test"):
         report["track"][s] = score(*split_logits(model.seal_logits_of_mel, clips[s]), threshold)
-    out = Path(args.output) if args.output else Path(args.weights)
     record = {"cache": Path(args.data).name, "chunk": args.chunk, "steps": args.steps, "false_rate": args.false_rate,
               "threshold": round(threshold, 4), "scores": report}
     if aug != Augment():
         record["augment"] = dataclasses.asdict(aug)
-    save_checkpoint(out, model.generator.state_dict() | motion, model.config, "generator", extra | {"seal": record})
-    if args.report:
-        Path(args.report).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.report).write_text(json.dumps({"weights": args.weights, **record}, indent=1) + "\n")
+    out = store(args, model, motion, extra | {"seal": record}, record)
     for s in ("val", "test"):
         g, t = report["gate"][s], report["track"][s]
         print(f"{s}: AUC {g['auc']:.3f} -> {t['auc']:.3f}; seals closed {g['seals_closed']:.0%} -> "

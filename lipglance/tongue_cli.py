@@ -27,8 +27,8 @@ import torch
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
 from lipglance.round_cli import voice_clips
-from lipglance.seal_cli import store, with_track
 from lipglance.seal_fit import Augment, SealClip, train_track
+from lipglance.track_io import store, with_track
 
 
 def precision_threshold(logits: np.ndarray, truth: np.ndarray, precision: float) -> float:

@@ -50,12 +50,16 @@ def photo(astronaut_png: Path) -> np.ndarray:
 
 def test_export_writes_graphs_onnxruntime_loads_with_a_dynamic_batch(exported: Path) -> None:
     shape, side = exported.with_name("model.shape.onnx"), exported.with_suffix(".json")
-    track = ["model.seal.onnx"] if LipSync.from_pretrained().track_frames() else []  # a bundled seal track
+    bundled = LipSync.from_pretrained()
+    track = ["model.seal.onnx"] if bundled.track_frames() else []  # a bundled seal track
+    track += ["model.tongue.onnx"] if bundled.tongue_frames() else []  # and tongue track
     assert sorted(p.name for p in exported.parent.iterdir()) == sorted(
         ["model.json", "model.onnx", "model.shape.onnx", *track])
     meta = json.loads(side.read_text())
     assert meta["shape_head"]["file"] == shape.name and meta["motion"] is not None and set(meta["sha256"]) == {
         "model.onnx", "model.shape.onnx", *track}
+    if bundled.tongue_frames():
+        assert meta["tongue_track"]["threshold"] == bundled.tongue_threshold()
     for path, inputs in ((exported, ["mel", "identity"]), (shape, ["mel"])):
         onnx.checker.check_model(onnx.load(str(path)))
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])

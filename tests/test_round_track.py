@@ -17,8 +17,8 @@ from lipglance.cli import main
 from lipglance.data.cache import Cache
 from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
 from lipglance.inference.model.windows import fit_width
-from lipglance.seal_cli import with_track
 from lipglance.shape import width_of
+from lipglance.track_io import with_track
 
 
 @pytest.fixture(scope="module")

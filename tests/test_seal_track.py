@@ -119,7 +119,7 @@ def _headless(tmp_path: Path) -> str:
 
     ckpt = load_checkpoint(DEFAULT_WEIGHTS, kind="generator")
     cfg = dataclasses.replace(ckpt.config, generator=dataclasses.replace(ckpt.config.generator, shape_components=0,
-                                                                             seal_track=0))
+                                                                             seal_track=0, tongue_track=0))
     tensors = {k: v for k, v in ckpt.tensors.items() if not k.startswith("shape_head.")}
     return str(save_checkpoint(tmp_path / "headless.safetensors", tensors, cfg, "generator", ckpt.extra))
 

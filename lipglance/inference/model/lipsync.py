@@ -265,9 +265,7 @@ class LipSync:
                                  self.frame_count(len(audio)), batch)
 
     def _tongues(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[Tongue]:
-        frames, head = self.tongue_frames(), self.generator.shape_head
-        assert head is not None and head.tongue is not None
-        threshold = float(head.tongue.threshold)
+        frames, threshold = self.tongue_frames(), self.tongue_threshold()
         chunks = self._track_chunks(mel_at, n, frames, batch, self.tongue_logits)
         for logit in one_thread(crossfade(chunks, n, frames)):
             yield Tongue(raised=raised_by(float(logit) - threshold))
@@ -416,13 +414,19 @@ class LipSync:
         assert head is not None and head.round is not None
         return head.round.widths(head.round(mels)).detach().float().cpu().numpy()
 
-    # The tongue track (`lipglance seal --tongue`): whole-recording inference in PyTorch draws the raised tip where it
-    # fires and no transcript is given; the ONNX backend and the live path draw no tip from the sound.
+    # The tongue track (`lipglance seal --tongue`): whole-recording inference draws the raised tip where it fires and
+    # no transcript is given (the ONNX backend overrides these three calls); the live path draws no tip from the sound.
     def tongue_frames(self) -> int:
         """Frames of a tongue-track chunk; 0 when the model has no fitted tongue track (or `track` is off)."""
         head = self.generator.shape_head
         tongue = None if head is None or not self.track else head.tongue
         return self.config.generator.tongue_track if tongue is not None and bool(tongue.fitted) else 0
+
+    def tongue_threshold(self) -> float:
+        """Where the tongue track's logit raises the tip (set by `lipglance seal --tongue`)."""
+        head = self.generator.shape_head
+        assert head is not None and head.tongue is not None
+        return float(head.tongue.threshold)
 
     def tongue_logits(self, mels: torch.Tensor) -> np.ndarray:
         """The tongue track on raw log-mel chunks [B, 4F, n_mels]: logits [B, F] of the tip raised."""

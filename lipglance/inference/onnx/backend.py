@@ -1,6 +1,6 @@
 """The onnxruntime backend: a `LipSync` whose network calls run the graphs `lipglance export --onnx` wrote.
 
-    model = lipglance.onnx_model("out.onnx")              # out.onnx + out.shape.onnx (+ .seal/.round.onnx) + .json
+    model = lipglance.onnx_model("out.onnx")              # out.onnx, out.shape.onnx (+ .seal/.round/.tongue), .json
     model = lipglance.onnx_model()                        # the bundled model or a checkpoint, exported once
     lipglance generate --backend onnx --weights out.onnx ...  # or a .safetensors checkpoint, exported once
 
@@ -32,7 +32,7 @@ from lipglance.config import ConfigError, config_from_dict
 from lipglance.errors import UserError
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.inference.model.windows import packed
-from lipglance.inference.onnx.export import FORMAT, export_onnx, round_path, sidecar_paths, track_path
+from lipglance.inference.onnx.export import FORMAT, export_onnx, round_path, sidecar_paths, tongue_path, track_path
 from lipglance.io.outputs import shown
 from lipglance.motion import MotionProbe, OpeningProbe
 from lipglance.nn import Generator
@@ -90,6 +90,7 @@ class OnnxNetworks:
     files: list[Path]
     track: tuple[OnnxGraph, int, float] | None = None  # the seal track's graph, chunk frames, threshold
     round: tuple[OnnxGraph, int, np.ndarray] | None = None  # the round track's graph, chunk frames, rest_x [20]
+    tongue: tuple[OnnxGraph, int, float] | None = None  # the tongue track's graph, chunk frames, threshold
 
 
 @dataclass(repr=False)
@@ -137,7 +138,15 @@ class OnnxLipSync(LipSync):
         return self.onnx.round[0](mels.numpy())[0]
 
     def tongue_frames(self) -> int:
-        return 0  # the tongue track is not exported: the ONNX backend draws no tip from the sound
+        return self.onnx.tongue[1] if self.onnx.tongue is not None and self.track else 0
+
+    def tongue_threshold(self) -> float:
+        assert self.onnx.tongue is not None
+        return self.onnx.tongue[2]
+
+    def tongue_logits(self, mels: torch.Tensor) -> np.ndarray:
+        assert self.onnx.tongue is not None
+        return self.onnx.tongue[0](mels.numpy())[0]
 
     def shape_gate(self) -> tuple[bool, float, np.ndarray] | None:
         head = self.onnx.shape_head
@@ -160,8 +169,9 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError, ConfigError) as e:
         raise UserError(f"{shown(json_path)}: not a sidecar `lipglance export --onnx` wrote ({e})") from None
     head_info, track_info, round_info = side.get("shape_head"), side.get("seal_track"), side.get("round_track")
+    tongue_info = side.get("tongue_track")
     files = ([path] + ([shape_path] if head_info else []) + ([track_path(path)] if track_info else [])
-             + ([round_path(path)] if round_info else []))
+             + ([round_path(path)] if round_info else []) + ([tongue_path(path)] if tongue_info else []))
     for f in files:
         want = (side.get("sha256") or {}).get(f.name)
         if not f.is_file() or hashlib.sha256(f.read_bytes()).hexdigest() != want:
@@ -175,7 +185,9 @@ def load_onnx(path: str | Path, threads: int | None = None) -> OnnxLipSync:
                                          float(track_info["threshold"]))
     rnd = None if not round_info else (OnnxGraph(round_path(path), threads), int(round_info["frames"]),
                                        np.asarray(round_info["rest_x"], np.float32))
-    nets = OnnxNetworks(OnnxGraph(path, threads), head, files, track, rnd)
+    tongue = None if not tongue_info else (OnnxGraph(tongue_path(path), threads), int(tongue_info["frames"]),
+                                           float(tongue_info["threshold"]))
+    nets = OnnxNetworks(OnnxGraph(path, threads), head, files, track, rnd, tongue)
     m = side.get("motion")
     motion = None if m is None else MotionProbe(
         OpeningProbe(np.asarray(m["weights"], np.float64), float(m["bias"])),

@@ -9,9 +9,10 @@
                     [B, T, 20, 2] before the closure gate, gate logit [B, T]  (the shape renderer; only for a
                     model with a shape head; logit 0 without a gate)
     out.seal.onnx   the seal track (`lipglance seal`; only for a model that holds a fitted one): raw log-mel chunks
-                    [B, 4F, n_mels] -> seal logits [B, F]
+                    [B, 4F, n_mels] -> seal logits [B, F]; likewise out.round.onnx (the round track: calibrated
+                    widths) and out.tongue.onnx (the tongue track: logits of the raised tip)
     out.json        the sidecar: format version, the model's config, its audio statistics, the shape head's gate
-                    (gated, threshold, closed shape), the seal track's (frames, threshold), the motion probe's
+                    (gated, threshold, closed shape), the tracks' (frames, threshold or rest points), the motion probe's
                     numbers (a ridge regression that runs in NumPy, not a network) and the SHA-256 of each .onnx
                     file
 
@@ -52,6 +53,11 @@ def sidecar_paths(onnx: Path) -> tuple[Path, Path]:
 def track_path(onnx: Path) -> Path:
     """The seal track's graph that goes with the generator's `out.onnx`."""
     return onnx.with_name(onnx.stem + ".seal.onnx")
+
+
+def tongue_path(onnx: Path) -> Path:
+    """The tongue track's graph that goes with the generator's `out.onnx`."""
+    return onnx.with_name(onnx.stem + ".tongue.onnx")
 
 
 def round_path(onnx: Path) -> Path:
@@ -112,6 +118,11 @@ def export_onnx(out: str | Path, weights: str | Path | None = None) -> list[Path
                               generator=torch.Generator().manual_seed(0))
             digests[round_path(out).name] = _export(RoundWidths(head.round), (mel,), ["mel"], ["width"],
                                                     files[-1].temp())
+        if model.tongue_frames() and head is not None and head.tongue is not None:
+            files.append(OutputFile(tongue_path(out), ".onnx", "the ONNX tongue track"))
+            mel = torch.randn(3, model.tongue_frames() * model.config.audio.mels_per_frame, model.config.audio.n_mels,
+                              generator=torch.Generator().manual_seed(0))
+            digests[tongue_path(out).name] = _export(head.tongue, (mel,), ["mel"], ["logit"], files[-1].temp())
         files[1].temp().write_text(json.dumps(sidecar(model, out.name, digests), indent=1))
         for f in files:
             f.commit()
@@ -189,6 +200,9 @@ def sidecar(model: LipSync, name: str, digests: dict[str, str]) -> dict[str, Any
     if model.round_frames() and head is not None and head.round is not None:
         data["round_track"] = {"file": Path(name).stem + ".round.onnx", "frames": model.round_frames(),
                                "rest_x": model.round_rest().tolist()}
+    if model.tongue_frames() and head is not None and head.tongue is not None:
+        data["tongue_track"] = {"file": Path(name).stem + ".tongue.onnx", "frames": model.tongue_frames(),
+                                "threshold": model.tongue_threshold()}
     m = model.motion
     if m is not None:
         data["motion"] = {"weights": m.probe.weights.tolist(), "bias": m.probe.bias, "proxy": m.proxy.tolist(),
