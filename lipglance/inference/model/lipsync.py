@@ -37,13 +37,14 @@ from lipglance.inference.model.inputs import (
     check_face_choice,
 )
 from lipglance.inference.model.threads import one_thread
+from lipglance.inference.model.tracks import Tracks
 from lipglance.inference.model.windows import crossfade, fit_width, gated_shape, packed
 from lipglance.inference.render.closing import close_identity
 from lipglance.inference.render.living import LivingFace
 from lipglance.inference.render.paste import FaceTarget, find_face, pasted
 from lipglance.inference.render.renderers import RENDERERS
 from lipglance.inference.render.shape import ShapeWarp, check_amplitude
-from lipglance.inference.render.tongue import Tongue, raised_by
+from lipglance.inference.render.tongue import Tongue
 from lipglance.inference.render.tongue import cues as tongue_cues
 from lipglance.inference.render.warp import MouthWarp
 from lipglance.inference.speech.loudness import normalize_level
@@ -68,7 +69,7 @@ def video_u8(video: torch.Tensor) -> np.ndarray:
 
 
 @dataclass(repr=False)
-class LipSync:
+class LipSync(Tracks):
     """A lip-sync model: speech + one lip crop or face photo -> video frames.
 
     Load it with `LipSync.from_pretrained()` (the bundled model; or a checkpoint path; `device="cuda"` on a GPU).
@@ -264,23 +265,6 @@ class LipSync:
         yield from self._tongues(lambda s, c: log_mel_range(wave, self.config.audio, s, c),
                                  self.frame_count(len(audio)), batch)
 
-    def _tongues(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[Tongue]:
-        frames, threshold = self.tongue_frames(), self.tongue_threshold()
-        chunks = self._track_chunks(mel_at, n, frames, batch, self.tongue_logits)
-        for logit in one_thread(crossfade(chunks, n, frames)):
-            yield Tongue(raised=raised_by(float(logit) - threshold))
-
-    @torch.inference_mode()
-    def tongue_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
-        """The tongue track's logit per frame [T] (chunks cross-faded, as inference uses them) for a raw log-mel
-        [4T, n_mels] as a cache stores it; needs a tongue track (fitted or not: `lipglance seal --tongue`)."""
-        frames = self.config.generator.tongue_track
-        if not frames:
-            raise UserError("this model has no tongue track: fit one with `lipglance seal --tongue`")
-        mel_at, n = self._cached_mel(mel)
-        return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch, self.tongue_logits), n, frames)),
-                        np.float32)
-
     def transcript_shapes(self, audio: np.ndarray, transcript: str) -> np.ndarray:
         """Mouth shapes [N, 20, 2] (one per frame, as `stream_shapes`) of `transcript` force-aligned to mono
         `audio` at the model's rate (lipglance.inference.speech.transcript); UserError if it cannot be aligned."""
@@ -308,26 +292,6 @@ class LipSync:
         mel_at, n = self._cached_mel(mel)
         return np.array([f[40] for f in self._shape_parts(mel_at, n, batch)])
 
-    @torch.inference_mode()
-    def seal_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
-        """The seal track's logit per frame [T] (chunks cross-faded, as inference uses them) for a raw log-mel
-        [4T, n_mels] as a cache stores it; needs a model with a seal track (`lipglance seal`)."""
-        frames = self.config.generator.seal_track
-        if not frames:
-            raise UserError("this model has no seal track: fit one with `lipglance seal`")
-        mel_at, n = self._cached_mel(mel)
-        return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch), n, frames)), np.float32)
-
-    @torch.inference_mode()
-    def round_widths_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
-        """The round track's calibrated mouth width per frame [T] (1 = rest; chunks cross-faded, as inference uses
-        them) for a raw log-mel [4T, n_mels] as a cache stores it; needs a fitted round track (`lipglance seal
-        --round`)."""
-        if not self.round_frames():
-            raise UserError("this model has no fitted round track: fit one with `lipglance seal --round`")
-        mel_at, n = self._cached_mel(mel)
-        return np.array(list(self._round_widths(mel_at, n, batch)), np.float32)
-
     def _shapes(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         gate = self.shape_gate()
         if gate is None:
@@ -343,11 +307,6 @@ class LipSync:
                     shape = fit_width(shape, width, rest_x)
             yield shape
 
-    def _round_widths(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[float]:
-        frames = self.config.generator.round_track
-        for width in crossfade(self._track_chunks(mel_at, n, frames, batch, self.round_widths), n, frames):
-            yield float(width)
-
     def _shape_parts(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[np.ndarray]:
         """Per frame [41]: the shape head's shape before its closure gate (flattened), then the gate's logit
         (0 without a gate); both cross-faded between windows, so the gate decides on the blended logit."""
@@ -362,77 +321,6 @@ class LipSync:
                                 strict=True):
             frame[40] = logit + shift
             yield frame
-
-    def _track_chunks(self, mel_at: Callable[[int, int], torch.Tensor], n: int, frames: int, batch: int,
-                      call: Callable[[torch.Tensor], np.ndarray] | None = None) -> Iterator[np.ndarray]:
-        """The seal track's logits [frames] (or `call`'s outputs: the round track's widths) of each chunk of `frames`
-        frames over `n` frames (hop frames/2)."""
-        call = call or self.track_logits
-        mpf, hop = self.config.audio.mels_per_frame, frames // 2
-        count = max(1, -(-(n - frames) // hop) + 1)
-        for first in range(0, count, batch):
-            mels = torch.stack([mel_at(i * hop * mpf, frames * mpf) for i in range(first, min(first + batch, count))])
-            yield from call(mels.to(self.device))
-
-    # The seal track (lipglance.nn.seal.SealTrack, `lipglance seal`): used where it is fitted, by whole-recording
-    # inference (the ONNX backend overrides these three calls); the live path decides on the gate's own logit.
-    def track_frames(self) -> int:
-        """Frames of a seal-track chunk; 0 when the model has no fitted track."""
-        head = self.generator.shape_head
-        track = None if head is None or not self.track else head.track
-        return self.config.generator.seal_track if track is not None and bool(track.fitted) else 0
-
-    def track_shift(self) -> float:
-        """What moves the track's logit onto the gate's threshold (the gate then decides as for its own logit)."""
-        head = self.generator.shape_head
-        assert head is not None and head.track is not None
-        return float(head.gate_threshold) - float(head.track.threshold)
-
-    def track_logits(self, mels: torch.Tensor) -> np.ndarray:
-        """The seal track on raw log-mel chunks [B, 4F, n_mels]: logits [B, F]."""
-        head = self.generator.shape_head
-        assert head is not None and head.track is not None
-        return head.track(mels).detach().float().cpu().numpy()
-
-    # The round track (lipglance.nn.seal.RoundTrack, `lipglance seal --round`): used where it is fitted, by
-    # whole-recording inference in PyTorch; the ONNX backend and the live path keep the head's own widths.
-    def round_frames(self) -> int:
-        """Frames of a round-track chunk; 0 when the model has no fitted round track (or `track` is off)."""
-        head = self.generator.shape_head
-        rnd = None if head is None or not self.track else head.round
-        return self.config.generator.round_track if rnd is not None and bool(rnd.fitted) else 0
-
-    def round_rest(self) -> np.ndarray:
-        """The round track's rest mouth x positions [20] (lipglance.inference.model.windows.fit_width)."""
-        head = self.generator.shape_head
-        assert head is not None and head.round is not None
-        return head.round.rest_x.float().cpu().numpy()
-
-    def round_widths(self, mels: torch.Tensor) -> np.ndarray:
-        """The round track on raw log-mel chunks [B, 4F, n_mels]: calibrated widths [B, F] (1 = rest)."""
-        head = self.generator.shape_head
-        assert head is not None and head.round is not None
-        return head.round.widths(head.round(mels)).detach().float().cpu().numpy()
-
-    # The tongue track (`lipglance seal --tongue`): whole-recording inference draws the raised tip where it fires and
-    # no transcript is given (the ONNX backend overrides these three calls); the live path draws no tip from the sound.
-    def tongue_frames(self) -> int:
-        """Frames of a tongue-track chunk; 0 when the model has no fitted tongue track (or `track` is off)."""
-        head = self.generator.shape_head
-        tongue = None if head is None or not self.track else head.tongue
-        return self.config.generator.tongue_track if tongue is not None and bool(tongue.fitted) else 0
-
-    def tongue_threshold(self) -> float:
-        """Where the tongue track's logit raises the tip (set by `lipglance seal --tongue`)."""
-        head = self.generator.shape_head
-        assert head is not None and head.tongue is not None
-        return float(head.tongue.threshold)
-
-    def tongue_logits(self, mels: torch.Tensor) -> np.ndarray:
-        """The tongue track on raw log-mel chunks [B, 4F, n_mels]: logits [B, F] of the tip raised."""
-        head = self.generator.shape_head
-        assert head is not None and head.tongue is not None
-        return head.tongue(mels).detach().float().cpu().numpy()
 
     def _is_open(self, crop: np.ndarray) -> bool:
         """Whether a lip crop's mouth is open, as the motion probe reads it (True without a probe)."""
