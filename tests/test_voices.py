@@ -89,6 +89,7 @@ def test_a_shape_stage_can_start_from_the_bundled_models_head() -> None:
     own = head.state_dict()
     assert own and all(torch.equal(v, shipped[f"shape_head.{k}"]) for k, v in own.items())
     assert any(k.startswith("shape_head.track.") for k in shipped)  # the seal track is left behind (refitted later)
+    assert any(k.startswith("shape_head.tongue.") for k in shipped)  # and the tongue track
 
 
 def test_graft_gives_a_fine_tuned_head_its_parents_track_and_probe(tmp_path: Path) -> None:

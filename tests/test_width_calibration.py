@@ -55,7 +55,9 @@ def _check_scaled(scaled: np.ndarray, plain: np.ndarray, closed: np.ndarray) -> 
 
 
 def test_offline_and_live_shapes_scale_their_width(plain: LipSync, scaled_path: Path, speech: np.ndarray) -> None:
-    scaled = LipSync.from_pretrained(scaled_path)
+    # the pause gate off: it eases sealed frames toward rest too, so they would no longer be found as sealed below
+    plain = dataclasses.replace(plain, pause=False)
+    scaled = dataclasses.replace(LipSync.from_pretrained(scaled_path), pause=False)
     assert scaled.config.generator.shape_width_gain == GAIN
     gate = plain.shape_gate()
     assert gate is not None

@@ -66,10 +66,13 @@ def save_state(path: Path, cfg: GlanceConfig, modules: dict[str, nn.Module],
     save_checkpoint(path, tensors, cfg, "training", extra)
 
 
+TRACKS = ("track", "round", "tongue")  # the shape head's tracks, fitted after training by `lipglance seal`
+
+
 def load_weights(path: Path, modules: dict[str, nn.Module]) -> None:
     """Only the networks of a training state (for fine-tuning under another config); shapes must match. A shape
     head may also start from an exported model's (a generator checkpoint such as the bundled default: its shape
-    head without the seal track, which `lipglance seal` fits afterwards)."""
+    head without its seal, round and tongue tracks, which `lipglance seal` fits afterwards)."""
     ckpt = load_checkpoint(path)
     if ckpt.kind not in ("training", "generator") or (ckpt.kind == "generator" and set(modules) != {"shape_head"}):
         raise CheckpointError(f"{path} holds a '{ckpt.kind}' checkpoint: --init takes a training state "
@@ -77,7 +80,7 @@ def load_weights(path: Path, modules: dict[str, nn.Module]) -> None:
     for name, module in modules.items():
         prefix = f"model/{name}/" if ckpt.kind == "training" else "shape_head."
         tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items()
-                   if k.startswith(prefix) and not k.startswith(f"{prefix}track.")}
+                   if k.startswith(prefix) and not k.startswith(tuple(f"{prefix}{t}." for t in TRACKS))}
         if not tensors and name == "ema":  # a state trained without EMA: start the EMA from the generator
             prefix = "model/generator/"
             tensors = {k[len(prefix):]: v for k, v in ckpt.tensors.items() if k.startswith(prefix)}
