@@ -25,6 +25,7 @@ from lipglance.data.cache import Cache
 from lipglance.inference.model.lipsync import LipSync
 from lipglance.inference.render.shape import NEAR_CLOSED
 from lipglance.inference.render.tongue import cues
+from lipglance.seal_fit import auc, average_precision
 from lipglance.shape import opening_of
 from lipglance.synth.tts import Phone
 
@@ -67,16 +68,10 @@ def predict(w: np.ndarray, norm: np.ndarray, x: np.ndarray) -> np.ndarray:
 def score(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """ROC AUC (Mann-Whitney, ties halved), average precision, precision on the top positives-many frames."""
     k, n = int(y.sum()), len(y)
-    order = np.argsort(p, kind="stable")
-    ranks = np.empty(n)
-    ranks[order] = np.arange(1, n + 1)
-    for v in np.unique(p[np.r_[np.diff(p[order]) == 0, False][np.argsort(order)]]):  # average tied ranks
-        ranks[p == v] = ranks[p == v].mean()
-    auc = (ranks[y].sum() - k * (k + 1) / 2) / max(k * (n - k), 1)
     hits = y[np.argsort(-p, kind="stable")]
-    precision = np.cumsum(hits) / np.arange(1, n + 1)
-    return {"frames": n, "positives": k, "prior": float(y.mean()), "auc": float(auc),
-            "average_precision": float(precision[hits].mean()) if k else 0.0,
+    return {"frames": n, "positives": k, "prior": float(y.mean()),
+            "auc": auc(p[y], p[~y]) if 0 < k < n else 0.0,
+            "average_precision": average_precision(y, p),
             "precision_at_positives": float(hits[:k].mean()) if k else 0.0}
 
 

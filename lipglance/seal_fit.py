@@ -195,6 +195,14 @@ def auc(seal: np.ndarray, wide: np.ndarray) -> float:
     return float((ranks.sum() - len(seal) * (len(seal) + 1) / 2) / (len(seal) * len(wide)))
 
 
+def average_precision(truth: np.ndarray, scores: np.ndarray) -> float:
+    """Average precision of `scores` ranking the True frames of `truth` first: the mean, over the true frames, of the
+    precision of the frames ranked down to each (ties in rank order; 0 without a true frame)."""
+    hits = np.asarray(truth, bool)[np.argsort(-np.asarray(scores), kind="stable")]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float(precision[hits].mean()) if hits.any() else 0.0
+
+
 def split_logits(logits_of: Callable[[np.ndarray], np.ndarray],
                  clips: list[SealClip]) -> tuple[np.ndarray, np.ndarray]:
     """(logits of every seal frame, logits of every clearly open frame) of `clips`; `logits_of` maps a clip's raw

@@ -27,7 +27,7 @@ import torch
 from lipglance.data.cache import Cache
 from lipglance.errors import UserError
 from lipglance.round_cli import voice_clips
-from lipglance.seal_fit import Augment, SealClip, train_track
+from lipglance.seal_fit import Augment, SealClip, auc, average_precision, train_track
 from lipglance.track_io import store, with_track
 
 
@@ -48,12 +48,10 @@ def within_a_frame(truths: list[np.ndarray]) -> np.ndarray:
 def detection_scores(logits: np.ndarray, truth: np.ndarray, near: np.ndarray, threshold: float) -> dict[str, float]:
     """Frame counts, ROC AUC, average precision (against `prior`, the share of true frames), and at `threshold` the
     precision (of `truth`, and of `near`: true frames and their neighbours), recall and firing share."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     pos, fired = truth > 0, logits > threshold
     return {"frames": int(len(truth)), "l_frames": int(pos.sum()), "prior": round(float(pos.mean()), 4),
-            "auc": round(float(roc_auc_score(pos, logits)), 4),
-            "average_precision": round(float(average_precision_score(pos, logits)), 4),
+            "auc": round(auc(logits[pos], logits[~pos]), 4),
+            "average_precision": round(average_precision(pos, logits), 4),
             "precision": round(float(pos[fired].mean()) if fired.any() else 0.0, 4),
             "precision_within_a_frame": round(float(near[fired].mean()) if fired.any() else 0.0, 4),
             "recall": round(float(fired[pos].mean()), 4), "fired": round(float(fired.mean()), 4)}

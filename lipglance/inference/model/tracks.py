@@ -37,52 +37,52 @@ class Tracks:
         raise NotImplementedError  # LipSync's
 
     def _tongues(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[Tongue]:
-        frames, threshold = self.tongue_frames(), self.tongue_threshold()
-        chunks = self._track_chunks(mel_at, n, frames, batch, self.tongue_logits)
-        for logit in one_thread(crossfade(chunks, n, frames)):
+        threshold = self.tongue_threshold()
+        for logit in one_thread(self._run(mel_at, n, self.tongue_frames(), batch, self.tongue_logits)):
             yield Tongue(raised=raised_by(float(logit) - threshold))
 
-    @torch.inference_mode()
     def tongue_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
         """The tongue track's logit per frame [T] (chunks cross-faded, as inference uses them) for a raw log-mel
         [4T, n_mels] as a cache stores it; needs a tongue track (fitted or not: `lipglance seal --tongue`)."""
-        frames = self.config.generator.tongue_track
-        if not frames:
-            raise UserError("this model has no tongue track: fit one with `lipglance seal --tongue`")
-        mel_at, n = self._cached_mel(mel)
-        return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch, self.tongue_logits), n, frames)),
-                        np.float32)
+        return self._of_mel(mel, self.config.generator.tongue_track, self.tongue_logits, batch,
+                            "no tongue track: fit one with `lipglance seal --tongue`")
 
-    @torch.inference_mode()
     def seal_logits_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
         """The seal track's logit per frame [T] (chunks cross-faded, as inference uses them) for a raw log-mel
         [4T, n_mels] as a cache stores it; needs a model with a seal track (`lipglance seal`)."""
-        frames = self.config.generator.seal_track
-        if not frames:
-            raise UserError("this model has no seal track: fit one with `lipglance seal`")
-        mel_at, n = self._cached_mel(mel)
-        return np.array(list(crossfade(self._track_chunks(mel_at, n, frames, batch), n, frames)), np.float32)
+        return self._of_mel(mel, self.config.generator.seal_track, self.track_logits, batch,
+                            "no seal track: fit one with `lipglance seal`")
 
-    @torch.inference_mode()
     def round_widths_of_mel(self, mel: np.ndarray, batch: int = 16) -> np.ndarray:
         """The round track's calibrated mouth width per frame [T] (1 = rest; chunks cross-faded, as inference uses
         them) for a raw log-mel [4T, n_mels] as a cache stores it; needs a fitted round track (`lipglance seal
         --round`)."""
-        if not self.round_frames():
-            raise UserError("this model has no fitted round track: fit one with `lipglance seal --round`")
+        return self._of_mel(mel, self.round_frames(), self.round_widths, batch,
+                            "no fitted round track: fit one with `lipglance seal --round`")
+
+    @torch.inference_mode()
+    def _of_mel(self, mel: np.ndarray, frames: int, call: Callable[[torch.Tensor], np.ndarray], batch: int,
+                missing: str) -> np.ndarray:
+        """A track's outputs per frame [T] (`call` on chunks of `frames`, cross-faded) for a raw log-mel [4T, n_mels];
+        UserError "this model has `missing`" when `frames` is 0."""
+        if not frames:
+            raise UserError(f"this model has {missing}")
         mel_at, n = self._cached_mel(mel)
-        return np.array(list(self._round_widths(mel_at, n, batch)), np.float32)
+        return np.array(list(self._run(mel_at, n, frames, batch, call)), np.float32)
 
     def _round_widths(self, mel_at: Callable[[int, int], torch.Tensor], n: int, batch: int) -> Iterator[float]:
-        frames = self.config.generator.round_track
-        for width in crossfade(self._track_chunks(mel_at, n, frames, batch, self.round_widths), n, frames):
+        for width in self._run(mel_at, n, self.config.generator.round_track, batch, self.round_widths):
             yield float(width)
 
+    def _run(self, mel_at: Callable[[int, int], torch.Tensor], n: int, frames: int, batch: int,
+             call: Callable[[torch.Tensor], np.ndarray]) -> Iterator[np.ndarray]:
+        """A track's output per frame over `n` frames: `call` on each chunk of `frames` frames, cross-faded."""
+        return crossfade(self._track_chunks(mel_at, n, frames, batch, call), n, frames)
+
     def _track_chunks(self, mel_at: Callable[[int, int], torch.Tensor], n: int, frames: int, batch: int,
-                      call: Callable[[torch.Tensor], np.ndarray] | None = None) -> Iterator[np.ndarray]:
-        """The seal track's logits [frames] (or `call`'s outputs: the round track's widths) of each chunk of `frames`
-        frames over `n` frames (hop frames/2)."""
-        call = call or self.track_logits
+                      call: Callable[[torch.Tensor], np.ndarray]) -> Iterator[np.ndarray]:
+        """`call`'s outputs [frames] (a track's logits or widths) of each chunk of `frames` frames over `n` frames
+        (hop frames/2)."""
         mpf, hop = self.config.audio.mels_per_frame, frames // 2
         count = max(1, -(-(n - frames) // hop) + 1)
         for first in range(0, count, batch):
@@ -93,9 +93,7 @@ class Tracks:
     # inference (the ONNX backend overrides these three calls); the live path decides on the gate's own logit.
     def track_frames(self) -> int:
         """Frames of a seal-track chunk; 0 when the model has no fitted track."""
-        head = self.generator.shape_head
-        track = None if head is None or not self.track else head.track
-        return self.config.generator.seal_track if track is not None and bool(track.fitted) else 0
+        return self._fitted("track", self.config.generator.seal_track)
 
     def track_shift(self) -> float:
         """What moves the track's logit onto the gate's threshold (the gate then decides as for its own logit)."""
@@ -113,9 +111,7 @@ class Tracks:
     # whole-recording inference in PyTorch; the ONNX backend and the live path keep the head's own widths.
     def round_frames(self) -> int:
         """Frames of a round-track chunk; 0 when the model has no fitted round track (or `track` is off)."""
-        head = self.generator.shape_head
-        rnd = None if head is None or not self.track else head.round
-        return self.config.generator.round_track if rnd is not None and bool(rnd.fitted) else 0
+        return self._fitted("round", self.config.generator.round_track)
 
     def round_rest(self) -> np.ndarray:
         """The round track's rest mouth x positions [20] (lipglance.inference.model.windows.fit_width)."""
@@ -133,9 +129,14 @@ class Tracks:
     # no transcript is given (the ONNX backend overrides these three calls); the live path draws no tip from the sound.
     def tongue_frames(self) -> int:
         """Frames of a tongue-track chunk; 0 when the model has no fitted tongue track (or `track` is off)."""
+        return self._fitted("tongue", self.config.generator.tongue_track)
+
+    def _fitted(self, name: str, frames: int) -> int:
+        """`frames` when the shape head holds a fitted track `name` ("track", "round", "tongue") and `track` is on,
+        else 0."""
         head = self.generator.shape_head
-        tongue = None if head is None or not self.track else head.tongue
-        return self.config.generator.tongue_track if tongue is not None and bool(tongue.fitted) else 0
+        module = None if head is None or not self.track else getattr(head, name)
+        return frames if module is not None and bool(module.fitted) else 0
 
     def tongue_threshold(self) -> float:
         """Where the tongue track's logit raises the tip (set by `lipglance seal --tongue`)."""

@@ -106,23 +106,18 @@ def export_onnx(out: str | Path, weights: str | Path | None = None) -> list[Path
         if len(files) == 3:
             digests[shape_path.name] = _export(ShapeParts(model), _examples(model, False), ["mel"],
                                                ["shapes", "logit"], files[2].temp())
-        head, frames = model.generator.shape_head, model.track_frames()
-        if frames and head is not None and head.track is not None:
-            files.append(OutputFile(track_path(out), ".onnx", "the ONNX seal track"))
+        head = model.generator.shape_head
+        tracks = () if head is None else (  # (name, frames, the graph's network, its path, its output's name)
+            ("seal", model.track_frames(), head.track, track_path(out), "logit"),
+            ("round", model.round_frames(), head.round and RoundWidths(head.round), round_path(out), "width"),
+            ("tongue", model.tongue_frames(), head.tongue, tongue_path(out), "logit"))
+        for name, frames, net, path, output in tracks:
+            if not frames or net is None:
+                continue
+            files.append(OutputFile(path, ".onnx", f"the ONNX {name} track"))
             mel = torch.randn(3, frames * model.config.audio.mels_per_frame, model.config.audio.n_mels,
                               generator=torch.Generator().manual_seed(0))
-            digests[track_path(out).name] = _export(head.track, (mel,), ["mel"], ["logit"], files[3].temp())
-        if model.round_frames() and head is not None and head.round is not None:
-            files.append(OutputFile(round_path(out), ".onnx", "the ONNX round track"))
-            mel = torch.randn(3, model.round_frames() * model.config.audio.mels_per_frame, model.config.audio.n_mels,
-                              generator=torch.Generator().manual_seed(0))
-            digests[round_path(out).name] = _export(RoundWidths(head.round), (mel,), ["mel"], ["width"],
-                                                    files[-1].temp())
-        if model.tongue_frames() and head is not None and head.tongue is not None:
-            files.append(OutputFile(tongue_path(out), ".onnx", "the ONNX tongue track"))
-            mel = torch.randn(3, model.tongue_frames() * model.config.audio.mels_per_frame, model.config.audio.n_mels,
-                              generator=torch.Generator().manual_seed(0))
-            digests[tongue_path(out).name] = _export(head.tongue, (mel,), ["mel"], ["logit"], files[-1].temp())
+            digests[path.name] = _export(net, (mel,), ["mel"], [output], files[-1].temp())
         files[1].temp().write_text(json.dumps(sidecar(model, out.name, digests), indent=1))
         for f in files:
             f.commit()
