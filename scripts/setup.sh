@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 APT_PACKAGES=(espeak-ng flite mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1
   mbrola-de1 mbrola-de2 mbrola-de3 mbrola-de5 mbrola-de6 mbrola-fr1 mbrola-fr4 mbrola-nl2 mbrola-pl1 mbrola-sw1 mbrola-sw2
-  chromium pocketsphinx-testdata)
+  rhvoice rhvoice-english chromium pocketsphinx-testdata)
 
 apt_setup() {
   local missing=()

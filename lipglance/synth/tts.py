@@ -1,7 +1,9 @@
-"""Speech with exact phoneme timing from Debian's TTS engines (espeak-ng + mbrola, flite).
+"""Speech with phoneme timing from Debian's TTS engines (espeak-ng + mbrola, flite, RHVoice).
 
 mbrola renders exactly the durations of the phoneme file we give it, so speaking-rate and
 pitch changes are edits of that file; flite reports the end time of every phoneme it renders.
+RHVoice (statistical parametric voices of recorded speakers, more natural than diphones) reports
+no timing: its phones come from forced alignment of the known text (pocketsphinx, as a transcript's).
 """
 
 from __future__ import annotations
@@ -27,7 +29,18 @@ HELDOUT_VOICES = ("flite-slt",)
 # (hu1 was left out: its phone boundaries scatter +-20 ms around the audio's onsets.)
 ACCENTED_VOICES = tuple(f"mbrola-{v}-en" for v in (
     "de1", "de3", "de5", "fr4", "sw2", "pl1", "de2", "de6", "fr1", "nl2", "sw1"))
-VOICE_SETS = {"standard": TRAIN_VOICES, "wide": TRAIN_VOICES + ACCENTED_VOICES}
+# RHVoice's English voices (Debian non-free rhvoice-english): alan (Scottish), bdl (American), clb (American
+# female), and English spoken by evgeniy-eng and lyubov (Russian male and female). Its slt is held out.
+RHVOICE_VOICES = tuple(f"rhvoice-{v}" for v in ("alan", "bdl", "clb", "evgeniy-eng", "lyubov"))
+RHVOICE_DIR = Path("/usr/share/RHVoice/voices")
+RHVOICE_RETRY = (1.0, 0.93, 1.07)  # speaking-rate factors tried in turn when an alignment fails
+PHRASE_GAP = 0.15  # s: the pause between the halves of a sentence the aligner could not place whole
+# Words the TTS is given that the aligner's dictionary spells otherwise (GRID's letter a, lipglance.synth.text.spoken)
+ALIGN_SPELLING = {"eigh": "a"}
+EDGE_DB = 40.0  # dB under the loudest 10 ms: the quiet start and end of an aligned recording (`quiet_edges`)
+EDGE_MIN = 0.02  # s: the least edge silence, and the least of its phone left, that `quiet_edges` splits off
+VOICE_SETS = {"standard": TRAIN_VOICES, "wide": TRAIN_VOICES + ACCENTED_VOICES,
+              "natural": TRAIN_VOICES + ACCENTED_VOICES + RHVOICE_VOICES}
 # Measured acoustic-onset lag of a voice's phone boundaries (its diphone labels sit early);
 # tests/test_synth_speech.py checks the corrected timing against the audio.
 TIMING_OFFSET = {"mbrola-us3": 0.022, "mbrola-de2-en": 0.010, "mbrola-de6-en": 0.012, "mbrola-sw1-en": 0.015}
@@ -71,8 +84,13 @@ def check_voices(voices: tuple[str, ...] | list[str]) -> None:
                                 "(Debian non-free; `make setup` as root enables it)")
         elif engine == "flite":
             _need("flite", "flite")
+        elif engine == "rhvoice":
+            _need("RHVoice-test", "rhvoice")
+            if not (RHVOICE_DIR / name).is_dir():
+                raise UserError(f"RHVoice voice {name} is missing: `apt-get install rhvoice-english` "
+                                "(Debian non-free; `make setup` as root enables it)")
         else:
-            raise UserError(f"unknown voice {voice!r} (engines: mbrola-*, flite-*)")
+            raise UserError(f"unknown voice {voice!r} (engines: mbrola-*, flite-*, rhvoice-*)")
 
 
 def _read_wav(path: Path) -> np.ndarray:
@@ -129,6 +147,65 @@ def _flite(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech
     return Speech(_read_wav(tmp / "out.wav"), phones)
 
 
+def _rhvoice(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech:
+    """RHVoice's speech of `text`; where the aligner fails at every rate of RHVOICE_RETRY, its two halves
+    spoken apart with a short pause between them (a phrase break), recursively down to single words."""
+    try:
+        return _rhvoice_aligned(text, name, rate, pitch, tmp)
+    except RuntimeError:
+        words = text.split()
+        if len(words) < 2:
+            raise
+    half = len(words) // 2
+    first, second = (_rhvoice(" ".join(part), name, rate, pitch, tmp) for part in (words[:half], words[half:]))
+    gap = np.zeros(round(PHRASE_GAP * SAMPLE_RATE), np.float32)
+    shift = (len(first.wave) + len(gap)) / SAMPLE_RATE
+    pause = Phone("SIL", "sil", first.duration, shift)
+    later = [Phone(p.symbol, p.canon, p.start + shift, p.end + shift) for p in second.phones]
+    return Speech(np.concatenate([first.wave, gap, second.wave]), [*first.phones, pause, *later])
+
+
+def _rhvoice_aligned(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech:
+    from lipglance.inference.speech.transcript import aligned_phones
+
+    (tmp / "in.txt").write_text(text + "\n")
+    said = " ".join(ALIGN_SPELLING.get(w, w) for w in text.split())
+    failure = None
+    for retry in RHVOICE_RETRY:  # the aligner loses ~1% of sentences: the same words a little slower or faster
+        _run(["RHVoice-test", "-p", name, "-r", f"{100 * rate * retry:.0f}", "-t", f"{100 * pitch:.0f}",
+              "-i", str(tmp / "in.txt"), "-o", str(tmp / "out.wav")])
+        wave = _read_wav(tmp / "out.wav")
+        try:
+            return Speech(wave, quiet_edges(wave, aligned_phones(wave, SAMPLE_RATE, said, check=False)))
+        except UserError as e:
+            failure = e
+    raise RuntimeError(f"rhvoice-{name}: {failure} ({text!r})")
+
+
+def quiet_edges(wave: np.ndarray, phones: list[Phone], below_db: float = EDGE_DB) -> list[Phone]:
+    """Aligned `phones` with the recording's quiet start and end (10 ms frames `below_db` under its loudest)
+    made silences: a forced aligner gives the short silence before the first word to the first phone. The last
+    phone also runs to the audio's end (the aligner stops at its last whole frame)."""
+    hop = SAMPLE_RATE // 100
+    frames = len(wave) // hop
+    level = 10 * np.log10(np.mean(wave[: frames * hop].reshape(frames, hop) ** 2, axis=1) + 1e-12)
+    loud = np.flatnonzero(level > level.max() - below_db)
+    out = list(phones)
+    if not out or len(loud) == 0:
+        return out
+    onset, offset = float(loud[0]) / 100, float(loud[-1] + 1) / 100
+    end = len(wave) / SAMPLE_RATE
+    first, last = out[0], out[-1]
+    if first.canon != "sil" and first.start + EDGE_MIN <= onset <= first.end - EDGE_MIN:
+        out[:1] = [Phone("SIL", "sil", first.start, onset), Phone(first.symbol, first.canon, onset, first.end)]
+    last = out[-1]
+    if last.canon != "sil" and last.start + EDGE_MIN <= offset <= end - EDGE_MIN:
+        out[-1:] = [Phone(last.symbol, last.canon, last.start, offset), Phone("SIL", "sil", offset, end)]
+    else:
+        out[-1] = Phone(last.symbol, last.canon, last.start, max(last.end, end))
+    return out
+
+
 def synthesize(text: str, voice: str, rate: float = 1.0, pitch: float = 1.0) -> Speech:
     """Speak `text` with `voice` ("mbrola-us1", "flite-awb", ...) at a speaking-rate and pitch factor."""
     engine, name = voice.split("-", 1)
@@ -137,6 +214,8 @@ def synthesize(text: str, voice: str, rate: float = 1.0, pitch: float = 1.0) -> 
             speech = _mbrola(text, name, rate, pitch, Path(d))
         elif engine == "flite":
             speech = _flite(text, name, rate, pitch, Path(d))
+        elif engine == "rhvoice":
+            speech = _rhvoice(text, name, rate, pitch, Path(d))
         else:
             raise UserError(f"unknown voice {voice!r}")
     shift = TIMING_OFFSET.get(voice, 0.0)
