@@ -2,10 +2,14 @@
 PY := .venv/bin/python
 ASTRONAUT = $$($(PY) -c 'import skimage.data, os; print(os.path.join(os.path.dirname(skimage.data.__file__), "astronaut.png"))')
 
-.PHONY: setup test demo lint bench wheel clean
+.PHONY: setup neural-voices test demo lint bench wheel clean
 
 setup:
 	@bash scripts/setup.sh
+
+# Optional: the neural Kokoro voices of the synthetic corpus (`--voices neural`; about 200 MB)
+neural-voices:
+	@bash scripts/neural_voices.sh
 
 test: setup
 	$(PY) -m ruff check lipglance tests benchmarks

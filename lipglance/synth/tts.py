@@ -1,9 +1,10 @@
-"""Speech with phoneme timing from Debian's TTS engines (espeak-ng + mbrola, flite, RHVoice).
+"""Speech with phoneme timing from Debian's TTS engines (espeak-ng + mbrola, flite, RHVoice) and neural Kokoro.
 
 mbrola renders exactly the durations of the phoneme file we give it, so speaking-rate and
 pitch changes are edits of that file; flite reports the end time of every phoneme it renders.
 RHVoice (statistical parametric voices of recorded speakers, more natural than diphones) reports
-no timing: its phones come from forced alignment of the known text (pocketsphinx, as a transcript's).
+no timing: its phones come from forced alignment of the known text (pocketsphinx, as a transcript's), and so do
+those of the neural Kokoro-82M voices (lipglance.synth.neural_tts, an optional install).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.synth.neural_tts import KOKORO_VOICES
 from lipglance.synth.phonemes import canonical
 
 MBROLA_DIR = Path("/usr/share/mbrola")
@@ -33,14 +36,15 @@ ACCENTED_VOICES = tuple(f"mbrola-{v}-en" for v in (
 # female), and English spoken by evgeniy-eng and lyubov (Russian male and female). Its slt is held out.
 RHVOICE_VOICES = tuple(f"rhvoice-{v}" for v in ("alan", "bdl", "clb", "evgeniy-eng", "lyubov"))
 RHVOICE_DIR = Path("/usr/share/RHVoice/voices")
-RHVOICE_RETRY = (1.0, 0.93, 1.07)  # speaking-rate factors tried in turn when an alignment fails
+ALIGN_RETRY = (1.0, 0.93, 1.07)  # speaking-rate factors tried in turn when an alignment fails
 PHRASE_GAP = 0.15  # s: the pause between the halves of a sentence the aligner could not place whole
 # Words the TTS is given that the aligner's dictionary spells otherwise (GRID's letter a, lipglance.synth.text.spoken)
 ALIGN_SPELLING = {"eigh": "a"}
 EDGE_DB = 40.0  # dB under the loudest 10 ms: the quiet start and end of an aligned recording (`quiet_edges`)
 EDGE_MIN = 0.02  # s: the least edge silence, and the least of its phone left, that `quiet_edges` splits off
 VOICE_SETS = {"standard": TRAIN_VOICES, "wide": TRAIN_VOICES + ACCENTED_VOICES,
-              "natural": TRAIN_VOICES + ACCENTED_VOICES + RHVOICE_VOICES}
+              "natural": TRAIN_VOICES + ACCENTED_VOICES + RHVOICE_VOICES,
+              "neural": TRAIN_VOICES + ACCENTED_VOICES + RHVOICE_VOICES + KOKORO_VOICES}
 # Measured acoustic-onset lag of a voice's phone boundaries (its diphone labels sit early);
 # tests/test_synth_speech.py checks the corrected timing against the audio.
 TIMING_OFFSET = {"mbrola-us3": 0.022, "mbrola-de2-en": 0.010, "mbrola-de6-en": 0.012, "mbrola-sw1-en": 0.015}
@@ -89,8 +93,12 @@ def check_voices(voices: tuple[str, ...] | list[str]) -> None:
             if not (RHVOICE_DIR / name).is_dir():
                 raise UserError(f"RHVoice voice {name} is missing: `apt-get install rhvoice-english` "
                                 "(Debian non-free; `make setup` as root enables it)")
+        elif engine == "kokoro":
+            from lipglance.synth import neural_tts
+
+            neural_tts.check(name)
         else:
-            raise UserError(f"unknown voice {voice!r} (engines: mbrola-*, flite-*, rhvoice-*)")
+            raise UserError(f"unknown voice {voice!r} (engines: mbrola-*, flite-*, rhvoice-*, kokoro-*)")
 
 
 def _read_wav(path: Path) -> np.ndarray:
@@ -147,17 +155,26 @@ def _flite(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech
     return Speech(_read_wav(tmp / "out.wav"), phones)
 
 
-def _rhvoice(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech:
-    """RHVoice's speech of `text`; where the aligner fails at every rate of RHVOICE_RETRY, its two halves
-    spoken apart with a short pause between them (a phrase break), recursively down to single words."""
+def _rhvoice(text: str, name: str, rate: float, pitch: float, tmp: Path) -> np.ndarray:
+    """RHVoice's wave of `text`."""
+    (tmp / "in.txt").write_text(text + "\n")
+    _run(["RHVoice-test", "-p", name, "-r", f"{100 * rate:.0f}", "-t", f"{100 * pitch:.0f}",
+          "-i", str(tmp / "in.txt"), "-o", str(tmp / "out.wav")])
+    return _read_wav(tmp / "out.wav")
+
+
+def _aligned(text: str, voice: str, render: Callable[[str, float], np.ndarray]) -> Speech:
+    """The speech `render(text, rate factor)` makes, its phones force-aligned; where the aligner fails at every rate
+    of ALIGN_RETRY, the two halves of `text` spoken apart with a short pause between them (a phrase break),
+    recursively down to single words."""
     try:
-        return _rhvoice_aligned(text, name, rate, pitch, tmp)
+        return _aligned_whole(text, voice, render)
     except RuntimeError:
         words = text.split()
         if len(words) < 2:
             raise
     half = len(words) // 2
-    first, second = (_rhvoice(" ".join(part), name, rate, pitch, tmp) for part in (words[:half], words[half:]))
+    first, second = (_aligned(" ".join(part), voice, render) for part in (words[:half], words[half:]))
     gap = np.zeros(round(PHRASE_GAP * SAMPLE_RATE), np.float32)
     shift = (len(first.wave) + len(gap)) / SAMPLE_RATE
     pause = Phone("SIL", "sil", first.duration, shift)
@@ -165,21 +182,18 @@ def _rhvoice(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Spee
     return Speech(np.concatenate([first.wave, gap, second.wave]), [*first.phones, pause, *later])
 
 
-def _rhvoice_aligned(text: str, name: str, rate: float, pitch: float, tmp: Path) -> Speech:
+def _aligned_whole(text: str, voice: str, render: Callable[[str, float], np.ndarray]) -> Speech:
     from lipglance.inference.speech.transcript import aligned_phones
 
-    (tmp / "in.txt").write_text(text + "\n")
     said = " ".join(ALIGN_SPELLING.get(w, w) for w in text.split())
     failure = None
-    for retry in RHVOICE_RETRY:  # the aligner loses ~1% of sentences: the same words a little slower or faster
-        _run(["RHVoice-test", "-p", name, "-r", f"{100 * rate * retry:.0f}", "-t", f"{100 * pitch:.0f}",
-              "-i", str(tmp / "in.txt"), "-o", str(tmp / "out.wav")])
-        wave = _read_wav(tmp / "out.wav")
+    for retry in ALIGN_RETRY:  # the aligner loses ~1% of sentences: the same words a little slower or faster
+        wave = render(text, retry)
         try:
             return Speech(wave, quiet_edges(wave, aligned_phones(wave, SAMPLE_RATE, said, check=False)))
         except UserError as e:
             failure = e
-    raise RuntimeError(f"rhvoice-{name}: {failure} ({text!r})")
+    raise RuntimeError(f"{voice}: {failure} ({text!r})")
 
 
 def quiet_edges(wave: np.ndarray, phones: list[Phone], below_db: float = EDGE_DB) -> list[Phone]:
@@ -215,7 +229,12 @@ def synthesize(text: str, voice: str, rate: float = 1.0, pitch: float = 1.0) -> 
         elif engine == "flite":
             speech = _flite(text, name, rate, pitch, Path(d))
         elif engine == "rhvoice":
-            speech = _rhvoice(text, name, rate, pitch, Path(d))
+            tmp = Path(d)
+            speech = _aligned(text, voice, lambda t, r: _rhvoice(t, name, rate * r, pitch, tmp))
+        elif engine == "kokoro":
+            from lipglance.synth.neural_tts import kokoro_wave
+
+            speech = _aligned(text, voice, lambda t, r: kokoro_wave(t, name, rate * r, pitch, SAMPLE_RATE))
         else:
             raise UserError(f"unknown voice {voice!r}")
     shift = TIMING_OFFSET.get(voice, 0.0)

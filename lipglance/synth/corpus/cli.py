@@ -31,8 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--layout", choices=("grid", "lrw", "open"), default="grid",
                    help="sentences: GRID grammar, single LRW-like words, or open vocabulary (4-8 common words)")
     p.add_argument("--voices", choices=tuple(VOICE_SETS), default="standard",
-                   help="training voices: standard (7 American/British), wide (+11 accented, 6 of them female) or "
-                        "natural (wide + 5 RHVoice voices of recorded speakers, phones force-aligned); "
+                   help="training voices: standard (7 American/British), wide (+11 accented, 6 of them female), "
+                        "natural (wide + 5 RHVoice voices of recorded speakers, phones force-aligned) or neural "
+                        "(natural + 14 Kokoro-82M voices: `make neural-voices` installs them); "
                         "validation and test always use the held-out flite slt voice")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     p.add_argument("--shard", help="i/n: do only this machine's share of the shards")
