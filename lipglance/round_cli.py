@@ -29,18 +29,18 @@ CALIBRATION_EVERY = 5  # by default every 5th training voice (sorted by name) ca
 
 
 def calibration_voices(voices: list[str], hold_out: str | None) -> list[str]:
-    """The training voices held out to calibrate on: `hold_out` (comma-separated names) or every
+    """The training voices held out to calibrate on: `hold_out` (comma-separated names) or (None or "auto") every
     CALIBRATION_EVERY-th of the sorted voices, starting with the second."""
     names = sorted(set(voices))
-    if hold_out:
+    if hold_out and hold_out != "auto":
         picked = [v.strip() for v in hold_out.split(",") if v.strip()]
         unknown = [v for v in picked if v not in names]
         if unknown or not picked or len(picked) == len(names):
             raise UserError(f"--hold-out {hold_out}: name some, not all, of the training voices ({', '.join(names)})")
         return picked
     if len(names) < 2:
-        raise UserError("the round track needs a training split of at least two voices (one is held out to "
-                        "calibrate on)")
+        raise UserError("a track calibrated on held-out voices needs a training split of at least two voices (one "
+                        "is held out to calibrate on)")
     return names[1::CALIBRATION_EVERY]
 
 

@@ -48,8 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warp", type=float, default=0.15,
                    help="training band-axis warp (vocal-tract length), a factor in 1 +- this (default 0.15)")
     p.add_argument("--hold-out", default=None,
-                   help="with --round or --tongue: training voices (comma-separated) kept out of training to set "
-                        "its gain or threshold on (default: every 5th voice by name)")
+                   help="training voices (comma-separated, or 'auto': every 5th voice by name) kept out of training "
+                        "to set the track's gain or threshold on (default: auto with --round or --tongue; the seal "
+                        "track's threshold is set on the validation split unless this is given)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the scores as this JSON file")
     p.set_defaults(func=run)
@@ -81,7 +82,15 @@ def run(args: argparse.Namespace) -> int:
         return fit_tongue(args, aug)
     model, motion, extra = with_track(args.weights, args.chunk, args.seed)
     cache = Cache(args.data)
-    clips = {s: seal_clips(cache, s, model.config.audio.mels_per_frame) for s in ("train", "val", "test")}
+    mpf = model.config.audio.mels_per_frame
+    held: list[str] = []
+    if args.hold_out:  # threshold on training voices kept out of training, not on the held-out voice's val split
+        from lipglance.round_cli import voice_clips
+
+        clips, held = voice_clips(cache, mpf, args.hold_out)
+        clips["val"] = clips.pop("calibration")
+    else:
+        clips = {s: seal_clips(cache, s, mpf) for s in ("train", "val", "test")}
     head = model.generator.shape_head
     assert head is not None and head.track is not None
     gate_th = float(head.gate_threshold)
@@ -102,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
               "threshold": round(threshold, 4), "scores": report}
     if aug != Augment():
         record["augment"] = dataclasses.asdict(aug)
+    if held:  # "val" in the scores: these training voices, kept out of the track's training
+        record["calibration_voices"] = held
     out = store(args, model, motion, extra | {"seal": record}, record)
     for s in ("val", "test"):
         g, t = report["gate"][s], report["track"][s]

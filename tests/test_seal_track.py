@@ -134,3 +134,24 @@ def _without_phones(cache_dir: Path, to: Path) -> Path:
         item.get("meta", {}).pop("phones", None)
     (to / "manifest.jsonl").write_text("".join(json.dumps(item) + "\n" for item in lines))
     return to
+
+
+def test_a_threshold_set_on_held_out_training_voices(cache_dir: Path, tmp_path: Path) -> None:
+    """With --hold-out the track never hears those training voices, and its threshold closes the promised share of
+    their clearly open frames (not of the validation split's held-out voice)."""
+    from lipglance.data.cache import Cache as _Cache
+    from lipglance.seal_fit import seal_clips, split_logits
+
+    cache = _Cache(cache_dir)
+    voices = sorted({it["meta"]["voice"] for it in cache.split("train")})
+    out, report = tmp_path / "held.safetensors", tmp_path / "held.json"
+    assert main(["seal", str(DEFAULT_WEIGHTS), "--data", str(cache_dir), "-o", str(out), "--chunk", "16",
+                 "--steps", "30", "--hold-out", voices[0], "--false", "0.05", "--report", str(report)]) == 0
+    record = json.loads(report.read_text())
+    assert record["calibration_voices"] == [voices[0]]
+    sealed = LipSync.from_pretrained(out)
+    every = seal_clips(cache, "train", sealed.config.audio.mels_per_frame)
+    held = [c for c, it in zip(every, cache.split("train"), strict=True) if it["meta"]["voice"] == voices[0]]
+    _, wide = split_logits(sealed.seal_logits_of_mel, held)
+    assert record["scores"]["track"]["val"]["open_frames"] == len(wide) > 0
+    assert float((wide > record["threshold"]).mean()) <= 0.05 + 1e-9
