@@ -28,7 +28,8 @@ import numpy as np
 from scipy.signal import lfilter
 
 import lipglance.inference.speech.pause_gate as gate
-from lipglance.inference.speech.loudness import frame_levels, level_of
+from lipglance.inference.speech.loudness import level_of
+from lipglance.levels import frame_levels
 from lipglance.shape import REST_MARGIN
 from lipglance.synth.text import open_sentence
 from lipglance.synth.tts import ACCENTED_VOICES, synthesize
@@ -70,15 +71,15 @@ def recorded() -> list[Clip]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_sync_recorded import recordings
 
-    import lipglance.inference.speech.transcript as transcript
+    import lipglance.synth.align as align
 
-    keep = transcript.with_pauses
-    transcript.with_pauses = lambda phones, spans: phones
+    keep = align.with_pauses
+    align.with_pauses = lambda phones, spans: phones
     try:
-        return [(w, [(p.canon, p.start, p.end) for p in transcript.aligned_phones(w, RATE, text)])
+        return [(w, [(p.canon, p.start, p.end) for p in align.aligned_phones(w, RATE, text)])
                 for _, w, text in recordings()]
     finally:
-        transcript.with_pauses = keep
+        align.with_pauses = keep
 
 
 def score(clips: list[Clip]) -> dict[str, float]:

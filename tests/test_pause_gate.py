@@ -15,13 +15,13 @@ from lipglance import dub
 from lipglance.face import detect_faces, landmarks
 from lipglance.inference.live.stream import LiveShapes
 from lipglance.inference.model.lipsync import LipSync
-from lipglance.inference.speech.loudness import frame_levels
 from lipglance.inference.speech.pause_gate import EASE, LEAD, pause_spans, pause_weights, quiet_below
 from lipglance.inference.speech.transcript import aligned_phones
 from lipglance.io.audio import load_audio
 from lipglance.io.decode import iter_frames
 from lipglance.io.image import read_image
 from lipglance.io.video import write_video
+from lipglance.levels import frame_levels
 from lipglance.samples import sample_photos
 from lipglance.shape import CLOSED, inner_opening, mouth_width, opening_of
 

@@ -224,8 +224,9 @@ CARDS = Path("/usr/share/pocketsphinx/test/data/cards")  # Debian pocketsphinx-t
                                          ("005", "eight of spades four of clubs seven of hearts")])
 def test_pauses_in_recorded_speech_close_the_mouth(name: str, words: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from lipglance.inference.speech import transcript
-    from lipglance.inference.speech.pauses import pauses
     from lipglance.shape import CLOSED
+    from lipglance.synth import align
+    from lipglance.synth.pauses import pauses
 
     assert CARDS.is_dir(), "apt-get install pocketsphinx-testdata (make setup does, as root)"
     speech = load_audio(CARDS / f"{name}.wav", 16000)
@@ -235,6 +236,6 @@ def test_pauses_in_recorded_speech_close_the_mouth(name: str, words: str, monkey
     assert inner and frames, "the recording has pauses between its words"
     opening = opening_of(transcript.transcript_shapes(aligned_phones(speech, 16000, words), n))
     assert (opening[frames] <= CLOSED).all(), opening[frames]
-    monkeypatch.setattr(transcript, "with_pauses", lambda phones, spans: phones)  # the aligner's phones alone
+    monkeypatch.setattr(align, "with_pauses", lambda phones, spans: phones)  # the aligner's phones alone
     alone = opening_of(transcript.transcript_shapes(aligned_phones(speech, 16000, words), n))
     assert (alone[frames] > CLOSED).any()  # they stretch a word over the pause: the mouth would stay open

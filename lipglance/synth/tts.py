@@ -21,6 +21,7 @@ import numpy as np
 
 from lipglance.errors import UserError
 from lipglance.synth.neural_tts import KOKORO_VOICES
+from lipglance.synth.phone import Phone
 from lipglance.synth.phonemes import canonical
 
 MBROLA_DIR = Path("/usr/share/mbrola")
@@ -50,14 +51,6 @@ VOICE_SETS = {"standard": TRAIN_VOICES, "wide": TRAIN_VOICES + ACCENTED_VOICES,
 TIMING_OFFSET = {"mbrola-us3": 0.022, "mbrola-de2-en": 0.010, "mbrola-de6-en": 0.012, "mbrola-sw1-en": 0.015}
 # flite's mean pitch per voice (Hz), scaled by the pitch factor.
 FLITE_F0 = {"kal16": 105.0, "awb": 110.0, "rms": 100.0, "slt": 170.0}
-
-
-@dataclass(frozen=True)
-class Phone:
-    symbol: str  # as the engine wrote it
-    canon: str  # normalised (lipglance.synth.phonemes.CANON)
-    start: float  # seconds
-    end: float
 
 
 @dataclass
@@ -183,7 +176,7 @@ def _aligned(text: str, voice: str, render: Callable[[str, float], np.ndarray]) 
 
 
 def _aligned_whole(text: str, voice: str, render: Callable[[str, float], np.ndarray]) -> Speech:
-    from lipglance.inference.speech.transcript import aligned_phones
+    from lipglance.synth.align import aligned_phones
 
     said = " ".join(ALIGN_SPELLING.get(w, w) for w in text.split())
     failure = None

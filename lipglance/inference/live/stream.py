@@ -42,9 +42,10 @@ from lipglance.inference.model.inputs import ImageInput, as_image
 from lipglance.inference.model.windows import gated_shape
 from lipglance.inference.render.living import LivingFace, Move
 from lipglance.inference.render.shape import ShapeWarp
-from lipglance.inference.speech.loudness import FRAME_SECONDS, frame_levels, gain_for, level_of
+from lipglance.inference.speech.loudness import gain_for, level_of
 from lipglance.inference.speech.pause_gate import LivePause, closed
 from lipglance.io.audio import check_samples
+from lipglance.levels import FRAME_SECONDS, frame_levels
 
 if TYPE_CHECKING:
     from lipglance.inference.model.protocol import SpeechModel

@@ -17,27 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from lipglance.levels import frame_levels
+
 TRAINING_LEVEL_DBFS = -17.4  # active-speech level of the training corpus: median of 204 clips (scripts/corpus_level.py)
 SILENCE_DBFS = -70.0  # frames quieter than this are never speech
 ACTIVE_ABOVE_NOISE_DB = 12.0  # speech frames stand this far above the recording's noise floor
 ACTIVE_RANGE_DB = 30.0  # and at most this far below its loudest frames (so the level does not depend on the gain)
 MAX_GAIN_DB = 40.0  # at most +40 dB (speech at -58 dBFS and quieter is only brought up this far)
 MIN_GAIN_DB = -20.0
-FRAME_SECONDS = 0.02
-
-
-def frame_levels(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """RMS level in dBFS of each whole 20 ms frame of mono samples (one frame for shorter audio). Computed in
-    blocks, so an hour of audio takes no float64 copy of itself."""
-    n = max(1, int(round(FRAME_SECONDS * sample_rate)))
-    x = np.asarray(audio)
-    if len(x) < n:
-        frames = x[None, :] if len(x) else np.zeros((1, 1), np.float32)
-    else:
-        frames = x[: len(x) // n * n].reshape(-1, n)
-    power = np.concatenate([np.mean(np.square(frames[i:i + 4096], dtype=np.float64), axis=1)
-                            for i in range(0, len(frames), 4096)])
-    return 10.0 * np.log10(np.maximum(power, 1e-20))
 
 
 def active_level(audio: np.ndarray, sample_rate: int) -> float | None:

@@ -32,8 +32,9 @@ from collections import deque
 
 import numpy as np
 
-from lipglance.inference.speech.loudness import FRAME_SECONDS, SILENCE_DBFS, frame_levels, level_of
+from lipglance.inference.speech.loudness import SILENCE_DBFS, level_of
 from lipglance.inference.speech.transcript import LEAD  # a frame shows the speech this far after its centre
+from lipglance.levels import FRAME_SECONDS, frame_levels
 
 QUIET_DB = 22.0  # a 20 ms frame this far below the active-speech level is quiet,
 FLOOR_DB = 4.0  # or, in a noisy recording, as quiet as this above its noise floor (capped at SPEECH_GAP_DB)

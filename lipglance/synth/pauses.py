@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lipglance.inference.speech.loudness import FRAME_SECONDS, frame_levels
+from lipglance.levels import FRAME_SECONDS, frame_levels
+from lipglance.synth.phone import Phone
 from lipglance.synth.phonemes import SILENCE
-from lipglance.synth.tts import Phone
 
 PAUSE_SECONDS = 0.12  # a quiet stretch at least this long is a pause (a stop's closure is shorter)
 QUIET_BELOW_TOP_DB = 25.0  # quiet: this far below the loudest 1% of the 20 ms frames
