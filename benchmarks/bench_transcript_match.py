@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from lipglance.errors import UserError
-from lipglance.inference.speech.transcript import MISMATCH_GAP, _align, aligner, match_gap, words_of
 from lipglance.io.audio import load_audio
 from lipglance.samples import SAMPLE_WAV, SAMPLE_WORDS
+from lipglance.synth.align import MISMATCH_GAP, _align, aligner, match_gap, words_of
 from lipglance.synth.tts import synthesize
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -1,5 +1,6 @@
 """Speech levels, frame by frame: the 20 ms RMS levels that loudness normalisation (lipglance.inference.speech.loudness)
-and pause finding (lipglance.synth.pauses) both read."""
+and pause finding (lipglance.synth.pauses) both read, and the 10 ms ones of an aligned recording's quiet edges
+(lipglance.synth.tts.quiet_edges)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import numpy as np
 FRAME_SECONDS = 0.02
 
 
-def frame_levels(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    """RMS level in dBFS of each whole 20 ms frame of mono samples (one frame for shorter audio). Computed in
-    blocks, so an hour of audio takes no float64 copy of itself."""
-    n = max(1, int(round(FRAME_SECONDS * sample_rate)))
+def frame_levels(audio: np.ndarray, sample_rate: int, seconds: float = FRAME_SECONDS) -> np.ndarray:
+    """RMS level in dBFS of each whole frame of `seconds` (20 ms) of mono samples (one frame for shorter audio).
+    Computed in blocks, so an hour of audio takes no float64 copy of itself."""
+    n = max(1, int(round(seconds * sample_rate)))
     x = np.asarray(audio)
     if len(x) < n:
         frames = x[None, :] if len(x) else np.zeros((1, 1), np.float32)

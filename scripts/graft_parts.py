@@ -38,9 +38,8 @@ def main() -> int:
     kinds = tracks if args.track_only else (*tracks, "motion.")
     parts = {k: v for k, v in src.tensors.items() if k.startswith(kinds)}
     tensors = {k: v for k, v in head.tensors.items() if not k.startswith((*tracks, "motion."))} | parts
-    g = src.config.generator
-    gen = dataclasses.replace(head.config.generator, seal_track=g.seal_track, round_track=g.round_track,
-                              tongue_track=g.tongue_track)
+    gen = dataclasses.replace(head.config.generator,
+                              **{f"{k}_track": getattr(src.config.generator, f"{k}_track") for k in TRACKS})
     records = (*TRACKS, *("motion",) * (not args.track_only))
     extra = head.extra | {k: src.extra[k] for k in records if k in src.extra}
     save_checkpoint(Path(args.output), tensors, dataclasses.replace(head.config, generator=gen), "generator", extra)

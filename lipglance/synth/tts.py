@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from lipglance.errors import UserError
+from lipglance.levels import frame_levels
 from lipglance.synth.neural_tts import KOKORO_VOICES
 from lipglance.synth.phone import Phone
 from lipglance.synth.phonemes import canonical
@@ -41,6 +42,7 @@ ALIGN_RETRY = (1.0, 0.93, 1.07)  # speaking-rate factors tried in turn when an a
 PHRASE_GAP = 0.15  # s: the pause between the halves of a sentence the aligner could not place whole
 # Words the TTS is given that the aligner's dictionary spells otherwise (GRID's letter a, lipglance.synth.text.spoken)
 ALIGN_SPELLING = {"eigh": "a"}
+EDGE_FRAME = 0.01  # s: the frames `quiet_edges` reads levels of
 EDGE_DB = 40.0  # dB under the loudest 10 ms: the quiet start and end of an aligned recording (`quiet_edges`)
 EDGE_MIN = 0.02  # s: the least edge silence, and the least of its phone left, that `quiet_edges` splits off
 VOICE_SETS = {"standard": TRAIN_VOICES, "wide": TRAIN_VOICES + ACCENTED_VOICES,
@@ -193,14 +195,12 @@ def quiet_edges(wave: np.ndarray, phones: list[Phone], below_db: float = EDGE_DB
     """Aligned `phones` with the recording's quiet start and end (10 ms frames `below_db` under its loudest)
     made silences: a forced aligner gives the short silence before the first word to the first phone. The last
     phone also runs to the audio's end (the aligner stops at its last whole frame)."""
-    hop = SAMPLE_RATE // 100
-    frames = len(wave) // hop
-    level = 10 * np.log10(np.mean(wave[: frames * hop].reshape(frames, hop) ** 2, axis=1) + 1e-12)
+    level = frame_levels(wave, SAMPLE_RATE, EDGE_FRAME)
     loud = np.flatnonzero(level > level.max() - below_db)
     out = list(phones)
     if not out or len(loud) == 0:
         return out
-    onset, offset = float(loud[0]) / 100, float(loud[-1] + 1) / 100
+    onset, offset = float(loud[0]) * EDGE_FRAME, float(loud[-1] + 1) * EDGE_FRAME
     end = len(wave) / SAMPLE_RATE
     first, last = out[0], out[-1]
     if first.canon != "sil" and first.start + EDGE_MIN <= onset <= first.end - EDGE_MIN:

@@ -22,7 +22,6 @@ from lipglance.synth.align import (
     FRAME_RATE,
     INSTALL,
     MISMATCH_GAP,
-    _align,
     align_segments,
     aligned_phones,
     aligner,
@@ -33,7 +32,7 @@ from lipglance.synth.align import (
 )
 from lipglance.synth.phone import Phone
 
-__all__ = ["ALIGN_RATE", "FRAME_RATE", "INSTALL", "LEAD", "MISMATCH_GAP", "_align", "align_segments", "aligned_phones",
+__all__ = ["ALIGN_RATE", "FRAME_RATE", "INSTALL", "LEAD", "MISMATCH_GAP", "align_segments", "aligned_phones",
            "aligner", "check_match", "heard", "match_gap", "transcript_shapes", "words_of"]
 
 LEAD = 0.06  # s: the visual lead of the mouth over the sound (the synthetic corpus draws 0-0.12 s)
