@@ -126,3 +126,29 @@ def test_graft_gives_a_fine_tuned_head_its_parents_track_and_probe(tmp_path: Pat
     other = [*run[:2], str(tmp_path / "other.safetensors"), *run[3:], "-o", str(tmp_path / "x.safetensors")]
     r = subprocess.run(other, capture_output=True, text=True)
     assert r.returncode != 0 and "different generators" in r.stderr and not (tmp_path / "x.safetensors").exists()
+
+
+def test_seal_shift_moves_the_operating_point_and_nothing_else(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import torch
+
+    from lipglance.checkpoint import load_checkpoint
+    from lipglance.inference.model.lipsync import DEFAULT_WEIGHTS, LipSync
+    from lipglance.io.audio import load_audio
+    from lipglance.shape import CLOSED, opening_of
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "seal_shift.py"
+    out = tmp_path / "lower.safetensors"
+    run = [sys.executable, str(script), str(DEFAULT_WEIGHTS), "--shift", "-1.0", "-o", str(out)]
+    assert subprocess.run(run, capture_output=True).returncode == 0
+    shipped, lower = load_checkpoint(DEFAULT_WEIGHTS), load_checkpoint(out)
+    key = "shape_head.track.threshold"
+    assert float(lower.tensors[key]) == pytest.approx(float(shipped.tensors[key]) - 1.0)
+    assert all(torch.equal(v, shipped.tensors[k]) for k, v in lower.tensors.items() if k != key)
+    assert lower.extra["seal_shift"] == -1.0
+    wave = load_audio(Path(DEFAULT_WEIGHTS).parent / "sample.wav", 16000)
+    closed = [int((opening_of(np.stack(list(LipSync.from_pretrained(w).stream_shapes(wave)))) < CLOSED).sum())
+              for w in (DEFAULT_WEIGHTS, out)]
+    assert closed[1] > closed[0]  # a lower threshold seals more frames of the same speech
