@@ -17,22 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from lipglance.errors import UserError
 from lipglance.io.audio import load_audio
 from lipglance.samples import SAMPLE_WAV, SAMPLE_WORDS
-from lipglance.synth.align import MISMATCH_GAP, _align, aligner, match_gap, words_of
+from lipglance.synth.align import MISMATCH_GAP, _align, aligner, match_gap, pcm16, words_of
 from lipglance.synth.tts import synthesize
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_sync_recorded import recordings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def pcm16(wave: np.ndarray) -> bytes:
-    return (np.clip(wave, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
 
 
 def reference(pcm: bytes) -> float:

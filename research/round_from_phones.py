@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,14 +27,16 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sync_recorded import recordings  # noqa: E402
+from seal_reference_sphinx import make_decoder, recognise  # noqa: E402
 
 from lipglance.errors import UserError  # noqa: E402
 from lipglance.inference.model.lipsync import LipSync  # noqa: E402
 from lipglance.inference.speech.transcript import LEAD, aligned_phones, transcript_shapes  # noqa: E402
 from lipglance.shape import frame_classes, width_of  # noqa: E402
-from lipglance.synth.align import _align, _canon, aligner, heard  # noqa: E402
+from lipglance.synth.align import _align, _canon, aligner, heard, pcm16  # noqa: E402
 from lipglance.synth.phone import Phone  # noqa: E402
 from lipglance.synth.tts import synthesize  # noqa: E402
 
@@ -43,16 +44,10 @@ DRIVERS = ("reference", "model", "allphone", "words", "model+allphone")
 
 
 def allphone(pcm: bytes, lw: float, pip: float) -> list[Phone]:
-    """The phones pocketsphinx's allphone search recognises in 16 kHz int16 `pcm`."""
-    from pocketsphinx import Config, Decoder, get_model_path
-
-    model = os.path.join(get_model_path(), "en-us")
-    decoder = Decoder(Config(hmm=os.path.join(model, "en-us"), allphone=os.path.join(model, "en-us-phone.lm.bin"),
-                             lm=None, dict=None, lw=lw, pip=pip, beam=1e-20, pbeam=1e-20, loglevel="FATAL"))
-    decoder.start_utt()
-    decoder.process_raw(pcm, full_utt=True)
-    decoder.end_utt()
-    return [Phone(s.word, _canon(s.word), s.start_frame / 100, (s.end_frame + 1) / 100) for s in decoder.seg()]
+    """The phones pocketsphinx's allphone search recognises in 16 kHz int16 `pcm` (research/seal_reference_sphinx.py's
+    decoder)."""
+    return [Phone(name, _canon(name), first / 100, (last + 1) / 100)
+            for name, first, last in recognise(make_decoder(lw, pip), pcm)]
 
 
 def word_phones(pcm: bytes) -> list[Phone]:
@@ -83,7 +78,7 @@ def measure(model: LipSync, items: list[tuple[np.ndarray, list[Phone]]], lw: flo
     classes = []
     for wave, phones in items:
         n = model.frame_count(len(wave))
-        pcm = (np.clip(wave, -1, 1) * 32767).round().astype("<i2").tobytes()
+        pcm = pcm16(wave)
         classes.append(frame_classes({"meta": {"lead": LEAD, "phones": [[p.canon, p.start, p.end] for p in phones]}},
                                      n))
         widths["reference"].append(width_of(transcript_shapes(phones, n, LEAD)))

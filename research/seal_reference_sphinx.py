@@ -38,6 +38,7 @@ from lipglance.data.cache import Cache
 from lipglance.errors import UserError
 from lipglance.inference.speech.transcript import align_segments
 from lipglance.inference.speech.transcript import aligner as make_aligner
+from lipglance.synth.align import pcm16
 from lipglance.synth.articulation import BILABIAL
 from lipglance.synth.phonemes import VOWELS
 from lipglance.synth.tts import SAMPLE_RATE, Phone, Speech, synthesize
@@ -77,7 +78,7 @@ def to_pcm16k(speech: Speech) -> bytes:
         wave = resample_poly(speech.wave, 16000 // g, SAMPLE_RATE // g)
     else:
         wave = speech.wave
-    return (np.clip(wave, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
+    return pcm16(wave)
 
 
 def recognise(decoder: Decoder, pcm: bytes) -> list[tuple[str, int, int]]:

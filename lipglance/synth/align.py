@@ -83,13 +83,18 @@ def aligned_phones(audio: np.ndarray, sample_rate: int, text: str, check: bool =
         wave = resample(wave, sample_rate, ALIGN_RATE)
     if len(wave) < ALIGN_RATE // 10:
         raise UserError("the speech is too short to align a transcript to (under 0.1 s)")
-    pcm = (np.clip(wave, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
+    pcm = pcm16(wave)
     segs, score = _align(decoder, pcm, words)
     if check:
         check_match(pcm, score)
     phones = [Phone(name, _canon(name), start / FRAME_RATE, (start + count) / FRAME_RATE)
               for name, start, count, _ in segs]
     return with_pauses(phones, pauses(wave, ALIGN_RATE))
+
+
+def pcm16(wave: np.ndarray) -> bytes:
+    """Float samples in [-1, 1] as the little-endian int16 bytes pocketsphinx reads."""
+    return (np.clip(wave, -1.0, 1.0) * 32767).round().astype("<i2").tobytes()
 
 
 def heard(pcm: bytes) -> str:
