@@ -202,7 +202,7 @@ def quiet_edges(wave: np.ndarray, phones: list[Phone], below_db: float = EDGE_DB
         return out
     onset, offset = float(loud[0]) * EDGE_FRAME, float(loud[-1] + 1) * EDGE_FRAME
     end = len(wave) / SAMPLE_RATE
-    first, last = out[0], out[-1]
+    first = out[0]
     if first.canon != "sil" and first.start + EDGE_MIN <= onset <= first.end - EDGE_MIN:
         out[:1] = [Phone("SIL", "sil", first.start, onset), Phone(first.symbol, first.canon, onset, first.end)]
     last = out[-1]
