@@ -14,6 +14,9 @@ share of bilabial frames dlib sees closed (inner gap < 0.04 rest widths), mean d
 rounded vowels over spread ones.
 
     .venv/bin/python benchmarks/bench_sync_photos.py --weights W --sync-json docs/sync.json --out docs/sync_photos
+
+`--voice rhvoice-slt` has the same sentences spoken by the same held-out speaker through another engine (RHVoice;
+its phones by forced alignment), a second unseen synthetic voice.
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ def main() -> int:
     p.add_argument("--sync-json", required=True, help="lipglance evaluate --sync output (the loudness fit)")
     p.add_argument("--out", required=True, help="output prefix (.json, .md, _strip.png)")
     p.add_argument("--sentences", type=int, default=len(SENTENCES), help="use the first N sentences")
+    p.add_argument("--voice", default=VOICE, help=f"the voice that speaks them (default {VOICE}, held out of "
+                   "training; rhvoice-slt is the same speaker by another engine, also held out)")
     p.add_argument("--sources", default="", help="only these sources (comma list of generator, loudness, "
                                                  "transcript, truth, probe; default all)")
     args = p.parse_args()
@@ -99,7 +104,7 @@ def main() -> int:
     model = LipSync.from_pretrained(args.weights)
     fit = json.loads(Path(args.sync_json).read_text())["loudness_fit"]
     base = LoudnessBaseline(fit["floor_db"], fit["gain"])
-    speech = [synthesize(s, VOICE) for s in SENTENCES[:args.sentences]]
+    speech = [synthesize(s, args.voice) for s in SENTENCES[:args.sentences]]
     results: dict[str, dict[str, float]] = {}
     strips: dict[str, list[np.ndarray]] = {}
     for name, img in photos().items():
@@ -143,7 +148,7 @@ def main() -> int:
             print(name, src, {k: round(v, 3) for k, v in results[f"{name}/{src}"].items()}, file=sys.stderr)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = {"voice": VOICE, "sentences": SENTENCES[:args.sentences], "closed_below": CLOSED, "lead_s": LEAD,
+    record = {"voice": args.voice, "sentences": SENTENCES[:args.sentences], "closed_below": CLOSED, "lead_s": LEAD,
               "weights": args.weights, "results": results}
     out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
     lines = ["| photo / source | opening r (dlib vs truth) | p/b/m closed (dlib) | rounded/spread width (dlib) |",

@@ -1,7 +1,7 @@
 """Calibrate a model's width: match the spread of the shape head's mouth width to the truth's on a training split.
 
     .venv/bin/python scripts/calibrate_width.py lipglance/assets/default.safetensors --data data/wide_part \\
-        -o runs/x/model.safetensors --record docs/width_calibration.json
+        -o runs/x/model.safetensors --record docs/width_calibration.json [--match rounding]
 
 A regression head under-draws rounding and spreading even on clips it learnt from (docs/sync_ablations/README.md,
 "Width calibration"): its widths spread less than the truth's. This fits one factor, the standard deviation of the
@@ -10,6 +10,11 @@ stays open (the gate's sealed shape is not the head's), and stores it as generat
 checkpoint's config; every path that renders the head's shapes multiplies the predicted horizontal displacements by it
 (lipglance.inference.model.windows.gated_shape). The tensors are copied unchanged. Fit it on a TRAINING split only,
 never on the held-out voice the model is then evaluated on.
+
+`--match rounding` fits the factor instead so that the head's mean width on rounded vowels over that on spread vowels
+(lipglance.shape.frame_classes) is the truth's on the same frames: matching the spread of all widths also matches
+the head's errors, so it under-draws rounding where the head is right (docs/sync_ablations/README.md, "Rounding
+calibration"). Both records hold both gains and the width error at each.
 """
 
 from __future__ import annotations
@@ -25,11 +30,27 @@ import numpy as np
 from lipglance.checkpoint import load_checkpoint, save_checkpoint
 from lipglance.data.cache import Cache
 from lipglance.inference.model.lipsync import LipSync
-from lipglance.shape import clip_shapes, width_of
+from lipglance.shape import clip_shapes, frame_classes, width_of
+
+MATCH = ("spread", "rounding")
 
 
-def width_gain(model: LipSync, cache: Cache, split: str) -> dict[str, Any]:
-    """The calibration record of `model` (its own gain set aside) on `split` of `cache`: gain and what it came from."""
+def rounding_gain(head: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> float:
+    """The factor g on the head's width change (width 1 + g (w - 1)) that makes its mean width on rounded frames over
+    that on spread frames the truth's: (1 + g a_r) / (1 + g a_s) = R, so g = (R - 1) / (a_r - R a_s)."""
+    rounded, spread = classes == "rounded", classes == "spread"
+    if not (rounded.any() and spread.any()):
+        raise SystemExit("the split has no rounded or no spread vowel frames to match")
+    ratio = float(truth[rounded].mean() / truth[spread].mean())
+    a_r, a_s = float(head[rounded].mean() - 1), float(head[spread].mean() - 1)
+    if a_r - ratio * a_s >= 0:
+        raise SystemExit("the head draws rounded vowels no narrower than spread ones: no gain matches the truth")
+    return (ratio - 1) / (a_r - ratio * a_s)
+
+
+def width_gain(model: LipSync, cache: Cache, split: str, match: str = "spread") -> dict[str, Any]:
+    """The calibration record of `model` (its own gain set aside) on `split` of `cache`: gain and what it came from;
+    `match` "spread": the width's standard deviation, "rounding": the rounded/spread width ratio."""
     base = dataclasses.replace(model, config=dataclasses.replace(
         model.config, generator=dataclasses.replace(model.config.generator, shape_width_gain=1.0)))
     gate = base.shape_gate()
@@ -38,15 +59,24 @@ def width_gain(model: LipSync, cache: Cache, split: str) -> dict[str, Any]:
     items = [it for it in cache.split(split) if it.get("meta", {}).get("phones")]
     if not items:
         raise SystemExit(f"{cache.root}: split {split!r} has no clips with phone timings")
-    pred, truth = [], []
+    pred, truth, classes = [], [], []
     for it in items:
         t = clip_shapes(it, np.asarray(cache.landmarks(it)))
         p = base.shapes_of_mel(np.asarray(cache.mel(it)))[:len(t)]
         head = ~np.all(np.isclose(p, closed[None]), axis=(1, 2))  # frames the gate left to the head
         pred.append(width_of(p[head]))
         truth.append(width_of(t[:len(p)][head]))
-    wp, wt = np.concatenate(pred), np.concatenate(truth)
-    return {"gain": round(float(wt.std() / wp.std()), 4), "split": split, "clips": len(items), "frames": int(len(wp)),
+        classes.append(frame_classes(it, len(p))[head])
+    wp, wt, cls = np.concatenate(pred), np.concatenate(truth), np.concatenate(classes)
+    gains = {"spread": float(wt.std() / wp.std()), "rounding": rounding_gain(wp, wt, cls)}
+    rounded, spread = cls == "rounded", cls == "spread"
+    at = {name: {"width_mae": float(np.abs(1 + g * (wp - 1) - wt).mean()),
+                 "rounded_spread": float((1 + g * (wp[rounded] - 1)).mean() / (1 + g * (wp[spread] - 1)).mean())}
+          for name, g in gains.items()}
+    return {"gain": round(gains[match], 4), "match": match, "gains": {k: round(v, 4) for k, v in gains.items()},
+            "at_gain": at, "rounded_spread_truth": float(wt[rounded].mean() / wt[spread].mean()),
+            "width_mae_constant": float(np.abs(wt - wt.mean()).mean()),
+            "split": split, "clips": len(items), "frames": int(len(wp)),
             "width_std_head": float(wp.std()), "width_std_truth": float(wt.std()),
             "width_mean_head": float(wp.mean()), "width_mean_truth": float(wt.mean()),
             "width_r": float(np.corrcoef(wp, wt)[0, 1])}
@@ -59,13 +89,16 @@ def main() -> int:
     p.add_argument("--split", default="train", help="the split to fit on (a training split; default train)")
     p.add_argument("-o", "--output", required=True, help="the calibrated copy of the checkpoint")
     p.add_argument("--record", default=None, help="also write the calibration record here (json)")
+    p.add_argument("--match", choices=MATCH, default="spread", help="what the gain matches to the truth's: the "
+                   "width's spread (standard deviation, default) or the rounded/spread vowel width ratio")
     args = p.parse_args()
     model = LipSync.from_pretrained(args.weights)
-    record = width_gain(model, Cache(args.data), args.split)
+    record = width_gain(model, Cache(args.data), args.split, args.match)
     record |= {"weights": args.weights, "data": args.data,
                "command": " ".join([".venv/bin/python scripts/calibrate_width.py", args.weights, "--data", args.data,
                                     *(["--split", args.split] if args.split != "train" else []), "-o", args.output,
-                                    *(["--record", args.record] if args.record else [])])}
+                                    *(["--record", args.record] if args.record else []),
+                                    *(["--match", args.match] if args.match != "spread" else [])])}
     ckpt = load_checkpoint(args.weights, kind="generator")
     gen = dataclasses.replace(ckpt.config.generator, shape_width_gain=record["gain"])
     save_checkpoint(Path(args.output), ckpt.tensors, dataclasses.replace(ckpt.config, generator=gen), "generator",

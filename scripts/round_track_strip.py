@@ -61,6 +61,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--before", required=True, help="the model without a round track")
     p.add_argument("--after", required=True, help="the model with one")
+    p.add_argument("--after-label", default="after (round track)", help="the middle row's label")
     p.add_argument("--out", required=True, help="the PNG to write")
     args = p.parse_args()
     before, after = LipSync.from_pretrained(args.before), LipSync.from_pretrained(args.after)
@@ -81,7 +82,7 @@ def main() -> int:
     warp = before.prepare_warp(image, 0, ShapeWarp)
     assert isinstance(warp, ShapeWarp)
     rows = [tiles(warp, shapes[key], names) for key in shapes]
-    sheet = label(rows, ["before (shipped head)", "after (round track)", "transcript (the words)"], width=190)
+    sheet = label(rows, ["before (shipped head)", args.after_label, "transcript (the words)"], width=190)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(args.out, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
     print(f"wrote {args.out}")

@@ -120,3 +120,28 @@ def test_the_script_fits_a_gain_and_copies_the_tensors(cache_dir: Path, tmp_path
     assert ckpt.extra["width_calibration"]["gain"] == fit["gain"]
     assert ckpt.tensors.keys() == src.tensors.keys()
     assert all(torch.equal(ckpt.tensors[k], v) for k, v in src.tensors.items())
+
+
+def test_the_rounding_match_undoes_a_shrunken_head() -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from calibrate_width import rounding_gain
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["rounded"] * 50 + ["spread"] * 50 + [""] * 50, dtype=object)
+    truth = np.concatenate([rng.normal(0.8, 0.02, 50), rng.normal(1.1, 0.02, 50), rng.normal(1.0, 0.05, 50)])
+    head = 1 + 0.4 * (truth - 1)  # the truth's every change drawn at 40%
+    assert rounding_gain(head, truth, classes) == pytest.approx(2.5, rel=1e-6)
+    with pytest.raises(SystemExit, match="no narrower"):
+        rounding_gain(np.ones_like(truth), truth, classes)
+
+
+def test_the_script_can_match_the_rounding_instead(cache_dir: Path, tmp_path: Path) -> None:
+    out, record = tmp_path / "cal.safetensors", tmp_path / "cal.json"
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "calibrate_width.py"), str(DEFAULT_WEIGHTS),
+                    "--data", str(cache_dir), "-o", str(out), "--record", str(record), "--match", "rounding"],
+                   check=True, capture_output=True, env=os.environ | {"PYTHONPATH": str(ROOT)})
+    fit = json.loads(record.read_text())
+    assert fit["match"] == "rounding" and fit["gain"] == fit["gains"]["rounding"] != fit["gains"]["spread"]
+    assert fit["at_gain"]["rounding"]["rounded_spread"] == pytest.approx(fit["rounded_spread_truth"], abs=1e-3)
+    assert load_checkpoint(out, kind="generator").config.generator.shape_width_gain == fit["gain"]
+    assert "--match rounding" in fit["command"]
