@@ -14,7 +14,8 @@ the pause gate are the bundled model's and only the widths change. `--bench` run
 bundled one: `heldout` = `lipglance evaluate --sync --limit 120` on the corpus's test split (the held-out voice),
 `recorded` = benchmarks/bench_sync_recorded.py --photos --photo-drivers model, `photos` =
 benchmarks/bench_sync_photos.py --sources generator (with `--voice`). The rest mouth's point positions come from the
-corpus (lipglance.seal_fit.rest_x). Not a product path: a shipped version would hold the second head in the checkpoint
+corpus (lipglance.seal_fit.rest_x). `--keep-closed`: frames the bundled head draws nearly closed keep its width.
+Not a product path: a shipped version would hold the second head in the checkpoint
 and run it in the live and ONNX paths too.
 """
 
@@ -37,11 +38,12 @@ from lipglance.data.cache import Cache  # noqa: E402
 from lipglance.inference.model.lipsync import LipSync  # noqa: E402
 from lipglance.inference.model.windows import fit_width  # noqa: E402
 from lipglance.seal_fit import rest_x  # noqa: E402
-from lipglance.shape import width_of  # noqa: E402
+from lipglance.shape import CLOSED, opening_of, width_of  # noqa: E402
 
 
-def install(width_model: LipSync, rest: np.ndarray) -> None:
-    """Make every other LipSync take its open frames' widths from `width_model`'s head."""
+def install(width_model: LipSync, rest: np.ndarray, keep_closed: bool = False) -> None:
+    """Make every other LipSync take its open frames' widths from `width_model`'s head (with `keep_closed`, only
+    the frames it draws open by CLOSED or more)."""
     shapes = LipSync._shapes
 
     def combined(self: LipSync, mel_at: Any, n: int, batch: int) -> Iterator[np.ndarray]:
@@ -51,7 +53,8 @@ def install(width_model: LipSync, rest: np.ndarray) -> None:
         gate = self.shape_gate()
         assert gate is not None
         for own, other in zip(shapes(self, mel_at, n, batch), shapes(width_model, mel_at, n, batch), strict=True):
-            yield own if np.allclose(own, gate[2]) else fit_width(own, float(width_of(other)), rest)
+            keep = np.allclose(own, gate[2]) or (keep_closed and float(opening_of(own)) < CLOSED)
+            yield own if keep else fit_width(own, float(width_of(other)), rest)
 
     LipSync._shapes = combined  # type: ignore[method-assign]
 
@@ -62,9 +65,11 @@ def main() -> int:
     p.add_argument("--data", required=True, help="a lipglance synth corpus (rest mouth; `heldout`: its test split)")
     p.add_argument("--bench", choices=("heldout", "recorded", "photos"), required=True)
     p.add_argument("--voice", default=None, help="`photos`: the voice (bench_sync_photos.py --voice)")
+    p.add_argument("--keep-closed", action="store_true", help="frames the bundled head draws nearly closed "
+                   "(opening below lipglance.shape.CLOSED) keep its width")
     p.add_argument("--out", required=True, help="output stem")
     args = p.parse_args()
-    install(LipSync.from_pretrained(args.width_model), rest_x(Cache(args.data)))
+    install(LipSync.from_pretrained(args.width_model), rest_x(Cache(args.data)), args.keep_closed)
     if args.bench == "heldout":
         return cli(["evaluate", "lipglance/assets/default.safetensors", "--data", args.data, "--sync", "--limit", "120",
                     "--out", args.out])
