@@ -14,7 +14,8 @@ never on the held-out voice the model is then evaluated on.
 `--match rounding` fits the factor instead so that the head's mean width on rounded vowels over that on spread vowels
 (lipglance.shape.frame_classes) is the truth's on the same frames: matching the spread of all widths also matches
 the head's errors, so it under-draws rounding where the head is right (docs/sync_ablations/README.md, "Rounding
-calibration"). Both records hold both gains and the width error at each.
+calibration"). The record holds both gains (the rounding one where the split has rounded and spread vowels the
+head draws apart) and the width error at each.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ def rounding_gain(head: np.ndarray, truth: np.ndarray, classes: np.ndarray) -> f
     that on spread frames the truth's: (1 + g a_r) / (1 + g a_s) = R, so g = (R - 1) / (a_r - R a_s)."""
     rounded, spread = classes == "rounded", classes == "spread"
     if not (rounded.any() and spread.any()):
-        raise SystemExit("the split has no rounded or no spread vowel frames to match")
+        raise ValueError("the split has no rounded or no spread vowel frames to match")
     ratio = float(truth[rounded].mean() / truth[spread].mean())
     a_r, a_s = float(head[rounded].mean() - 1), float(head[spread].mean() - 1)
     if a_r - ratio * a_s >= 0:
-        raise SystemExit("the head draws rounded vowels no narrower than spread ones: no gain matches the truth")
+        raise ValueError("the head draws rounded vowels no narrower than spread ones: no gain matches the truth")
     return (ratio - 1) / (a_r - ratio * a_s)
 
 
@@ -68,14 +69,20 @@ def width_gain(model: LipSync, cache: Cache, split: str, match: str = "spread") 
         truth.append(width_of(t[:len(p)][head]))
         classes.append(frame_classes(it, len(p))[head])
     wp, wt, cls = np.concatenate(pred), np.concatenate(truth), np.concatenate(classes)
-    gains = {"spread": float(wt.std() / wp.std()), "rounding": rounding_gain(wp, wt, cls)}
+    gains = {"spread": float(wt.std() / wp.std())}
+    try:
+        gains["rounding"] = rounding_gain(wp, wt, cls)
+    except ValueError as e:
+        if match == "rounding":
+            raise SystemExit(f"{cache.root}: {e}") from None
     rounded, spread = cls == "rounded", cls == "spread"
+    ratios = rounded.any() and spread.any()
     at = {name: {"width_mae": float(np.abs(1 + g * (wp - 1) - wt).mean()),
-                 "rounded_spread": float((1 + g * (wp[rounded] - 1)).mean() / (1 + g * (wp[spread] - 1)).mean())}
-          for name, g in gains.items()}
+                 **({"rounded_spread": float((1 + g * (wp[rounded] - 1)).mean() / (1 + g * (wp[spread] - 1)).mean())}
+                    if ratios else {})} for name, g in gains.items()}
     return {"gain": round(gains[match], 4), "match": match, "gains": {k: round(v, 4) for k, v in gains.items()},
-            "at_gain": at, "rounded_spread_truth": float(wt[rounded].mean() / wt[spread].mean()),
-            "width_mae_constant": float(np.abs(wt - wt.mean()).mean()),
+            "at_gain": at, "width_mae_constant": float(np.abs(wt - wt.mean()).mean()),
+            **({"rounded_spread_truth": float(wt[rounded].mean() / wt[spread].mean())} if ratios else {}),
             "split": split, "clips": len(items), "frames": int(len(wp)),
             "width_std_head": float(wp.std()), "width_std_truth": float(wt.std()),
             "width_mean_head": float(wp.mean()), "width_mean_truth": float(wt.mean()),

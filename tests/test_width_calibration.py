@@ -131,7 +131,7 @@ def test_the_rounding_match_undoes_a_shrunken_head() -> None:
     truth = np.concatenate([rng.normal(0.8, 0.02, 50), rng.normal(1.1, 0.02, 50), rng.normal(1.0, 0.05, 50)])
     head = 1 + 0.4 * (truth - 1)  # the truth's every change drawn at 40%
     assert rounding_gain(head, truth, classes) == pytest.approx(2.5, rel=1e-6)
-    with pytest.raises(SystemExit, match="no narrower"):
+    with pytest.raises(ValueError, match="no narrower"):
         rounding_gain(np.ones_like(truth), truth, classes)
 
 
