@@ -98,7 +98,8 @@ def install(model: LipSync) -> Normaliser:
 
 
 def per_vowel(model: LipSync, cache: Cache, limit: int) -> dict[str, dict[str, float]]:
-    """slt's mean width per rounded or spread vowel (its middle 60%, as frame_classes): head vs truth."""
+    """slt's mean width per rounded or spread vowel (the frames frame_classes gives it: its middle 60%): head vs
+    truth."""
     acc: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {}
     for it in _clips(cache, "test", limit):
         truth = clip_shapes(it, np.asarray(cache.landmarks(it)))
@@ -106,8 +107,7 @@ def per_vowel(model: LipSync, cache: Cache, limit: int) -> dict[str, dict[str, f
         n = len(head)
         cls, t = frame_classes(it, n), visual_times(it, n)
         for canon, start, end in it["meta"]["phones"]:
-            inner = (t > start + 0.2 * (end - start)) & (t < end - 0.2 * (end - start)) & np.isin(cls, ["rounded",
-                                                                                                       "spread"])
+            inner = (t >= start) & (t < end) & np.isin(cls, ["rounded", "spread"])  # frame_classes: its middle 60%
             if inner.any():
                 a, b = acc.setdefault(canon, ([], []))
                 a.append(width_of(truth[:n][inner]))

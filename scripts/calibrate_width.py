@@ -76,13 +76,16 @@ def width_gain(model: LipSync, cache: Cache, split: str, match: str = "spread") 
         if match == "rounding":
             raise SystemExit(f"{cache.root}: {e}") from None
     rounded, spread = cls == "rounded", cls == "spread"
-    ratios = rounded.any() and spread.any()
-    at = {name: {"width_mae": float(np.abs(1 + g * (wp - 1) - wt).mean()),
-                 **({"rounded_spread": float((1 + g * (wp[rounded] - 1)).mean() / (1 + g * (wp[spread] - 1)).mean())}
-                    if ratios else {})} for name, g in gains.items()}
+
+    def ratio(name: str, w: np.ndarray) -> dict[str, float]:
+        """{name: rounded/spread mean width of `w`}, or nothing where the split lacks either class."""
+        return {name: float(w[rounded].mean() / w[spread].mean())} if rounded.any() and spread.any() else {}
+
+    at = {name: {"width_mae": float(np.abs(1 + g * (wp - 1) - wt).mean()), **ratio("rounded_spread", 1 + g * (wp - 1))}
+          for name, g in gains.items()}
     return {"gain": round(gains[match], 4), "match": match, "gains": {k: round(v, 4) for k, v in gains.items()},
             "at_gain": at, "width_mae_constant": float(np.abs(wt - wt.mean()).mean()),
-            **({"rounded_spread_truth": float(wt[rounded].mean() / wt[spread].mean())} if ratios else {}),
+            **ratio("rounded_spread_truth", wt),
             "split": split, "clips": len(items), "frames": int(len(wp)),
             "width_std_head": float(wp.std()), "width_std_truth": float(wt.std()),
             "width_mean_head": float(wp.mean()), "width_mean_truth": float(wt.mean()),
